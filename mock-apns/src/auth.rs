@@ -1,0 +1,300 @@
+//! Provider-token (JWT) authentication: parsing, ES256 verification, age, and the cache.
+//!
+//! Apple, "Establishing a token-based connection to APNs": header `alg` = `ES256` and `kid`,
+//! claims `iss` (team id) and `iat` (seconds); a token older than one hour gets 403
+//! `ExpiredProviderToken`. Providers are asked to reuse a token for 20–60 minutes, so each
+//! connection caches its last verified token: reusing it costs a string comparison, not a
+//! signature check.
+
+use std::sync::{Arc, Mutex};
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use ring::signature::{UnparsedPublicKey, ECDSA_P256_SHA256_ASN1, ECDSA_P256_SHA256_FIXED};
+
+use crate::keys::KeyStore;
+use crate::validate::Rejection;
+use crate::Reason;
+
+/// Apple rejects provider tokens issued more than an hour ago.
+pub(crate) const MAX_TOKEN_AGE_SECS: u64 = 3600;
+
+/// What a verified provider token says about the provider.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ProviderToken {
+    /// `kid`.
+    pub(crate) key_id: Arc<str>,
+    /// `iss`.
+    pub(crate) team_id: Arc<str>,
+    /// `iat`, in seconds since the epoch (floats truncated, strings parsed).
+    pub(crate) iat: u64,
+}
+
+/// The bearer token carried by an `authorization` header value.
+///
+/// The scheme is matched case-insensitively: `bearer` and `Bearer` are both seen in the wild.
+pub(crate) fn bearer(header: Option<&str>) -> Result<&str, Rejection> {
+    let value = header.map(str::trim).unwrap_or_default();
+    if value.is_empty() {
+        return Err(Rejection::new(
+            Reason::MissingProviderToken,
+            "no authorization header",
+        ));
+    }
+    let (scheme, token) = value.split_once(' ').unwrap_or((value, ""));
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(Rejection::new(
+            Reason::InvalidProviderToken,
+            format!("authorization scheme {scheme:?} is not \"bearer\""),
+        ));
+    }
+    let token = token.trim();
+    if token.is_empty() {
+        return Err(Rejection::new(
+            Reason::MissingProviderToken,
+            "empty bearer token",
+        ));
+    }
+    Ok(token)
+}
+
+/// Parses and verifies a JWT against the registered keys. Does not check its age.
+pub(crate) fn verify(token: &str, keys: &KeyStore) -> Result<ProviderToken, Rejection> {
+    let invalid = |why: String| Rejection::new(Reason::InvalidProviderToken, why);
+    let mut parts = token.split('.');
+    let (Some(h), Some(c), Some(s), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(invalid("a JWT has three dot-separated parts".into()));
+    };
+    let header =
+        decode_json(h).ok_or_else(|| invalid("JWT header is not base64url JSON".into()))?;
+    let claims =
+        decode_json(c).ok_or_else(|| invalid("JWT claims are not base64url JSON".into()))?;
+    let sig = decode_b64(s).ok_or_else(|| invalid("JWT signature is not base64url".into()))?;
+
+    match header.get("alg").and_then(|v| v.as_str()) {
+        Some("ES256") => {}
+        other => {
+            return Err(invalid(format!(
+                "JWT alg is {other:?}; APNs accepts only ES256"
+            )))
+        }
+    }
+    let kid = header
+        .get("kid")
+        .and_then(|v| v.as_str())
+        .ok_or_else(|| invalid("JWT header has no \"kid\"".into()))?;
+    let key = keys
+        .get(kid)
+        .ok_or_else(|| invalid(format!("key id {kid:?} is not registered")))?;
+    let iss = claims
+        .get("iss")
+        .and_then(|v| v.as_str())
+        .ok_or_else(|| invalid("JWT claims have no \"iss\"".into()))?;
+    if iss != &*key.team_id {
+        return Err(invalid(format!(
+            "iss {iss:?} is not the team of key {kid:?} ({})",
+            key.team_id
+        )));
+    }
+    let iat = claims
+        .get("iat")
+        .and_then(parse_iat)
+        .ok_or_else(|| invalid("JWT claims have no numeric \"iat\"".into()))?;
+
+    let signing_input = &token[..h.len() + 1 + c.len()];
+    // JWS uses raw R‖S (64 bytes); Apple's own sample and Java providers send DER. Accept both.
+    let alg = if sig.len() == 64 {
+        &ECDSA_P256_SHA256_FIXED
+    } else {
+        &ECDSA_P256_SHA256_ASN1
+    };
+    UnparsedPublicKey::new(alg, key.public_point())
+        .verify(signing_input.as_bytes(), &sig)
+        .map_err(|_| invalid(format!("signature does not verify with key {kid:?}")))?;
+    Ok(ProviderToken {
+        key_id: key.key_id.clone(),
+        team_id: key.team_id.clone(),
+        iat,
+    })
+}
+
+/// Checks the token's age against `now` (seconds).
+///
+/// Older than an hour: `ExpiredProviderToken` (Apple). More than an hour in the future is not
+/// documented; Apple says `iat` "must be no more than one hour from the current time", so such
+/// a token is treated as invalid rather than expired.
+pub(crate) fn check_age(token: &ProviderToken, now_secs: u64) -> Result<(), Rejection> {
+    if now_secs > token.iat + MAX_TOKEN_AGE_SECS {
+        return Err(Rejection::new(
+            Reason::ExpiredProviderToken,
+            format!(
+                "token issued {} s ago (limit {MAX_TOKEN_AGE_SECS} s)",
+                now_secs - token.iat
+            ),
+        ));
+    }
+    if token.iat > now_secs + MAX_TOKEN_AGE_SECS {
+        return Err(Rejection::new(
+            Reason::InvalidProviderToken,
+            format!("token iat is {} s in the future", token.iat - now_secs),
+        ));
+    }
+    Ok(())
+}
+
+fn decode_b64(s: &str) -> Option<Vec<u8>> {
+    // Tolerate padding: some hand-rolled providers leave it on.
+    URL_SAFE_NO_PAD.decode(s.trim_end_matches('=')).ok()
+}
+
+fn decode_json(s: &str) -> Option<serde_json::Map<String, serde_json::Value>> {
+    serde_json::from_slice(&decode_b64(s)?).ok()
+}
+
+/// `iat` as an integer, a float, or a numeric string: all three are seen from real libraries.
+fn parse_iat(v: &serde_json::Value) -> Option<u64> {
+    match v {
+        serde_json::Value::Number(n) => n.as_u64().or_else(|| n.as_f64().map(|f| f as u64)),
+        serde_json::Value::String(s) => s
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .or_else(|| s.trim().parse::<f64>().ok().map(|f| f as u64)),
+        _ => None,
+    }
+}
+
+/// One connection's token state: the last verified token, so reuse skips the signature check.
+#[derive(Debug, Default)]
+pub(crate) struct ConnectionAuth {
+    /// Held only to compare or replace one entry; never across an await.
+    last: Mutex<Option<(Box<str>, ProviderToken)>>,
+}
+
+impl ConnectionAuth {
+    /// Verifies `token`, from the cache when it is the one last verified on this connection.
+    pub(crate) fn verify(&self, token: &str, keys: &KeyStore) -> Result<ProviderToken, Rejection> {
+        if let Some(hit) = self.cached(token) {
+            return Ok(hit);
+        }
+        let verified = verify(token, keys)?;
+        if let Ok(mut last) = self.last.lock() {
+            *last = Some((token.into(), verified.clone()));
+        }
+        Ok(verified)
+    }
+
+    fn cached(&self, token: &str) -> Option<ProviderToken> {
+        let last = self.last.lock().ok()?;
+        last.as_ref()
+            .filter(|(t, _)| &**t == token)
+            .map(|(_, v)| v.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::SigningKey;
+
+    fn store(key: &SigningKey) -> KeyStore {
+        let mut keys = KeyStore::new();
+        keys.insert(key.verifying_key());
+        keys
+    }
+
+    fn craft(header: &str, claims: &str, key: &SigningKey) -> String {
+        // Re-sign arbitrary JSON with the key, as a sloppy provider would.
+        let good = key.token(0);
+        let sig = good.rsplit('.').next().unwrap_or_default();
+        format!(
+            "{}.{}.{sig}",
+            URL_SAFE_NO_PAD.encode(header),
+            URL_SAFE_NO_PAD.encode(claims)
+        )
+    }
+
+    #[test]
+    fn a_minted_token_verifies_and_reports_its_identity() {
+        let key = SigningKey::generate("TEAM123456").unwrap();
+        let v = verify(&key.token(1_700_000_000), &store(&key)).unwrap();
+        assert_eq!(&*v.team_id, "TEAM123456");
+        assert_eq!(&*v.key_id, key.key_id());
+        assert_eq!(v.iat, 1_700_000_000);
+    }
+
+    #[test]
+    fn tampered_claims_fail_the_signature() {
+        let key = SigningKey::generate("TEAM123456").unwrap();
+        let t = craft(
+            &format!(r#"{{"alg":"ES256","kid":"{}"}}"#, key.key_id()),
+            r#"{"iss":"TEAM123456","iat":5}"#,
+            &key,
+        );
+        let err = verify(&t, &store(&key)).unwrap_err();
+        assert_eq!(err.reason, Reason::InvalidProviderToken);
+        assert!(err.detail.contains("signature"), "{}", err.detail);
+    }
+
+    #[test]
+    fn iat_may_be_an_integer_a_float_or_a_numeric_string() {
+        for v in [
+            serde_json::json!(17),
+            serde_json::json!(17.9),
+            serde_json::json!("17"),
+        ] {
+            assert_eq!(parse_iat(&v), Some(17));
+        }
+        assert_eq!(parse_iat(&serde_json::json!("soon")), None);
+    }
+
+    #[test]
+    fn bearer_scheme_is_case_insensitive_and_empty_is_missing() {
+        assert_eq!(bearer(Some("Bearer abc")).unwrap(), "abc");
+        assert_eq!(bearer(Some("bearer abc")).unwrap(), "abc");
+        assert_eq!(
+            bearer(None).unwrap_err().reason,
+            Reason::MissingProviderToken
+        );
+        assert_eq!(
+            bearer(Some("bearer ")).unwrap_err().reason,
+            Reason::MissingProviderToken
+        );
+        assert_eq!(
+            bearer(Some("Basic abc")).unwrap_err().reason,
+            Reason::InvalidProviderToken
+        );
+    }
+
+    #[test]
+    fn age_limit_is_one_hour() {
+        let t = ProviderToken {
+            key_id: "K".into(),
+            team_id: "T".into(),
+            iat: 10_000,
+        };
+        assert!(check_age(&t, 10_000 + 3600).is_ok());
+        assert_eq!(
+            check_age(&t, 10_000 + 3601).unwrap_err().reason,
+            Reason::ExpiredProviderToken
+        );
+        assert_eq!(
+            check_age(&t, 1).unwrap_err().reason,
+            Reason::InvalidProviderToken
+        );
+    }
+
+    #[test]
+    fn the_connection_cache_returns_the_same_identity_without_reverifying() {
+        let key = SigningKey::generate("TEAM123456").unwrap();
+        let keys = store(&key);
+        let auth = ConnectionAuth::default();
+        let token = key.token(42);
+        let first = auth.verify(&token, &keys).unwrap();
+        // An empty store would fail a fresh verification: the cache must answer.
+        let second = auth.verify(&token, &KeyStore::new()).unwrap();
+        assert_eq!(first, second);
+    }
+}

@@ -1,0 +1,69 @@
+//! A local stand-in for Apple's Push Notification service (APNs).
+//!
+//! mock-apns speaks real TLS and HTTP/2, validates every request the way Apple documents it,
+//! answers with Apple's statuses and reason strings, and records every push. Point a push
+//! provider at it in CI or on a laptop, then look at what it sent.
+//!
+//! # Quick start (Rust tests)
+//!
+//! ```no_run
+//! # async fn demo() {
+//! use std::time::Duration;
+//! use mock_apns::MockApns;
+//!
+//! let apns = MockApns::start().await;            // 127.0.0.1:<free port>, fresh CA
+//! let url = apns.uri();                           // https://localhost:<port>
+//! let ca = apns.ca_cert_pem();                    // trust this in your client
+//! let jwt = apns.provider_token();                // signed with the registered dev key
+//! // ... let the provider under test send a push to `url` with `jwt` ...
+//! let pushes = apns.wait_for(1, Duration::from_secs(5)).await.expect("one push");
+//! assert_eq!(pushes[0].status, 200);
+//! # let _ = (url, ca, jwt);
+//! # }
+//! ```
+//!
+//! # Layout
+//! - [`reason`]: Apple's reason strings and statuses, the single table.
+//! - [`push_type`]: the eleven push types and their topic suffixes.
+//! - `validate`: the ordered checks a push goes through.
+//! - `auth` / [`keys`]: provider tokens (ES256 JWT) and the keys that sign and verify them.
+//! - [`tls`]: the generated CA and server certificate.
+//! - `server` / `connection` / `service`: accept loop, one connection, one stream.
+//! - `recorder` / [`Notification`]: what was received and answered.
+//! - `admin`: the HTTP/1.1 admin API.
+//! - [`MockApnsBuilder`] / [`MockApns`]: configuration and the test-facing handle.
+
+mod admin;
+mod auth;
+mod builder;
+mod clock;
+mod connection;
+mod devices;
+mod environment;
+mod error;
+mod files;
+pub mod keys;
+mod mock_apns;
+mod notification;
+mod push;
+pub mod push_type;
+pub mod reason;
+mod recorder;
+mod rewind;
+mod server;
+mod service;
+mod state;
+pub mod tls;
+mod validate;
+
+pub use builder::{Bound, MockApnsBuilder, DEV_TEAM_ID};
+pub use clock::Clock;
+pub use devices::Device;
+pub use environment::Environment;
+pub use error::Error;
+pub use keys::{SigningKey, VerifyingKey};
+pub use mock_apns::{MockApns, WaitTimeout};
+pub use notification::{AuthKind, AuthSummary, Notification, Payload};
+pub use push_type::PushType;
+pub use reason::Reason;
+pub use state::Config;

@@ -1,0 +1,206 @@
+//! [`MockApns`]: the handle a Rust test holds. Dropping it stops the server.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{oneshot, watch};
+
+use crate::builder::{Bound, MockApnsBuilder};
+use crate::devices::Device;
+use crate::error::Error;
+use crate::keys::SigningKey;
+use crate::state::Shared;
+use crate::{Clock, Notification};
+
+/// A running mock APNs: real TLS and HTTP/2 on a loopback port, with an admin API beside it.
+///
+/// It runs on its own thread and runtime (like wiremock's server), so it keeps answering even
+/// while a test blocks its own thread, and works under any test runtime.
+#[derive(Debug)]
+pub struct MockApns {
+    apns_addr: SocketAddr,
+    admin_addr: SocketAddr,
+    ca_cert_pem: String,
+    dev_key: SigningKey,
+    shared: Arc<Shared>,
+    stop: watch::Sender<bool>,
+    stopped: Option<oneshot::Receiver<()>>,
+}
+
+/// Waiting for pushes timed out; holds what had arrived.
+#[derive(Debug, thiserror::Error)]
+#[error("expected {expected} pushes within {timeout:?}, got {}: {}", received.len(), summary(received))]
+pub struct WaitTimeout {
+    /// How many were expected.
+    pub expected: usize,
+    /// How long was waited.
+    pub timeout: Duration,
+    /// What had arrived.
+    pub received: Vec<Notification>,
+}
+
+fn summary(received: &[Notification]) -> String {
+    if received.is_empty() {
+        return "nothing".into();
+    }
+    received
+        .iter()
+        .map(|n| {
+            format!(
+                "[{} {} {} → {}{}]",
+                n.method,
+                n.path,
+                n.topic().unwrap_or("-"),
+                n.status,
+                n.reason.map(|r| format!(" {r}")).unwrap_or_default()
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl MockApns {
+    /// Starts a mock with the defaults: development environment, fresh CA and development key,
+    /// free loopback ports.
+    pub async fn start() -> Self {
+        Self::builder().start().await
+    }
+
+    /// Configures a mock before starting it.
+    pub fn builder() -> MockApnsBuilder {
+        MockApnsBuilder::default()
+    }
+
+    pub(crate) fn spawn(bound: Bound) -> Result<Self, Error> {
+        let (stop, mut stop_rx) = watch::channel(false);
+        let (done_tx, done_rx) = oneshot::channel();
+        let mock = MockApns {
+            apns_addr: bound.apns_addr,
+            admin_addr: bound.admin_addr,
+            ca_cert_pem: bound.ca_cert_pem.clone(),
+            dev_key: bound.dev_key.clone(),
+            shared: bound.shared.clone(),
+            stop,
+            stopped: Some(done_rx),
+        };
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("mock-apns")
+            .enable_all()
+            .build()
+            .map_err(|e| Error::io("<tokio runtime>", e))?;
+        std::thread::Builder::new()
+            .name("mock-apns".into())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    let stopped = async move {
+                        crate::server::stopped(&mut stop_rx).await;
+                    };
+                    if let Err(e) = bound.serve(stopped).await {
+                        tracing::error!("mock-apns stopped: {e}");
+                    }
+                });
+                let _ = done_tx.send(());
+            })
+            .map_err(|e| Error::io("<mock-apns thread>", e))?;
+        Ok(mock)
+    }
+
+    /// The APNs endpoint, `https://localhost:<port>`.
+    pub fn uri(&self) -> String {
+        format!("https://localhost:{}", self.apns_addr.port())
+    }
+
+    /// The APNs endpoint's socket address.
+    pub fn address(&self) -> SocketAddr {
+        self.apns_addr
+    }
+
+    /// The admin API, `http://127.0.0.1:<port>`.
+    pub fn admin_uri(&self) -> String {
+        format!("http://{}", self.admin_addr)
+    }
+
+    /// PEM of the CA that signed the server certificate: what a client must trust.
+    pub fn ca_cert_pem(&self) -> &str {
+        &self.ca_cert_pem
+    }
+
+    /// The development key, registered with the mock: use it to sign provider tokens.
+    pub fn dev_key(&self) -> &SigningKey {
+        &self.dev_key
+    }
+
+    /// A provider token from the development key, issued now on the mock's clock.
+    pub fn provider_token(&self) -> String {
+        self.dev_key.token(self.shared.clock.now_secs())
+    }
+
+    /// The mock's clock.
+    pub fn clock(&self) -> &Clock {
+        &self.shared.clock
+    }
+
+    /// Moves the mock's clock forward: token ages and 410 timestamps follow it.
+    pub fn advance_clock(&self, by: Duration) {
+        self.shared.clock.advance(by);
+    }
+
+    /// Registers a device token (its topic and environment).
+    pub fn register_device(&self, token: &str, device: Device) {
+        self.shared.devices.register(token, device);
+    }
+
+    /// Marks a device token unregistered at `timestamp_ms`: later pushes get 410.
+    pub fn unregister_device(&self, token: &str, timestamp_ms: u64) {
+        self.shared.devices.unregister(token, timestamp_ms);
+    }
+
+    /// Every recorded request so far, accepted or rejected, in order.
+    pub fn received_notifications(&self) -> Vec<Notification> {
+        self.shared
+            .recorder
+            .all()
+            .iter()
+            .map(|n| Notification::clone(n))
+            .collect()
+    }
+
+    /// Waits until `count` requests have been recorded; the timeout only bounds failure.
+    pub async fn wait_for(
+        &self,
+        count: usize,
+        timeout: Duration,
+    ) -> Result<Vec<Notification>, WaitTimeout> {
+        let (found, complete) = self
+            .shared
+            .recorder
+            .wait_for(count, timeout, |_| true)
+            .await;
+        let found: Vec<_> = found.iter().map(|n| Notification::clone(n)).collect();
+        if complete {
+            Ok(found)
+        } else {
+            Err(WaitTimeout {
+                expected: count,
+                timeout,
+                received: found,
+            })
+        }
+    }
+
+    /// Stops accepting, answers the streams already accepted, and waits for the server to end.
+    pub async fn shutdown(mut self) {
+        let _ = self.stop.send(true);
+        if let Some(stopped) = self.stopped.take() {
+            let _ = stopped.await;
+        }
+    }
+}
+
+impl Drop for MockApns {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+    }
+}

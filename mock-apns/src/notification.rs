@@ -1,0 +1,167 @@
+//! The record of one request: what arrived, how it was authenticated, and what the mock answered.
+
+use serde::ser::{SerializeMap as _, Serializer};
+use serde::Serialize;
+
+use crate::{PushType, Reason};
+
+/// One recorded request, accepted or rejected, as the admin API and the record file show it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Notification {
+    /// Sequence number, in the order the answers were decided.
+    pub id: u64,
+    /// When the request arrived (epoch ms, on the mock's clock).
+    pub received_at: u64,
+    /// The connection it came on (numbered from 1 in accept order).
+    pub connection_id: u64,
+    /// The HTTP/2 stream id.
+    pub stream_id: u32,
+    /// `:method`.
+    pub method: Box<str>,
+    /// `:path`.
+    pub path: Box<str>,
+    /// The token from the path, as sent.
+    pub device_token: Option<Box<str>>,
+    /// Every `apns-*` header, as sent, in order.
+    #[serde(serialize_with = "headers_as_map")]
+    pub headers: Vec<(Box<str>, Box<str>)>,
+    /// How the request was authenticated.
+    pub auth: AuthSummary,
+    /// The body, as JSON when it parses, else as text.
+    pub payload: Payload,
+    /// Bytes of body read (at most the limit + 1 when the body was too large).
+    pub payload_size: usize,
+    /// The HTTP status answered.
+    pub status: u16,
+    /// Apple's reason, for a rejection.
+    pub reason: Option<Reason>,
+    /// The `apns-id` answered (the client's, or a generated upper-case UUID).
+    pub apns_id: Box<str>,
+    /// The `apns-unique-id` answered (development environment only).
+    pub apns_unique_id: Option<Box<str>>,
+    /// The 410 timestamp (epoch ms).
+    pub timestamp: Option<u64>,
+    /// The mock's own explanation of a rejection, or notes on behaviour Apple does not
+    /// document. Never sent to the client.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<Box<str>>,
+}
+
+impl Notification {
+    /// The first value of an `apns-*` header.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| &**v)
+    }
+
+    /// `apns-topic`.
+    pub fn topic(&self) -> Option<&str> {
+        self.header("apns-topic")
+    }
+
+    /// `apns-push-type`, when it is one of Apple's values.
+    pub fn push_type(&self) -> Option<PushType> {
+        self.header("apns-push-type").and_then(|v| v.parse().ok())
+    }
+
+    /// Whether the mock answered 200.
+    pub fn accepted(&self) -> bool {
+        self.status == 200
+    }
+
+    /// The payload parsed as JSON (`Value::String` of the text when it is not JSON).
+    pub fn payload_json(&self) -> serde_json::Value {
+        match &self.payload {
+            Payload::Json(raw) => serde_json::from_str(raw).unwrap_or(serde_json::Value::Null),
+            Payload::Text(t) => serde_json::Value::String(t.to_string()),
+        }
+    }
+
+    /// This record as one JSON line (no trailing newline).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+fn headers_as_map<S: Serializer>(h: &[(Box<str>, Box<str>)], s: S) -> Result<S::Ok, S::Error> {
+    let mut map = s.serialize_map(None)?;
+    let mut seen: Vec<&str> = Vec::with_capacity(h.len());
+    for (name, value) in h {
+        // A repeated header keeps its first value here; the rejection says which was repeated.
+        if !seen.contains(&&**name) {
+            seen.push(name);
+            map.serialize_entry(&**name, &**value)?;
+        }
+    }
+    map.end()
+}
+
+/// How a request was authenticated.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct AuthSummary {
+    /// `token` (a verified provider token), or `none`.
+    pub kind: AuthKind,
+    /// `kid` of the provider token.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<Box<str>>,
+    /// `iss` of the provider token.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub team_id: Option<Box<str>>,
+    /// `iat` of the provider token (epoch seconds).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub iat: Option<u64>,
+}
+
+/// The kind of authentication a request carried.
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum AuthKind {
+    /// No verified credentials (rejected before, or at, authentication).
+    #[default]
+    None,
+    /// A verified provider token (JWT).
+    Token,
+}
+
+/// A request body, kept as the bytes arrived: memory stays close to the payload's own size.
+#[derive(Debug, Clone)]
+pub enum Payload {
+    /// Valid JSON text.
+    Json(Box<str>),
+    /// Anything else (lossy UTF-8).
+    Text(Box<str>),
+}
+
+impl Payload {
+    /// Classifies a body.
+    pub fn from_bytes(bytes: &[u8]) -> Self {
+        match std::str::from_utf8(bytes) {
+            Ok(text) if serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok() => {
+                Payload::Json(text.into())
+            }
+            _ => Payload::Text(String::from_utf8_lossy(bytes).into()),
+        }
+    }
+
+    /// The body text.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Payload::Json(t) | Payload::Text(t) => t,
+        }
+    }
+}
+
+impl Serialize for Payload {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Payload::Json(raw) => match serde_json::value::RawValue::from_string(raw.to_string()) {
+                Ok(raw) => raw.serialize(s),
+                Err(_) => s.serialize_str(raw),
+            },
+            Payload::Text(t) => s.serialize_str(t),
+        }
+    }
+}

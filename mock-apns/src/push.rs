@@ -1,0 +1,103 @@
+//! A push request as it arrived: method, path, headers and body. Parsing only, no policy.
+
+use bytes::Bytes;
+use http::{HeaderMap, Method};
+
+use crate::push_type::{PushType, MAX_PAYLOAD};
+
+/// The path prefix of Apple's device API.
+pub(crate) const DEVICE_PATH: &str = "/3/device/";
+
+/// The request head, as the HTTP/2 layer handed it over.
+#[derive(Debug)]
+pub(crate) struct PushHead {
+    pub(crate) method: Method,
+    pub(crate) path: String,
+    pub(crate) headers: HeaderMap,
+}
+
+impl PushHead {
+    pub(crate) fn from_parts(parts: &http::request::Parts) -> Self {
+        let path = parts
+            .uri
+            .path_and_query()
+            .map(|p| p.as_str())
+            .unwrap_or("")
+            .to_owned();
+        Self {
+            method: parts.method.clone(),
+            path,
+            headers: parts.headers.clone(),
+        }
+    }
+
+    /// The first value of a header, if it is present and valid UTF-8.
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Whether the header is present at all (even with a non-UTF-8 value).
+    pub(crate) fn has(&self, name: &str) -> bool {
+        self.headers.contains_key(name)
+    }
+
+    /// The device token from `/3/device/<token>`, if the path has that shape.
+    pub(crate) fn device_token(&self) -> Option<&str> {
+        self.path
+            .strip_prefix(DEVICE_PATH)
+            .filter(|t| !t.is_empty())
+    }
+
+    /// The push type the request declares, if the header holds a known value.
+    pub(crate) fn push_type(&self) -> Option<PushType> {
+        self.header("apns-push-type").and_then(|v| v.parse().ok())
+    }
+
+    /// The push type that decides the payload limit: the declared one, else the one the topic's
+    /// suffix implies (a `.voip` topic without `apns-push-type` is still a VoIP push).
+    pub(crate) fn effective_push_type(&self) -> Option<PushType> {
+        self.push_type().or_else(|| {
+            self.header("apns-topic")
+                .and_then(PushType::from_topic_suffix)
+        })
+    }
+
+    /// The largest body this request may carry (inclusive).
+    pub(crate) fn payload_limit(&self) -> usize {
+        self.effective_push_type()
+            .map_or(MAX_PAYLOAD, PushType::max_payload)
+    }
+
+    /// Every `apns-*` header, in the order sent (repeated names are kept).
+    pub(crate) fn apns_headers(&self) -> Vec<(Box<str>, Box<str>)> {
+        self.headers
+            .iter()
+            .filter(|(name, _)| name.as_str().starts_with("apns-"))
+            .map(|(name, value)| {
+                (
+                    name.as_str().into(),
+                    String::from_utf8_lossy(value.as_bytes()).into(),
+                )
+            })
+            .collect()
+    }
+
+    /// The first header name that appears more than once.
+    pub(crate) fn repeated_header(&self) -> Option<&str> {
+        if self.headers.keys_len() == self.headers.len() {
+            return None;
+        }
+        self.headers
+            .keys()
+            .find(|k| self.headers.get_all(*k).iter().nth(1).is_some())
+            .map(|k| k.as_str())
+    }
+}
+
+/// The request body as read: at most `limit + 1` bytes, so an oversized body is never buffered.
+#[derive(Debug, Default)]
+pub(crate) struct Body {
+    pub(crate) bytes: Bytes,
+    /// The client sent more than the limit; `bytes` holds only what was read before stopping.
+    pub(crate) too_large: bool,
+}

@@ -1,0 +1,66 @@
+//! What every connection and the admin API share: configuration, keys, devices, record, clock.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use crate::devices::Devices;
+use crate::keys::KeyStore;
+use crate::recorder::Recorder;
+use crate::{Clock, Environment};
+
+/// Validated settings the server runs with.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Which APNs the mock stands in for.
+    pub environment: Environment,
+    /// Refuse tokens that were not registered (400 `BadDeviceToken`).
+    pub strict_devices: bool,
+    /// `SETTINGS_MAX_CONCURRENT_STREAMS` advertised to clients.
+    pub max_concurrent_streams: u32,
+    /// Records kept in memory before the oldest are dropped.
+    pub max_records: usize,
+    /// JSON-lines file every record is appended to.
+    pub record_file: Option<PathBuf>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            environment: Environment::Development,
+            strict_devices: false,
+            max_concurrent_streams: 1000,
+            max_records: 100_000,
+            record_file: None,
+        }
+    }
+}
+
+/// State shared by every task of one mock.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) config: Config,
+    pub(crate) keys: KeyStore,
+    pub(crate) devices: Arc<Devices>,
+    pub(crate) recorder: Arc<Recorder>,
+    pub(crate) clock: Clock,
+    next_connection_id: AtomicU64,
+}
+
+impl Shared {
+    pub(crate) fn new(config: Config, keys: KeyStore, recorder: Recorder, clock: Clock) -> Self {
+        Self {
+            config,
+            keys,
+            devices: Arc::default(),
+            recorder: Arc::new(recorder),
+            clock,
+            next_connection_id: AtomicU64::new(1),
+        }
+    }
+
+    /// Connection ids count from 1 in accept order.
+    pub(crate) fn next_connection_id(&self) -> u64 {
+        self.next_connection_id.fetch_add(1, Ordering::Relaxed)
+    }
+}
