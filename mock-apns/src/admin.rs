@@ -10,6 +10,8 @@
 //! | `PUT /api/v1/devices/{token}` | registers a token: `{"topic": "...", "environment": "development"}` |
 //! | `DELETE /api/v1/devices/{token}?timestamp=MS` | marks a token unregistered: later pushes get 410 |
 //! | `GET /api/v1/clock`, `POST /api/v1/clock` | reads or advances the mock's clock: `{"advance_ms": N}` |
+//! | `GET /api/v1/connections` | every connection: peer, ALPN, auth, pushes, stream limit, how it closed |
+//! | `POST /api/v1/connections/{id}/goaway` | sends GOAWAY: `{"reason":"Shutdown","error_code":"NO_ERROR"}` |
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -25,6 +27,7 @@ use serde_json::json;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+use crate::connections::{Connection, GoAway};
 use crate::devices::Device;
 use crate::state::Shared;
 use crate::{Notification, Reason};
@@ -122,6 +125,35 @@ async fn route(req: Request<Incoming>, ctx: &AdminCtx) -> Reply {
             }
             Err(e) => error(StatusCode::BAD_REQUEST, e),
         },
+        (Method::GET, ["api", "v1", "connections"]) => {
+            let all: Vec<_> = shared
+                .connections
+                .all()
+                .iter()
+                .map(|c| c.summary())
+                .collect();
+            ok(json!({ "connections": all }))
+        }
+        (Method::GET, ["api", "v1", "connections", id]) => match connection(shared, id) {
+            Ok(conn) => ok(json!(conn.summary())),
+            Err(reply) => *reply,
+        },
+        (Method::POST, ["api", "v1", "connections", id, "goaway"]) => {
+            let conn = match connection(shared, id) {
+                Ok(conn) => conn,
+                Err(reply) => return *reply,
+            };
+            match read_json::<GoAway>(req).await {
+                Ok(goaway) if conn.go_away(goaway.clone()) => {
+                    ok(json!({ "connection_id": conn.id, "goaway": goaway }))
+                }
+                Ok(_) => error(
+                    StatusCode::CONFLICT,
+                    format!("connection {} is closed", conn.id),
+                ),
+                Err(e) => error(StatusCode::BAD_REQUEST, e),
+            }
+        }
         (_, ["api", "v1", ..]) => error(
             StatusCode::NOT_FOUND,
             format!(
@@ -163,6 +195,16 @@ async fn wait(query: &[(String, String)], shared: &Shared) -> Reply {
         return reply(StatusCode::REQUEST_TIMEOUT, body);
     }
     ok(body)
+}
+
+/// The connection named in the path, or the error answer (boxed: responses are large).
+fn connection(shared: &Shared, id: &str) -> Result<Arc<Connection>, Box<Reply>> {
+    let Ok(n) = id.parse::<u64>() else {
+        let message = format!("{id:?} is not a connection id");
+        return Err(Box::new(error(StatusCode::BAD_REQUEST, message)));
+    };
+    let missing = || Box::new(error(StatusCode::NOT_FOUND, format!("no connection {n}")));
+    shared.connections.get(n).ok_or_else(missing)
 }
 
 fn register(token: &str, device: Device, shared: &Shared) -> Reply {

@@ -14,7 +14,7 @@ use ring::signature::{UnparsedPublicKey, ECDSA_P256_SHA256_ASN1, ECDSA_P256_SHA2
 
 use crate::keys::KeyStore;
 use crate::validate::Rejection;
-use crate::Reason;
+use crate::{Environment, Reason};
 
 /// Apple rejects provider tokens issued more than an hour ago.
 pub(crate) const MAX_TOKEN_AGE_SECS: u64 = 3600;
@@ -28,6 +28,8 @@ pub(crate) struct ProviderToken {
     pub(crate) team_id: Arc<str>,
     /// `iat`, in seconds since the epoch (floats truncated, strings parsed).
     pub(crate) iat: u64,
+    /// The environment the key is limited to, if any.
+    pub(crate) environment: Option<Environment>,
 }
 
 /// The bearer token carried by an `authorization` header value.
@@ -117,6 +119,7 @@ pub(crate) fn verify(token: &str, keys: &KeyStore) -> Result<ProviderToken, Reje
         key_id: key.key_id.clone(),
         team_id: key.team_id.clone(),
         iat,
+        environment: key.environment,
     })
 }
 
@@ -166,31 +169,101 @@ fn parse_iat(v: &serde_json::Value) -> Option<u64> {
     }
 }
 
-/// One connection's token state: the last verified token, so reuse skips the signature check.
+/// Apple: refresh a provider token no more than once every 20 minutes per connection.
+pub(crate) const MIN_TOKEN_CHANGE_SECS: u64 = 20 * 60;
+
+/// One connection's provider-token state ([TOKEN] in `shared/reference/apns.md` §5): the first
+/// accepted token pins the team and key id; the current token is cached so reuse skips the
+/// signature check; a token change is allowed once per 20 minutes.
 #[derive(Debug, Default)]
 pub(crate) struct ConnectionAuth {
-    /// Held only to compare or replace one entry; never across an await.
-    last: Mutex<Option<(Box<str>, ProviderToken)>>,
+    /// Held only to compare or update a few fields; never across an await.
+    state: Mutex<TokenState>,
+}
+
+#[derive(Debug, Default)]
+struct TokenState {
+    current: Option<(Box<str>, ProviderToken)>,
+    /// When the current token was first accepted (mock clock, seconds).
+    changed_at: u64,
 }
 
 impl ConnectionAuth {
-    /// Verifies `token`, from the cache when it is the one last verified on this connection.
-    pub(crate) fn verify(&self, token: &str, keys: &KeyStore) -> Result<ProviderToken, Rejection> {
-        if let Some(hit) = self.cached(token) {
-            return Ok(hit);
+    /// Authenticates a push's bearer token under this connection's rules.
+    pub(crate) fn authenticate(
+        &self,
+        token: &str,
+        keys: &KeyStore,
+        environment: Environment,
+        now_secs: u64,
+    ) -> Result<ProviderToken, Rejection> {
+        if let Some(same) = self.current_if(token) {
+            check_age(&same, now_secs)?;
+            return Ok(same);
         }
         let verified = verify(token, keys)?;
-        if let Ok(mut last) = self.last.lock() {
-            *last = Some((token.into(), verified.clone()));
+        if let Some(only) = verified.environment.filter(|e| *e != environment) {
+            return Err(Rejection::new(
+                Reason::BadEnvironmentKeyIdInToken,
+                format!(
+                    "key {:?} is limited to {only}; this is {environment}",
+                    verified.key_id
+                ),
+            ));
         }
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((_, first)) = &state.current {
+            if first.team_id != verified.team_id {
+                return Err(Rejection::new(
+                    Reason::InvalidProviderToken,
+                    format!(
+                        "this connection belongs to team {} (its first token); team {} needs its own connection",
+                        first.team_id, verified.team_id
+                    ),
+                ));
+            }
+            if first.key_id != verified.key_id {
+                return Err(Rejection::new(
+                    Reason::UnrelatedKeyIdInToken,
+                    format!(
+                        "this connection uses key {} (its first token); key {} needs its own connection",
+                        first.key_id, verified.key_id
+                    ),
+                ));
+            }
+        }
+        check_age(&verified, now_secs)?;
+        if state.current.is_some() && now_secs < state.changed_at + MIN_TOKEN_CHANGE_SECS {
+            return Err(Rejection::new(
+                Reason::TooManyProviderTokenUpdates,
+                format!(
+                    "a new token {} s after the previous change (at most one per {} s per connection)",
+                    now_secs.saturating_sub(state.changed_at),
+                    MIN_TOKEN_CHANGE_SECS
+                ),
+            ));
+        }
+        state.current = Some((token.into(), verified.clone()));
+        state.changed_at = now_secs;
         Ok(verified)
     }
 
-    fn cached(&self, token: &str) -> Option<ProviderToken> {
-        let last = self.last.lock().ok()?;
-        last.as_ref()
+    fn current_if(&self, token: &str) -> Option<ProviderToken> {
+        let state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        state
+            .current
+            .as_ref()
             .filter(|(t, _)| &**t == token)
             .map(|(_, v)| v.clone())
+    }
+
+    /// The team and key id this connection is pinned to, once a token was accepted.
+    pub(crate) fn pinned(&self) -> Option<(Arc<str>, Arc<str>)> {
+        let state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        state
+            .current
+            .as_ref()
+            .map(|(_, t)| (t.team_id.clone(), t.key_id.clone()))
     }
 }
 
@@ -274,6 +347,7 @@ mod tests {
             key_id: "K".into(),
             team_id: "T".into(),
             iat: 10_000,
+            environment: None,
         };
         assert!(check_age(&t, 10_000 + 3600).is_ok());
         assert_eq!(
@@ -292,9 +366,64 @@ mod tests {
         let keys = store(&key);
         let auth = ConnectionAuth::default();
         let token = key.token(42);
-        let first = auth.verify(&token, &keys).unwrap();
+        let dev = Environment::Development;
+        let first = auth.authenticate(&token, &keys, dev, 42).unwrap();
         // An empty store would fail a fresh verification: the cache must answer.
-        let second = auth.verify(&token, &KeyStore::new()).unwrap();
+        let second = auth
+            .authenticate(&token, &KeyStore::new(), dev, 43)
+            .unwrap();
         assert_eq!(first, second);
+    }
+
+    #[test]
+    fn a_second_token_within_20_minutes_is_too_many_updates() {
+        let key = SigningKey::generate("TEAM123456").unwrap();
+        let keys = store(&key);
+        let auth = ConnectionAuth::default();
+        let dev = Environment::Development;
+        auth.authenticate(&key.token(1000), &keys, dev, 1000)
+            .unwrap();
+        let err = auth
+            .authenticate(&key.token(1001), &keys, dev, 1001)
+            .unwrap_err();
+        assert_eq!(err.reason, Reason::TooManyProviderTokenUpdates);
+        let later = 1000 + MIN_TOKEN_CHANGE_SECS;
+        assert!(auth
+            .authenticate(&key.token(later), &keys, dev, later)
+            .is_ok());
+    }
+
+    #[test]
+    fn the_first_token_pins_team_and_key() {
+        let key = SigningKey::generate("TEAM123456").unwrap();
+        let same_team = SigningKey::generate("TEAM123456").unwrap();
+        let other_team = SigningKey::generate("OTHERTEAM1").unwrap();
+        let mut keys = store(&key);
+        keys.insert(same_team.verifying_key());
+        keys.insert(other_team.verifying_key());
+        let auth = ConnectionAuth::default();
+        let dev = Environment::Development;
+        auth.authenticate(&key.token(0), &keys, dev, 0).unwrap();
+        let t = 10_000;
+        let err = auth
+            .authenticate(&other_team.token(t), &keys, dev, t)
+            .unwrap_err();
+        assert_eq!(err.reason, Reason::InvalidProviderToken);
+        let err = auth
+            .authenticate(&same_team.token(t), &keys, dev, t)
+            .unwrap_err();
+        assert_eq!(err.reason, Reason::UnrelatedKeyIdInToken);
+    }
+
+    #[test]
+    fn a_key_limited_to_production_is_refused_in_development() {
+        let key = SigningKey::generate("TEAM123456").unwrap();
+        let mut keys = KeyStore::new();
+        keys.insert(key.verifying_key().restricted_to(Environment::Production));
+        let auth = ConnectionAuth::default();
+        let err = auth
+            .authenticate(&key.token(5), &keys, Environment::Development, 5)
+            .unwrap_err();
+        assert_eq!(err.reason, Reason::BadEnvironmentKeyIdInToken);
     }
 }

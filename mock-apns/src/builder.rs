@@ -16,7 +16,7 @@ use crate::keys::{KeyStore, SigningKey, VerifyingKey};
 use crate::recorder::Recorder;
 use crate::state::{Config, Shared};
 use crate::tls::Pki;
-use crate::{files, server, Clock, Environment, MockApns};
+use crate::{files, server, ClientCert, ClientCertRequest, Clock, Environment, MockApns};
 
 /// Team id of a freshly generated development key: obviously not a real team.
 pub const DEV_TEAM_ID: &str = "DEVTEAM001";
@@ -79,6 +79,19 @@ impl MockApnsBuilder {
     /// `SETTINGS_MAX_CONCURRENT_STREAMS` (default 1000, as APNs advertised in 2021).
     pub fn max_concurrent_streams(mut self, n: u32) -> Self {
         self.config.max_concurrent_streams = n;
+        self
+    }
+
+    /// Drop the stream limit to 1 after a rejected push, as APNs does (default on).
+    pub fn throttle_on_reject(mut self, on: bool) -> Self {
+        self.config.throttle_on_reject = on;
+        self
+    }
+
+    /// Close connections idle this long (on the mock's clock) with GOAWAY `IdleTimeout`.
+    /// Apple does not document its value; default: never.
+    pub fn idle_timeout(mut self, timeout: Option<std::time::Duration>) -> Self {
+        self.config.idle_timeout = timeout;
         self
     }
 
@@ -161,6 +174,7 @@ impl MockApnsBuilder {
                 .map_err(|e| bind_error(self.admin_listen, e))?,
             tls: pki.server_config()?,
             ca_cert_pem: pki.ca_cert_pem().to_owned(),
+            pki: Arc::new(pki),
             ca_path,
             dev_key,
             dev_key_path,
@@ -250,6 +264,7 @@ pub struct Bound {
     /// Where the development key's `.p8` is on disk, if it is.
     pub dev_key_path: Option<PathBuf>,
     pub(crate) shared: Arc<Shared>,
+    pub(crate) pki: Arc<Pki>,
     tls: Arc<rustls::ServerConfig>,
     listeners: (StdListener, StdListener),
 }
@@ -258,6 +273,11 @@ impl Bound {
     /// The APNs endpoint as an `https://` URL (the certificate names `localhost`).
     pub fn apns_url(&self) -> String {
         format!("https://localhost:{}", self.apns_addr.port())
+    }
+
+    /// Issues a client certificate signed by the mock's CA (certificate authentication).
+    pub fn issue_client_cert(&self, request: &ClientCertRequest) -> Result<ClientCert, Error> {
+        self.pki.issue_client_cert(request)
     }
 
     /// The admin API as an `http://` URL.

@@ -9,12 +9,14 @@ use std::time::Duration;
 use bytes::Bytes;
 use tokio::io::{AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _};
 use tokio::net::TcpStream;
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 use tokio_rustls::TlsAcceptor;
 
+use crate::connections::{Connection, Control, GoAway};
 use crate::rewind::Rewind;
-use crate::service::{self, ConnectionCtx};
+use crate::service;
 use crate::state::Shared;
+use crate::{CertIdentity, ErrorCode, Reason};
 
 /// The HTTP/2 client connection preface (RFC 9113 §3.4).
 const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
@@ -49,7 +51,12 @@ pub(crate) async fn serve(
         Ok(Err(e)) => return tracing::info!(%peer, "TLS handshake failed: {e}"),
         Err(_) => return tracing::info!(%peer, "TLS handshake timed out"),
     };
-    let alpn = tls.get_ref().1.alpn_protocol().map(<[u8]>::to_vec);
+    let session = tls.get_ref().1;
+    let alpn = session.alpn_protocol().map(<[u8]>::to_vec);
+    let cert = session
+        .peer_certificates()
+        .and_then(|chain| chain.first())
+        .and_then(|der| CertIdentity::from_der(der));
     let mut io = Rewind::new(Bytes::new(), tls);
     match alpn.as_deref() {
         Some(b"h2") => {}
@@ -60,17 +67,18 @@ pub(crate) async fn serve(
             None => return,
         },
     }
-    tracing::debug!(connection = id, %peer, alpn = ?alpn.as_deref().map(String::from_utf8_lossy), "serving HTTP/2");
-    serve_h2(
-        io,
-        Arc::new(ConnectionCtx {
-            id,
-            ..ConnectionCtx::default()
-        }),
-        shared,
-        shutdown,
-    )
-    .await;
+    let alpn = alpn.map(|p| String::from_utf8_lossy(&p).into_owned());
+    tracing::debug!(connection = id, %peer, ?alpn, cert = cert.is_some(), "serving HTTP/2");
+    // APNs allows one stream until a push with a valid provider token is accepted; a
+    // certificate is trusted from the handshake.
+    let limit = if cert.is_some() {
+        shared.config.max_concurrent_streams
+    } else {
+        1
+    };
+    let (conn, control) = Connection::new(id, peer, alpn, cert, limit, shared.clock.now_ms());
+    shared.connections.insert(conn.clone());
+    serve_h2(io, conn, control, shared, shutdown).await;
 }
 
 /// Reads until the bytes either match the HTTP/2 preface or cannot; answers the latter in words.
@@ -114,51 +122,115 @@ async fn answer_in_words<S: AsyncWrite + Unpin>(mut io: S, status: u16, text: &s
 
 async fn serve_h2<S>(
     io: S,
-    conn: Arc<ConnectionCtx>,
+    conn: Arc<Connection>,
+    mut control: mpsc::UnboundedReceiver<Control>,
     shared: Arc<Shared>,
     mut shutdown: watch::Receiver<bool>,
 ) where
     S: tokio::io::AsyncRead + AsyncWrite + Unpin,
 {
-    // APNs's observed SETTINGS (pushy#356, pushy#878): 4096 / 1000 / 65535 / 16384 / 8000.
+    // APNs's observed SETTINGS (pushy#356, pushy#878): 4096 / 1 then 1000 / 65535 / 16384 / 8000.
     let mut builder = h2::server::Builder::new();
     builder
         .header_table_size(4096)
-        .max_concurrent_streams(shared.config.max_concurrent_streams)
+        .max_concurrent_streams(conn.stream_limit())
         .initial_window_size(65_535)
         .max_frame_size(16_384)
         .max_header_list_size(8000);
     let mut h2 = match builder.handshake::<_, Bytes>(io).await {
         Ok(h2) => h2,
-        Err(e) => return tracing::info!(connection = conn.id, "HTTP/2 handshake failed: {e}"),
+        Err(e) => {
+            conn.closed(
+                shared.clock.now_ms(),
+                format!("HTTP/2 handshake failed: {e}"),
+            );
+            return tracing::info!(connection = conn.id, "HTTP/2 handshake failed: {e}");
+        }
     };
-    let mut closing = *shutdown.borrow();
-    if closing {
-        h2.graceful_shutdown();
-    }
+    let mut closing = false;
+    let idle_timeout = shared.config.idle_timeout;
     loop {
+        if !closing && *shutdown.borrow() {
+            closing = true;
+            send_go_away(
+                &mut h2,
+                &conn,
+                &shared,
+                GoAway::shutdown(),
+                "server shutting down",
+            );
+        }
         tokio::select! {
             next = h2.accept() => match next {
                 Some(Ok((request, respond))) => {
+                    conn.stream_started(shared.clock.now_ms());
                     let (conn, shared) = (conn.clone(), shared.clone());
                     tokio::spawn(async move {
                         service::handle(request, respond, &conn, &shared).await;
+                        conn.stream_ended(shared.clock.now_ms());
                     });
                 }
                 Some(Err(e)) => {
+                    conn.closed(shared.clock.now_ms(), format!("connection error: {e}"));
                     tracing::debug!(connection = conn.id, "connection error: {e}");
                     break;
                 }
                 None => break,
             },
-            changed = shutdown.changed(), if !closing => {
-                closing = true;
-                if changed.is_ok() {
-                    // GOAWAY; streams already accepted are still answered.
-                    h2.graceful_shutdown();
+            Some(order) = control.recv() => match order {
+                Control::StreamLimit(limit) => h2.set_max_concurrent_streams(limit),
+                Control::GoAway(goaway) => {
+                    closing = true;
+                    send_go_away(&mut h2, &conn, &shared, goaway, "requested");
                 }
+            },
+            () = conn.idle_for(&shared.clock, idle_timeout.unwrap_or_default()),
+                if idle_timeout.is_some() && !closing =>
+            {
+                closing = true;
+                let goaway = GoAway { reason: Reason::IdleTimeout, ..GoAway::shutdown() };
+                send_go_away(&mut h2, &conn, &shared, goaway, "idle timeout");
             }
+            _ = shutdown.changed(), if !closing => {}
         }
     }
+    conn.closed(shared.clock.now_ms(), "client closed");
     tracing::debug!(connection = conn.id, "connection closed");
+}
+
+/// Sends GOAWAY with Apple's JSON reason as debug data. Streams up to the last-stream-id are
+/// still answered; the connection closes once they are.
+fn send_go_away<S>(
+    h2: &mut h2::server::Connection<S, Bytes>,
+    conn: &Connection,
+    shared: &Shared,
+    goaway: GoAway,
+    why: &str,
+) where
+    S: tokio::io::AsyncRead + AsyncWrite + Unpin,
+{
+    let last = goaway
+        .last_stream_id
+        .unwrap_or_else(|| h2.last_processed_stream_id());
+    let debug = Bytes::from(goaway.reason.body(None));
+    h2.go_away_with_debug_data(last, goaway.error_code.to_h2(), debug, false);
+    conn.closed(
+        shared.clock.now_ms(),
+        format!(
+            "GOAWAY {} ({}), last stream {last}: {why}",
+            goaway.reason, goaway.error_code
+        ),
+    );
+}
+
+impl GoAway {
+    /// What APNs sends when it shuts down: NO_ERROR with `{"reason":"Shutdown"}`
+    /// (observed, Fatal1ty/aioapns#63).
+    pub(crate) fn shutdown() -> Self {
+        GoAway {
+            reason: Reason::Shutdown,
+            error_code: ErrorCode::NoError,
+            last_stream_id: None,
+        }
+    }
 }

@@ -16,6 +16,7 @@ use rustls_pki_types::pem::PemObject as _;
 use rustls_pki_types::{PrivatePkcs8KeyDer, SubjectPublicKeyInfoDer};
 
 use crate::error::Error;
+use crate::Environment;
 
 /// The DER prefix of a P-256 `SubjectPublicKeyInfo`; the 65-byte uncompressed point follows.
 const P256_SPKI_PREFIX: [u8; 26] = [
@@ -30,6 +31,8 @@ pub struct VerifyingKey {
     pub key_id: Arc<str>,
     /// The 10-character team id the key belongs to (`iss` in the JWT claims).
     pub team_id: Arc<str>,
+    /// The only environment the key may be used in (`None`: both, like a legacy team key).
+    pub environment: Option<Environment>,
     /// Uncompressed P-256 point (65 bytes, `04 || X || Y`).
     public_key: Arc<[u8]>,
 }
@@ -39,11 +42,19 @@ impl std::fmt::Debug for VerifyingKey {
         f.debug_struct("VerifyingKey")
             .field("key_id", &self.key_id)
             .field("team_id", &self.team_id)
+            .field("environment", &self.environment)
             .finish_non_exhaustive()
     }
 }
 
 impl VerifyingKey {
+    /// Restricts the key to one environment: using it against the other gets 403
+    /// `BadEnvironmentKeyIdInToken` (Apple lets team keys be limited to one environment).
+    pub fn restricted_to(mut self, environment: Environment) -> Self {
+        self.environment = Some(environment);
+        self
+    }
+
     /// A key from its uncompressed P-256 point.
     pub fn from_public_point(key_id: &str, team_id: &str, point: &[u8]) -> Result<Self, Error> {
         if point.len() != 65 || point[0] != 0x04 {
@@ -52,6 +63,7 @@ impl VerifyingKey {
         Ok(Self {
             key_id: key_id.into(),
             team_id: team_id.into(),
+            environment: None,
             public_key: point.into(),
         })
     }
@@ -156,6 +168,7 @@ impl SigningKey {
         VerifyingKey {
             key_id: self.key_id.clone(),
             team_id: self.team_id.clone(),
+            environment: None,
             public_key: self.pair.public_key().as_ref().into(),
         }
     }
@@ -236,21 +249,28 @@ impl KeyStore {
     }
 }
 
-/// A `--token-key KEY_ID:TEAM_ID:PATH` argument, parsed and loaded.
+/// A `--token-key` argument, `KEY_ID:TEAM_ID:PATH` or `KEY_ID:TEAM_ID:ENVIRONMENT:PATH`
+/// (ENVIRONMENT `development` or `production` limits the key to it), parsed and loaded.
 pub fn parse_token_key_arg(arg: &str) -> Result<VerifyingKey, Error> {
+    const USAGE: &str = "expected KEY_ID:TEAM_ID:PATH or KEY_ID:TEAM_ID:ENVIRONMENT:PATH";
     let mut parts = arg.splitn(3, ':');
-    let (Some(key_id), Some(team_id), Some(path)) = (parts.next(), parts.next(), parts.next())
+    let (Some(key_id), Some(team_id), Some(rest)) = (parts.next(), parts.next(), parts.next())
     else {
-        return Err(Error::key(arg, "expected KEY_ID:TEAM_ID:PATH"));
+        return Err(Error::key(arg, USAGE));
+    };
+    let (environment, path) = match rest.split_once(':') {
+        Some((env, path)) if env.parse::<Environment>().is_ok() => (env.parse().ok(), path),
+        _ => (None, rest),
     };
     if key_id.is_empty() || team_id.is_empty() || path.is_empty() {
-        return Err(Error::key(
-            arg,
-            "expected KEY_ID:TEAM_ID:PATH with none of them empty",
-        ));
+        return Err(Error::key(arg, USAGE));
     }
     let pem = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    VerifyingKey::from_pem(key_id, team_id, &pem)
+    let key = VerifyingKey::from_pem(key_id, team_id, &pem)?;
+    Ok(match environment {
+        Some(env) => key.restricted_to(env),
+        None => key,
+    })
 }
 
 #[cfg(test)]
@@ -283,5 +303,17 @@ mod tests {
         assert!(err.to_string().contains("PRIVATE KEY"), "{err}");
         let err = parse_token_key_arg("ABC").unwrap_err();
         assert!(err.to_string().contains("KEY_ID:TEAM_ID:PATH"), "{err}");
+    }
+
+    #[test]
+    fn a_token_key_argument_may_name_an_environment() {
+        let key = SigningKey::generate("TEAM123456").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = key.write_p8(dir.path()).unwrap();
+        let plain = parse_token_key_arg(&format!("K1:T1:{}", path.display())).unwrap();
+        assert_eq!(plain.environment, None);
+        let prod = parse_token_key_arg(&format!("K1:T1:production:{}", path.display())).unwrap();
+        assert_eq!(prod.environment, Some(Environment::Production));
+        assert_eq!(prod.public_point(), key.verifying_key().public_point());
     }
 }

@@ -36,11 +36,14 @@
 mod admin;
 mod auth;
 mod builder;
+mod client_cert;
 mod clock;
 mod connection;
+mod connections;
 mod devices;
 mod environment;
 mod error;
+mod error_code;
 mod files;
 pub mod keys;
 mod mock_apns;
@@ -57,10 +60,13 @@ pub mod tls;
 mod validate;
 
 pub use builder::{Bound, MockApnsBuilder, DEV_TEAM_ID};
+pub use client_cert::{CertIdentity, ClientCert, ClientCertRequest};
 pub use clock::Clock;
+pub use connections::{ConnectionSummary, GoAway};
 pub use devices::Device;
 pub use environment::Environment;
 pub use error::Error;
+pub use error_code::ErrorCode;
 pub use keys::{SigningKey, VerifyingKey};
 pub use mock_apns::{MockApns, WaitTimeout};
 pub use notification::{AuthKind, AuthSummary, Notification, Payload};

@@ -11,7 +11,8 @@ use crate::devices::Device;
 use crate::error::Error;
 use crate::keys::SigningKey;
 use crate::state::Shared;
-use crate::{Clock, Notification};
+use crate::tls::Pki;
+use crate::{ClientCert, ClientCertRequest, Clock, ConnectionSummary, GoAway, Notification};
 
 /// A running mock APNs: real TLS and HTTP/2 on a loopback port, with an admin API beside it.
 ///
@@ -24,6 +25,7 @@ pub struct MockApns {
     ca_cert_pem: String,
     dev_key: SigningKey,
     shared: Arc<Shared>,
+    pki: Arc<Pki>,
     stop: watch::Sender<bool>,
     stopped: Option<oneshot::Receiver<()>>,
 }
@@ -81,6 +83,7 @@ impl MockApns {
             ca_cert_pem: bound.ca_cert_pem.clone(),
             dev_key: bound.dev_key.clone(),
             shared: bound.shared.clone(),
+            pki: bound.pki.clone(),
             stop,
             stopped: Some(done_rx),
         };
@@ -155,6 +158,29 @@ impl MockApns {
     /// Marks a device token unregistered at `timestamp_ms`: later pushes get 410.
     pub fn unregister_device(&self, token: &str, timestamp_ms: u64) {
         self.shared.devices.unregister(token, timestamp_ms);
+    }
+
+    /// Issues a client certificate signed by the mock's CA, for certificate authentication.
+    pub fn issue_client_cert(&self, request: &ClientCertRequest) -> Result<ClientCert, Error> {
+        self.pki.issue_client_cert(request)
+    }
+
+    /// Every connection so far, open or closed, in accept order.
+    pub fn connections(&self) -> Vec<ConnectionSummary> {
+        self.shared
+            .connections
+            .all()
+            .iter()
+            .map(|c| c.summary())
+            .collect()
+    }
+
+    /// Sends GOAWAY on connection `id`. Returns false if there is no such open connection.
+    pub fn go_away(&self, id: u64, goaway: GoAway) -> bool {
+        self.shared
+            .connections
+            .get(id)
+            .is_some_and(|c| c.go_away(goaway))
     }
 
     /// Every recorded request so far, accepted or rejected, in order.

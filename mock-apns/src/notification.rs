@@ -3,7 +3,7 @@
 use serde::ser::{SerializeMap as _, Serializer};
 use serde::Serialize;
 
-use crate::{PushType, Reason};
+use crate::{Environment, PushType, Reason};
 
 /// One recorded request, accepted or rejected, as the admin API and the record file show it.
 #[derive(Debug, Clone, Serialize)]
@@ -27,6 +27,10 @@ pub struct Notification {
     pub headers: Vec<(Box<str>, Box<str>)>,
     /// How the request was authenticated.
     pub auth: AuthSummary,
+    /// The environment the mock stands in for.
+    pub environment: Environment,
+    /// The connection's advertised `SETTINGS_MAX_CONCURRENT_STREAMS` when the push arrived.
+    pub stream_limit: u32,
     /// The body, as JSON when it parses, else as text.
     pub payload: Payload,
     /// Bytes of body read (at most the limit + 1 when the body was too large).
@@ -101,7 +105,7 @@ fn headers_as_map<S: Serializer>(h: &[(Box<str>, Box<str>)], s: S) -> Result<S::
 /// How a request was authenticated.
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 pub struct AuthSummary {
-    /// `token` (a verified provider token), or `none`.
+    /// `token` (a verified provider token), `certificate` (a client certificate), or `none`.
     pub kind: AuthKind,
     /// `kid` of the provider token.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -112,6 +116,12 @@ pub struct AuthSummary {
     /// `iat` of the provider token (epoch seconds).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub iat: Option<u64>,
+    /// The client certificate's subject.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject: Option<Box<str>>,
+    /// The client certificate's topics.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub topics: Option<Vec<String>>,
 }
 
 /// The kind of authentication a request carried.
@@ -124,6 +134,8 @@ pub enum AuthKind {
     None,
     /// A verified provider token (JWT).
     Token,
+    /// A client certificate issued by the mock's CA.
+    Certificate,
 }
 
 /// A request body, kept as the bytes arrived: memory stays close to the payload's own size.

@@ -6,28 +6,22 @@ use bytes::{Bytes, BytesMut};
 use h2::server::SendResponse;
 use h2::RecvStream;
 
-use crate::auth::ConnectionAuth;
+use crate::connections::Connection;
 use crate::notification::{AuthKind, AuthSummary, Notification, Payload};
 use crate::push::{Body, PushHead};
 use crate::state::Shared;
 use crate::validate::{self, Ctx, Rejection};
 use crate::Environment;
 
-/// Per-connection facts a stream needs.
-#[derive(Debug, Default)]
-pub(crate) struct ConnectionCtx {
-    pub(crate) id: u64,
-    pub(crate) auth: ConnectionAuth,
-}
-
 /// Handles one request from arrival to answer. Never panics on input.
 pub(crate) async fn handle(
     request: http::Request<RecvStream>,
     mut respond: SendResponse<Bytes>,
-    conn: &ConnectionCtx,
+    conn: &Connection,
     shared: &Shared,
 ) {
     let received_at = shared.clock.now_ms();
+    let stream_limit = conn.stream_limit();
     let stream_id = respond.stream_id().as_u32();
     let (parts, body) = request.into_parts();
     let head = PushHead::from_parts(&parts);
@@ -47,7 +41,7 @@ pub(crate) async fn handle(
         keys: &shared.keys,
         devices: &shared.devices,
         clock: &shared.clock,
-        conn_auth: &conn.auth,
+        conn,
         environment: shared.config.environment,
         strict_devices: shared.config.strict_devices,
         token: OnceLock::new(),
@@ -82,15 +76,8 @@ pub(crate) async fn handle(
             Some(detail.as_str().into()),
         ),
     };
-    let auth = match ctx.token.get() {
-        Some(t) => AuthSummary {
-            kind: AuthKind::Token,
-            key_id: Some(t.key_id.as_ref().into()),
-            team_id: Some(t.team_id.as_ref().into()),
-            iat: Some(t.iat),
-        },
-        None => AuthSummary::default(),
-    };
+    let auth = auth_summary(&ctx);
+    adjust_stream_limit(conn, shared, status);
     let record = Notification {
         id: shared.recorder.next_id(),
         received_at,
@@ -101,6 +88,8 @@ pub(crate) async fn handle(
         device_token: head.device_token().map(Box::from),
         headers: head.apns_headers(),
         auth,
+        environment: shared.config.environment,
+        stream_limit,
         payload,
         payload_size: body.bytes.len(),
         status,
@@ -136,6 +125,39 @@ pub(crate) async fn handle(
     };
     if let Err(e) = sent {
         tracing::debug!(connection = conn.id, stream_id, "could not answer: {e}");
+    }
+}
+
+fn auth_summary(ctx: &Ctx<'_>) -> AuthSummary {
+    if let Some(cert) = &ctx.conn.cert {
+        return AuthSummary {
+            kind: AuthKind::Certificate,
+            subject: Some(cert.subject.as_str().into()),
+            topics: Some(cert.topics.clone()),
+            ..AuthSummary::default()
+        };
+    }
+    match ctx.token.get() {
+        Some(t) => AuthSummary {
+            kind: AuthKind::Token,
+            key_id: Some(t.key_id.as_ref().into()),
+            team_id: Some(t.team_id.as_ref().into()),
+            iat: Some(t.iat),
+            ..AuthSummary::default()
+        },
+        None => AuthSummary::default(),
+    }
+}
+
+/// APNs's stream limit follows the provider's record (`shared/reference/apns.md` §6): full
+/// after an accepted push, 1 after a rejected one when throttling is on. 410s are not counted
+/// as errors by Apple, so they leave it alone.
+fn adjust_stream_limit(conn: &Connection, shared: &Shared, status: u16) {
+    conn.count(status == 200);
+    if status == 200 {
+        conn.set_stream_limit(shared.config.max_concurrent_streams);
+    } else if status != 410 && shared.config.throttle_on_reject {
+        conn.set_stream_limit(1);
     }
 }
 

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+use crate::connections::Connections;
 use crate::devices::Devices;
 use crate::keys::KeyStore;
 use crate::recorder::Recorder;
@@ -16,8 +17,13 @@ pub struct Config {
     pub environment: Environment,
     /// Refuse tokens that were not registered (400 `BadDeviceToken`).
     pub strict_devices: bool,
-    /// `SETTINGS_MAX_CONCURRENT_STREAMS` advertised to clients.
+    /// `SETTINGS_MAX_CONCURRENT_STREAMS` once a connection is trusted (token connections start
+    /// at 1 until a push is accepted, as APNs does).
     pub max_concurrent_streams: u32,
+    /// Drop the limit to 1 after a rejected push, back up after the next accepted one.
+    pub throttle_on_reject: bool,
+    /// Close connections idle this long (mock clock) with GOAWAY `IdleTimeout`; `None`: never.
+    pub idle_timeout: Option<std::time::Duration>,
     /// Records kept in memory before the oldest are dropped.
     pub max_records: usize,
     /// JSON-lines file every record is appended to.
@@ -30,6 +36,8 @@ impl Default for Config {
             environment: Environment::Development,
             strict_devices: false,
             max_concurrent_streams: 1000,
+            throttle_on_reject: true,
+            idle_timeout: None,
             max_records: 100_000,
             record_file: None,
         }
@@ -44,6 +52,7 @@ pub(crate) struct Shared {
     pub(crate) devices: Arc<Devices>,
     pub(crate) recorder: Arc<Recorder>,
     pub(crate) clock: Clock,
+    pub(crate) connections: Connections,
     next_connection_id: AtomicU64,
 }
 
@@ -55,6 +64,7 @@ impl Shared {
             devices: Arc::default(),
             recorder: Arc::new(recorder),
             clock,
+            connections: Connections::default(),
             next_connection_id: AtomicU64::new(1),
         }
     }

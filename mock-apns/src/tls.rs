@@ -158,6 +158,19 @@ impl Pki {
         })
     }
 
+    /// The generated CA (parameters and key), able to issue client certificates.
+    pub(crate) fn ca(&self) -> Option<(&CertificateParams, &KeyPair)> {
+        self.ca.as_ref().map(|(params, key)| (params, key))
+    }
+
+    /// Issues a provider (client) certificate signed by the CA, for certificate auth.
+    pub fn issue_client_cert(
+        &self,
+        request: &crate::client_cert::ClientCertRequest,
+    ) -> Result<crate::client_cert::ClientCert, Error> {
+        crate::client_cert::issue(self, request)
+    }
+
     /// PEM of the certificate clients must trust.
     pub fn ca_cert_pem(&self) -> &str {
         &self.trust_pem
@@ -169,13 +182,32 @@ impl Pki {
     }
 
     /// A rustls server configuration: TLS 1.2 and 1.3, ALPN `h2` first and `http/1.1` only so
-    /// an HTTP/1.1 client can be told, in words, to use HTTP/2.
+    /// an HTTP/1.1 client can be told, in words, to use HTTP/2. With the mock's own CA, a client
+    /// certificate is optional but, when presented, must be issued by that CA (certificate
+    /// auth); anything else fails the handshake.
     pub fn server_config(&self) -> Result<Arc<ServerConfig>, Error> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let mut config = ServerConfig::builder_with_provider(provider)
+        let builder = ServerConfig::builder_with_provider(provider.clone())
             .with_safe_default_protocol_versions()
-            .map_err(Error::tls)?
-            .with_no_client_auth()
+            .map_err(Error::tls)?;
+        let builder = match &self.ca {
+            None => builder.with_no_client_auth(),
+            Some(_) => {
+                let mut roots = rustls::RootCertStore::empty();
+                for der in CertificateDer::pem_slice_iter(self.trust_pem.as_bytes()) {
+                    roots.add(der.map_err(Error::tls)?).map_err(Error::tls)?;
+                }
+                let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+                    Arc::new(roots),
+                    provider,
+                )
+                .allow_unauthenticated()
+                .build()
+                .map_err(Error::tls)?;
+                builder.with_client_cert_verifier(verifier)
+            }
+        };
+        let mut config = builder
             .with_single_cert(self.chain.clone(), self.key.clone_key())
             .map_err(Error::tls)?;
         config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];

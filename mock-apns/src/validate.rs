@@ -8,12 +8,13 @@
 
 use std::sync::OnceLock;
 
-use crate::auth::{self, ConnectionAuth, ProviderToken};
+use crate::auth::{self, ProviderToken};
+use crate::connections::Connection;
 use crate::devices::Devices;
 use crate::keys::KeyStore;
 use crate::push::{Body, PushHead, DEVICE_PATH};
 use crate::push_type::PushType;
-use crate::{Clock, Environment, Reason};
+use crate::{CertIdentity, Clock, Environment, Reason};
 
 /// Why a push is refused: Apple's reason, the 410 timestamp, and the mock's own explanation
 /// (recorded, never sent on the wire).
@@ -41,11 +42,30 @@ pub(crate) struct Ctx<'a> {
     pub(crate) keys: &'a KeyStore,
     pub(crate) devices: &'a Devices,
     pub(crate) clock: &'a Clock,
-    pub(crate) conn_auth: &'a ConnectionAuth,
+    pub(crate) conn: &'a Connection,
     pub(crate) environment: Environment,
     pub(crate) strict_devices: bool,
     /// Set by the authentication check, for the record.
     pub(crate) token: OnceLock<ProviderToken>,
+}
+
+impl Ctx<'_> {
+    /// The topic the push goes to: `apns-topic`, or on a certificate connection whose
+    /// certificate has a single topic, that topic (Apple: "APNs uses the app's bundle ID as
+    /// the default topic").
+    pub(crate) fn topic(&self) -> Option<&str> {
+        if !self.head.has("apns-topic") {
+            return self.conn.cert.as_ref().and_then(single_topic);
+        }
+        self.head.header("apns-topic")
+    }
+}
+
+fn single_topic(cert: &CertIdentity) -> Option<&str> {
+    match cert.topics.as_slice() {
+        [only] => Some(only),
+        _ => None,
+    }
 }
 
 type Check = fn(&Ctx<'_>) -> Result<(), Rejection>;
@@ -195,11 +215,19 @@ fn push_type(ctx: &Ctx<'_>) -> Result<(), Rejection> {
     ))
 }
 
-/// `apns-topic` is required on token connections → 400 `MissingTopic`; it must look like a
-/// bundle id (letters, digits, `-` and `.`, no empty segment) → 400 `BadTopic`.
+/// `apns-topic` is required on token connections and with a multi-topic certificate → 400
+/// `MissingTopic`; it must look like a bundle id (letters, digits, `-` and `.`, no empty
+/// segment) → 400 `BadTopic`.
 fn topic(ctx: &Ctx<'_>) -> Result<(), Rejection> {
     if !ctx.head.has("apns-topic") {
-        return Err(Rejection::new(Reason::MissingTopic, "no apns-topic header"));
+        return match ctx.topic() {
+            Some(_) => Ok(()),
+            None if ctx.conn.cert.is_some() => Err(Rejection::new(
+                Reason::MissingTopic,
+                "no apns-topic header, and the client certificate has several topics",
+            )),
+            None => Err(Rejection::new(Reason::MissingTopic, "no apns-topic header")),
+        };
     }
     let value = ctx.head.header("apns-topic").unwrap_or("");
     let well_formed = !value.is_empty()
@@ -225,8 +253,7 @@ fn topic(ctx: &Ctx<'_>) -> Result<(), Rejection> {
 /// gets `InvalidPushType` (AndrewBarba/apns2#23, ostinelli/apnotic#87). So: a missing or wrong
 /// suffix → `TopicDisallowed`; a special suffix with a bare-topic type → `InvalidPushType`.
 fn topic_fits_push_type(ctx: &Ctx<'_>) -> Result<(), Rejection> {
-    let (Some(push_type), Some(topic)) = (ctx.head.push_type(), ctx.head.header("apns-topic"))
-    else {
+    let (Some(push_type), Some(topic)) = (ctx.head.push_type(), ctx.topic()) else {
         return Ok(());
     };
     let Some(suffix) = push_type.topic_suffix() else {
@@ -293,13 +320,49 @@ fn collapse_id(ctx: &Ctx<'_>) -> Result<(), Rejection> {
     ))
 }
 
-/// A provider token must be present (403 `MissingProviderToken`), verify against a registered
-/// key (403 `InvalidProviderToken`) and be at most an hour old (403 `ExpiredProviderToken`).
+/// On a certificate connection, the certificate decides (the `authorization` header is
+/// ignored, as Apple does). Otherwise a provider token must be present (403
+/// `MissingProviderToken`) and pass the connection's token rules (see `auth`).
 fn authentication(ctx: &Ctx<'_>) -> Result<(), Rejection> {
+    if let Some(cert) = &ctx.conn.cert {
+        return certificate(ctx, cert);
+    }
     let token = auth::bearer(ctx.head.header("authorization"))?;
-    let verified = ctx.conn_auth.verify(token, ctx.keys)?;
-    let verified = ctx.token.get_or_init(|| verified);
-    auth::check_age(verified, ctx.clock.now_secs())
+    let verified =
+        ctx.conn
+            .auth
+            .authenticate(token, ctx.keys, ctx.environment, ctx.clock.now_secs())?;
+    let _ = ctx.token.set(verified);
+    Ok(())
+}
+
+/// A certificate for the other environment → 403 `BadCertificateEnvironment` (Apple has also
+/// been seen to send this as a GOAWAY, sideshow/apns2#93; a stream answer is easier for a
+/// provider to act on and is what the reason table lists). A topic outside the certificate's
+/// topics → 400 `TopicDisallowed`, Apple's observed answer for a push type the certificate
+/// does not cover (jerryliurui/Live-Activities-Demo-NBA-Score#1); Pushy's mock says
+/// `BadTopic`.
+fn certificate(ctx: &Ctx<'_>, cert: &CertIdentity) -> Result<(), Rejection> {
+    if !cert.environments.contains(&ctx.environment) {
+        return Err(Rejection::new(
+            Reason::BadCertificateEnvironment,
+            format!(
+                "the client certificate is not valid for {}",
+                ctx.environment
+            ),
+        ));
+    }
+    let topic = ctx.topic().unwrap_or_default();
+    if !cert.topics.iter().any(|t| t == topic) {
+        return Err(Rejection::new(
+            Reason::TopicDisallowed,
+            format!(
+                "topic {topic:?} is not among the certificate's topics {:?}",
+                cert.topics
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// What the registry says of the token: unregistered → 410 `Unregistered` with its timestamp;
@@ -326,7 +389,7 @@ fn registered_device(ctx: &Ctx<'_>) -> Result<(), Rejection> {
             ),
         ));
     }
-    let topic = ctx.head.header("apns-topic").unwrap_or_default();
+    let topic = ctx.topic().unwrap_or_default();
     if let Some(registered) = device.topic.as_deref().filter(|t| *t != topic) {
         return Err(Rejection::new(
             Reason::DeviceTokenNotForTopic,

@@ -9,12 +9,56 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, Result};
 use clap::Parser;
-use mock_apns::{keys, Bound, Environment, MockApnsBuilder};
+use std::time::Duration;
+
+use mock_apns::tls::Pki;
+use mock_apns::{keys, Bound, ClientCertRequest, Environment, MockApnsBuilder};
 
 /// A local stand-in for Apple's Push Notification service: real TLS + HTTP/2, Apple's
 /// validation and reason strings, every push recorded.
 #[derive(Debug, Parser)]
-#[command(name = "mock-apns", version, about, long_about = None)]
+#[command(name = "mock-apns", version, about, long_about = None, args_conflicts_with_subcommands = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    serve: Args,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Command {
+    /// Client certificates for certificate (mTLS) authentication.
+    #[command(subcommand)]
+    Cert(CertCommand),
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum CertCommand {
+    /// Issue a provider certificate signed by the mock's CA, shaped like Apple's: the bundle id
+    /// as subject UID and the topics in extension 1.2.840.113635.100.6.3.6.
+    Issue(CertIssue),
+}
+
+#[derive(Debug, clap::Args)]
+struct CertIssue {
+    /// The app's bundle id (the certificate's first topic).
+    #[arg(long)]
+    topic: String,
+    /// Also allow `<bundle>.voip` (a VoIP Services certificate).
+    #[arg(long)]
+    voip: bool,
+    /// Limit the certificate to one environment (default: both, like Apple's universal ones).
+    #[arg(long, value_parser = ["development", "production"])]
+    environment: Option<String>,
+    /// Directory to write `<bundle>.pem` and `<bundle>-key.pem` into.
+    #[arg(long)]
+    out: PathBuf,
+    /// The mock's state directory, whose CA signs the certificate.
+    #[arg(long, env = "MOCK_APNS_STATE_DIR", default_value = "./.mock-apns")]
+    state_dir: PathBuf,
+}
+
+#[derive(Debug, clap::Args)]
 struct Args {
     /// Address of the APNs endpoint (HTTP/2 over TLS).
     #[arg(long, env = "MOCK_APNS_LISTEN", default_value = "127.0.0.1:2197")]
@@ -41,7 +85,8 @@ struct Args {
     environment: String,
 
     /// Register a provider-token key: KEY_ID:TEAM_ID:PATH, PATH being a .p8 or a PUBLIC KEY
-    /// PEM. Repeatable; in the environment, separate several with commas.
+    /// PEM; KEY_ID:TEAM_ID:ENVIRONMENT:PATH limits it to development or production.
+    /// Repeatable; in the environment, separate several with commas.
     #[arg(
         long = "token-key",
         env = "MOCK_APNS_TOKEN_KEYS",
@@ -61,9 +106,19 @@ struct Args {
     #[arg(long, env = "MOCK_APNS_RECORD")]
     record: Option<PathBuf>,
 
-    /// SETTINGS_MAX_CONCURRENT_STREAMS advertised to clients.
+    /// SETTINGS_MAX_CONCURRENT_STREAMS once a connection is trusted; token connections get 1
+    /// until a push is accepted, as on APNs.
     #[arg(long, env = "MOCK_APNS_MAX_CONCURRENT_STREAMS", default_value_t = 1000)]
     max_concurrent_streams: u32,
+
+    /// Drop the stream limit to 1 after a rejected push and restore it after an accepted one.
+    #[arg(long, env = "MOCK_APNS_THROTTLE_ON_REJECT", default_value_t = true, action = clap::ArgAction::Set)]
+    throttle_on_reject: bool,
+
+    /// Close connections idle this many seconds (on the mock's clock) with GOAWAY IdleTimeout;
+    /// 0 never does (Apple's own value is not documented).
+    #[arg(long, env = "MOCK_APNS_IDLE_TIMEOUT", default_value_t = 0)]
+    idle_timeout: u64,
 
     /// Log filter (tracing syntax), e.g. "info" or "mock_apns=debug".
     #[arg(long, env = "MOCK_APNS_LOG", default_value = "info")]
@@ -71,8 +126,12 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let args = Args::parse();
-    match run(args) {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Some(Command::Cert(CertCommand::Issue(issue))) => issue_cert(issue),
+        None => run(cli.serve),
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("mock-apns: error: {e:#}");
@@ -95,7 +154,9 @@ async fn run(args: Args) -> Result<()> {
         .environment(environment)
         .strict_devices(args.strict_devices)
         .max_records(args.max_records)
-        .max_concurrent_streams(args.max_concurrent_streams);
+        .max_concurrent_streams(args.max_concurrent_streams)
+        .throttle_on_reject(args.throttle_on_reject)
+        .idle_timeout((args.idle_timeout > 0).then(|| Duration::from_secs(args.idle_timeout)));
     if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
         builder = builder.tls_files(cert, key);
     }
@@ -114,6 +175,53 @@ async fn run(args: Args) -> Result<()> {
         })
         .await?;
     Ok(())
+}
+
+fn issue_cert(args: CertIssue) -> Result<()> {
+    let pki = Pki::load_or_generate(&args.state_dir).context("loading the mock's CA")?;
+    let environment = args
+        .environment
+        .as_deref()
+        .map(str::parse::<Environment>)
+        .transpose()?;
+    let request = ClientCertRequest {
+        bundle_id: args.topic.clone(),
+        voip: args.voip,
+        environment,
+    };
+    let cert = pki.issue_client_cert(&request)?;
+    std::fs::create_dir_all(&args.out).with_context(|| format!("{}", args.out.display()))?;
+    let cert_path = args.out.join(format!("{}.pem", args.topic));
+    let key_path = args.out.join(format!("{}-key.pem", args.topic));
+    std::fs::write(&cert_path, &cert.cert_pem)
+        .with_context(|| format!("{}", cert_path.display()))?;
+    write_private(&key_path, cert.key_pem.as_bytes())?;
+    let env = environment.map_or("development and production".into(), |e| e.to_string());
+    println!("certificate  {}", cert_path.display());
+    println!("private key  {}", key_path.display());
+    println!("topics       {}", cert.topics.join(", "));
+    println!("environment  {env}");
+    println!(
+        "\nUse it: curl --http2 --cacert {ca} --cert {cert} --key {key} -H 'apns-topic: {topic}' \\\n  -d '{{\"aps\":{{\"alert\":\"hi\"}}}}' https://localhost:2197/3/device/<token>",
+        ca = Pki::ca_path(&args.state_dir).display(),
+        cert = cert_path.display(),
+        key = key_path.display(),
+        topic = args.topic,
+    );
+    Ok(())
+}
+
+fn write_private(path: &std::path::Path, contents: &[u8]) -> Result<()> {
+    use std::io::Write as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("{}", path.display()))?;
+    file.write_all(contents)
+        .with_context(|| format!("{}", path.display()))
 }
 
 fn print_banner(bound: &Bound, environment: Environment, record: Option<&std::path::Path>) {

@@ -1,0 +1,272 @@
+//! Every connection the mock has seen: who it is, what it sent, its stream limit, how it ended,
+//! and a channel to tell its task to change SETTINGS or go away.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+use tokio::sync::{mpsc, Notify};
+
+use crate::auth::ConnectionAuth;
+use crate::{CertIdentity, Clock, ErrorCode, Reason};
+
+/// Closed connections kept for the connection list, beyond which the oldest are forgotten.
+const KEEP_CLOSED: usize = 1000;
+
+/// A GOAWAY to send: Apple's JSON reason in the debug data, an HTTP/2 error code, and which
+/// streams the last-stream-id covers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GoAway {
+    /// Goes into the debug data as `{"reason":"…"}`.
+    pub reason: Reason,
+    /// The frame's error code (default `NO_ERROR`, as APNs sends with `Shutdown`).
+    #[serde(default)]
+    pub error_code: ErrorCode,
+    /// The last-stream-id; default: the highest stream the client opened, so every stream
+    /// already sent is still answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_stream_id: Option<u32>,
+}
+
+/// Orders for a connection's task.
+#[derive(Debug)]
+pub(crate) enum Control {
+    /// Advertise a new `SETTINGS_MAX_CONCURRENT_STREAMS`.
+    StreamLimit(u32),
+    /// Send GOAWAY; streams up to its last-stream-id are still answered.
+    GoAway(GoAway),
+}
+
+/// One connection's shared state.
+#[derive(Debug)]
+pub(crate) struct Connection {
+    pub(crate) id: u64,
+    pub(crate) peer: SocketAddr,
+    pub(crate) alpn: Option<String>,
+    pub(crate) opened_at: u64,
+    /// The client certificate's identity, on certificate-authenticated connections.
+    pub(crate) cert: Option<CertIdentity>,
+    /// Provider-token state (team and key pinned by the first token, last change).
+    pub(crate) auth: ConnectionAuth,
+    stream_limit: AtomicU32,
+    accepted: AtomicU64,
+    rejected: AtomicU64,
+    /// Streams being handled now; the idle timer runs only at zero.
+    active: AtomicUsize,
+    /// When a stream last started or ended (mock clock, ms).
+    last_activity_ms: AtomicU64,
+    closed: Mutex<Option<(u64, String)>>,
+    control: mpsc::UnboundedSender<Control>,
+    /// Woken when a stream ends, so the idle timer can start.
+    stream_ended: Notify,
+}
+
+/// What `GET /api/v1/connections` shows for one connection.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConnectionSummary {
+    /// Numbered from 1 in accept order.
+    pub id: u64,
+    /// The client's address.
+    pub peer: String,
+    /// The negotiated ALPN protocol (`null`: none, HTTP/2 with prior knowledge).
+    pub alpn: Option<String>,
+    /// `token`, `certificate` or `none` (no push authenticated yet).
+    pub auth: serde_json::Value,
+    /// Pushes answered 200.
+    pub pushes_accepted: u64,
+    /// Pushes answered with an error.
+    pub pushes_rejected: u64,
+    /// The `SETTINGS_MAX_CONCURRENT_STREAMS` now advertised.
+    pub stream_limit: u32,
+    /// Epoch ms (mock clock).
+    pub opened_at: u64,
+    /// Epoch ms (mock clock), once closed.
+    pub closed_at: Option<u64>,
+    /// How it closed: `client closed`, `GOAWAY Shutdown (NO_ERROR)`, ….
+    pub closed_how: Option<String>,
+}
+
+impl Connection {
+    pub(crate) fn new(
+        id: u64,
+        peer: SocketAddr,
+        alpn: Option<String>,
+        cert: Option<CertIdentity>,
+        stream_limit: u32,
+        now_ms: u64,
+    ) -> (Arc<Self>, mpsc::UnboundedReceiver<Control>) {
+        let (control, rx) = mpsc::unbounded_channel();
+        let conn = Self {
+            id,
+            peer,
+            alpn,
+            opened_at: now_ms,
+            cert,
+            auth: ConnectionAuth::default(),
+            stream_limit: AtomicU32::new(stream_limit),
+            accepted: AtomicU64::new(0),
+            rejected: AtomicU64::new(0),
+            active: AtomicUsize::new(0),
+            last_activity_ms: AtomicU64::new(now_ms),
+            closed: Mutex::new(None),
+            control,
+            stream_ended: Notify::new(),
+        };
+        (Arc::new(conn), rx)
+    }
+
+    /// The stream limit now advertised.
+    pub(crate) fn stream_limit(&self) -> u32 {
+        self.stream_limit.load(Ordering::Relaxed)
+    }
+
+    /// Changes the advertised limit; a no-op when it already has that value.
+    pub(crate) fn set_stream_limit(&self, limit: u32) {
+        if self.stream_limit.swap(limit, Ordering::Relaxed) != limit {
+            let _ = self.control.send(Control::StreamLimit(limit));
+        }
+    }
+
+    /// Asks the connection's task to send GOAWAY. False if the connection is gone.
+    pub(crate) fn go_away(&self, goaway: GoAway) -> bool {
+        self.control.send(Control::GoAway(goaway)).is_ok()
+    }
+
+    pub(crate) fn count(&self, accepted: bool) {
+        let counter = if accepted {
+            &self.accepted
+        } else {
+            &self.rejected
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn stream_started(&self, now_ms: u64) {
+        self.active.fetch_add(1, Ordering::SeqCst);
+        self.last_activity_ms.store(now_ms, Ordering::Relaxed);
+    }
+
+    pub(crate) fn stream_ended(&self, now_ms: u64) {
+        self.last_activity_ms.store(now_ms, Ordering::Relaxed);
+        self.active.fetch_sub(1, Ordering::SeqCst);
+        self.stream_ended.notify_waiters();
+    }
+
+    /// Resolves once the connection has been idle for `timeout` on `clock`.
+    pub(crate) async fn idle_for(&self, clock: &Clock, timeout: Duration) {
+        let timeout_ms = timeout.as_millis() as u64;
+        loop {
+            let ended = self.stream_ended.notified();
+            tokio::pin!(ended);
+            ended.as_mut().enable();
+            match self.idle_since() {
+                Some(since) => {
+                    tokio::select! {
+                        () = clock.sleep_until_ms(since + timeout_ms) => {
+                            if self.idle_since() == Some(since) {
+                                return;
+                            }
+                        }
+                        () = ended => {}
+                    }
+                }
+                None => ended.await,
+            }
+        }
+    }
+
+    /// When the connection became idle (mock clock, ms), or `None` while streams are active.
+    pub(crate) fn idle_since(&self) -> Option<u64> {
+        (self.active.load(Ordering::SeqCst) == 0)
+            .then(|| self.last_activity_ms.load(Ordering::Relaxed))
+    }
+
+    /// Records how the connection ended (the first explanation wins).
+    pub(crate) fn closed(&self, now_ms: u64, how: impl Into<String>) {
+        let mut closed = self.closed.lock().unwrap_or_else(|p| p.into_inner());
+        if closed.is_none() {
+            *closed = Some((now_ms, how.into()));
+        }
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_some()
+    }
+
+    pub(crate) fn summary(&self) -> ConnectionSummary {
+        let closed = self
+            .closed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let auth = match (&self.cert, self.auth.pinned()) {
+            (Some(cert), _) => serde_json::json!({
+                "kind": "certificate", "subject": cert.subject, "topics": cert.topics,
+                "environments": cert.environments,
+            }),
+            (None, Some((team, key))) => {
+                serde_json::json!({ "kind": "token", "team_id": &*team, "key_id": &*key })
+            }
+            (None, None) => serde_json::json!({ "kind": "none" }),
+        };
+        ConnectionSummary {
+            id: self.id,
+            peer: self.peer.to_string(),
+            alpn: self.alpn.clone(),
+            auth,
+            pushes_accepted: self.accepted.load(Ordering::Relaxed),
+            pushes_rejected: self.rejected.load(Ordering::Relaxed),
+            stream_limit: self.stream_limit(),
+            opened_at: self.opened_at,
+            closed_at: closed.as_ref().map(|(at, _)| *at),
+            closed_how: closed.map(|(_, how)| how),
+        }
+    }
+}
+
+/// The registry of connections, open and recently closed. Touched when a connection opens or
+/// closes and by the admin API, never per push.
+#[derive(Debug, Default)]
+pub(crate) struct Connections {
+    map: Mutex<BTreeMap<u64, Arc<Connection>>>,
+}
+
+impl Connections {
+    pub(crate) fn insert(&self, conn: Arc<Connection>) {
+        let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        map.insert(conn.id, conn);
+        let closed: Vec<u64> = map
+            .values()
+            .filter(|c| c.is_closed())
+            .map(|c| c.id)
+            .collect();
+        for id in closed.iter().take(closed.len().saturating_sub(KEEP_CLOSED)) {
+            map.remove(id);
+        }
+    }
+
+    pub(crate) fn get(&self, id: u64) -> Option<Arc<Connection>> {
+        self.map
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&id)
+            .cloned()
+    }
+
+    pub(crate) fn all(&self) -> Vec<Arc<Connection>> {
+        self.map
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .cloned()
+            .collect()
+    }
+}
