@@ -11,6 +11,9 @@
 //! | `DELETE /api/v1/devices/{token}?timestamp=MS` | marks a token unregistered: later pushes get 410 |
 //! | `GET /api/v1/clock`, `POST /api/v1/clock` | reads or advances the mock's clock: `{"advance_ms": N}` |
 //! | `GET /api/v1/connections` | every connection: peer, ALPN, auth, pushes, stream limit, how it closed |
+//! | `POST /api/v1/faults` | mounts a fault rule (see the README's "Testing failure") |
+//! | `GET /api/v1/faults`, `GET /api/v1/faults/{id}` | mounted rules with their hit counts |
+//! | `DELETE /api/v1/faults/{id}`, `DELETE /api/v1/faults` | unmounts one rule, or all |
 //! | `POST /api/v1/connections/{id}/goaway` | sends GOAWAY: `{"reason":"Shutdown","error_code":"NO_ERROR"}` |
 
 use std::convert::Infallible;
@@ -144,7 +147,7 @@ async fn route(req: Request<Incoming>, ctx: &AdminCtx) -> Reply {
                 Err(reply) => return *reply,
             };
             match read_json::<GoAway>(req).await {
-                Ok(goaway) if conn.go_away(goaway.clone()) => {
+                Ok(goaway) if conn.go_away(goaway.clone(), "requested through the admin API") => {
                     ok(json!({ "connection_id": conn.id, "goaway": goaway }))
                 }
                 Ok(_) => error(
@@ -153,6 +156,34 @@ async fn route(req: Request<Incoming>, ctx: &AdminCtx) -> Reply {
                 ),
                 Err(e) => error(StatusCode::BAD_REQUEST, e),
             }
+        }
+        (Method::POST, ["api", "v1", "faults"]) => {
+            let body = match read_body(req).await {
+                Ok(body) => body,
+                Err(e) => return error(StatusCode::BAD_REQUEST, e),
+            };
+            match crate::faults::parse_rule(&body).and_then(|spec| shared.faults.add(spec)) {
+                Ok(rule) => reply(StatusCode::CREATED, json!(rule.summary())),
+                Err(e) => error(StatusCode::BAD_REQUEST, format!("fault rule: {e}")),
+            }
+        }
+        (Method::GET, ["api", "v1", "faults"]) => {
+            let rules: Vec<_> = shared.faults.list().iter().map(|r| r.summary()).collect();
+            ok(json!({ "faults": rules }))
+        }
+        (Method::DELETE, ["api", "v1", "faults"]) => {
+            let n = shared.faults.list().len();
+            shared.faults.clear();
+            ok(json!({ "deleted": n }))
+        }
+        (method @ (Method::GET | Method::DELETE), ["api", "v1", "faults", id]) => {
+            let Some(rule) = id.parse().ok().and_then(|id| shared.faults.get(id)) else {
+                return error(StatusCode::NOT_FOUND, format!("no fault rule {id}"));
+            };
+            if method == Method::DELETE {
+                shared.faults.remove(rule.id);
+            }
+            ok(json!(rule.summary()))
         }
         (_, ["api", "v1", ..]) => error(
             StatusCode::NOT_FOUND,
@@ -300,12 +331,16 @@ fn pushes_json(all: &[Arc<Notification>], filter: &PushFilter) -> serde_json::Va
     json!({ "pushes": pushes })
 }
 
-async fn read_json<T: serde::de::DeserializeOwned>(req: Request<Incoming>) -> Result<T, String> {
-    let body = Limited::new(req.into_body(), MAX_BODY)
+async fn read_body(req: Request<Incoming>) -> Result<Bytes, String> {
+    Ok(Limited::new(req.into_body(), MAX_BODY)
         .collect()
         .await
         .map_err(|e| format!("reading the body: {e}"))?
-        .to_bytes();
+        .to_bytes())
+}
+
+async fn read_json<T: serde::de::DeserializeOwned>(req: Request<Incoming>) -> Result<T, String> {
+    let body = read_body(req).await?;
     let body = if body.iter().all(u8::is_ascii_whitespace) {
         Bytes::from_static(b"{}")
     } else {

@@ -7,11 +7,11 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
-use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
 
 use crate::admin::{self, AdminCtx};
 use crate::error::Error;
+use crate::faults::RuleSpec;
 use crate::keys::{KeyStore, SigningKey, VerifyingKey};
 use crate::recorder::Recorder;
 use crate::state::{Config, Shared};
@@ -32,6 +32,7 @@ pub struct MockApnsBuilder {
     tls_files: Option<(PathBuf, PathBuf)>,
     dev_key: Option<SigningKey>,
     token_keys: Vec<VerifyingKey>,
+    faults: Vec<RuleSpec>,
     clock: Clock,
 }
 
@@ -46,6 +47,7 @@ impl Default for MockApnsBuilder {
             tls_files: None,
             dev_key: None,
             token_keys: Vec::new(),
+            faults: Vec::new(),
             clock: Clock::new(),
         }
     }
@@ -132,6 +134,12 @@ impl MockApnsBuilder {
         self
     }
 
+    /// Mounts fault rules at start (the `--faults` file).
+    pub fn faults(mut self, rules: impl IntoIterator<Item = RuleSpec>) -> Self {
+        self.faults.extend(rules);
+        self
+    }
+
     /// Shares a clock with the caller (default: a new one).
     pub fn clock(mut self, clock: Clock) -> Self {
         self.clock = clock;
@@ -165,6 +173,13 @@ impl MockApnsBuilder {
             keys.insert(key);
         }
         let recorder = Recorder::new(self.config.max_records, self.config.record_file.as_deref())?;
+        let shared = Arc::new(Shared::new(self.config, keys, recorder, self.clock));
+        for (i, rule) in self.faults.into_iter().enumerate() {
+            shared
+                .faults
+                .add(rule)
+                .map_err(|e| Error::Faults(format!("[{i}].{e}")))?;
+        }
         let apns = bind(self.listen)?;
         let admin = bind(self.admin_listen)?;
         Ok(Bound {
@@ -178,7 +193,7 @@ impl MockApnsBuilder {
             ca_path,
             dev_key,
             dev_key_path,
-            shared: Arc::new(Shared::new(self.config, keys, recorder, self.clock)),
+            shared,
             listeners: (apns, admin),
         })
     }
@@ -292,7 +307,7 @@ impl Bound {
         let (apns, admin) = self.listeners;
         let apns = TcpListener::from_std(apns).map_err(|e| bind_error(self.apns_addr, e))?;
         let admin = TcpListener::from_std(admin).map_err(|e| bind_error(self.admin_addr, e))?;
-        let (stop_tx, stop_rx) = watch::channel(false);
+        let stop_rx = self.shared.stop_signal();
         let acceptor = TlsAcceptor::from(self.tls);
         let apns_task = tokio::spawn(server::run(
             apns,
@@ -300,13 +315,14 @@ impl Bound {
             self.shared.clone(),
             stop_rx.clone(),
         ));
+        let shared = self.shared.clone();
         let ctx = AdminCtx {
             shared: self.shared,
             apns_url,
         };
         let admin_task = tokio::spawn(admin::run(admin, ctx, stop_rx));
         shutdown.await;
-        let _ = stop_tx.send(true);
+        shared.stop();
         let _ = apns_task.await;
         let _ = admin_task.await;
         Ok(())

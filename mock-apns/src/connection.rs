@@ -40,6 +40,19 @@ pub(crate) async fn serve(
 ) {
     let id = shared.next_connection_id();
     let _ = tcp.set_nodelay(true);
+    if let Some((rule, cap)) = shared.faults.max_connections() {
+        if shared.connections.open_count() >= cap {
+            let why = format!(
+                "refused: {cap} connections open (fault rule {})",
+                rule.label()
+            );
+            let (conn, _) = Connection::new(id, peer, None, None, 0, shared.clock.now_ms());
+            conn.closed(shared.clock.now_ms(), why);
+            conn.mark_ended();
+            shared.connections.insert(conn);
+            return; // Dropping the socket refuses the connection.
+        }
+    }
     let mut first = [0u8; 1];
     match tcp.peek(&mut first).await {
         Ok(1) if first[0] != TLS_HANDSHAKE => return answer_in_words(tcp, 400, NOT_TLS).await,
@@ -179,9 +192,13 @@ async fn serve_h2<S>(
             },
             Some(order) = control.recv() => match order {
                 Control::StreamLimit(limit) => h2.set_max_concurrent_streams(limit),
-                Control::GoAway(goaway) => {
+                Control::GoAway(goaway, why) => {
                     closing = true;
-                    send_go_away(&mut h2, &conn, &shared, goaway, "requested");
+                    send_go_away(&mut h2, &conn, &shared, goaway, &why);
+                }
+                Control::Close(why) => {
+                    conn.closed(shared.clock.now_ms(), format!("closed without GOAWAY: {why}"));
+                    break;
                 }
             },
             () = conn.idle_for(&shared.clock, idle_timeout.unwrap_or_default()),
@@ -194,7 +211,9 @@ async fn serve_h2<S>(
             _ = shutdown.changed(), if !closing => {}
         }
     }
+    drop(h2);
     conn.closed(shared.clock.now_ms(), "client closed");
+    conn.mark_ended();
     tracing::debug!(connection = conn.id, "connection closed");
 }
 

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
-use tokio::sync::{mpsc, Notify};
+use tokio::sync::{mpsc, watch, Notify};
 
 use crate::auth::ConnectionAuth;
 use crate::{CertIdentity, Clock, ErrorCode, Reason};
@@ -38,8 +38,10 @@ pub struct GoAway {
 pub(crate) enum Control {
     /// Advertise a new `SETTINGS_MAX_CONCURRENT_STREAMS`.
     StreamLimit(u32),
-    /// Send GOAWAY; streams up to its last-stream-id are still answered.
-    GoAway(GoAway),
+    /// Send GOAWAY; streams up to its last-stream-id are still answered. The string says why.
+    GoAway(GoAway, String),
+    /// Close the TCP connection at once, without GOAWAY. The string says why.
+    Close(String),
 }
 
 /// One connection's shared state.
@@ -64,6 +66,8 @@ pub(crate) struct Connection {
     control: mpsc::UnboundedSender<Control>,
     /// Woken when a stream ends, so the idle timer can start.
     stream_ended: Notify,
+    /// Flips to true when the connection's task ends (stalled streams wait for it).
+    ended: watch::Sender<bool>,
 }
 
 /// What `GET /api/v1/connections` shows for one connection.
@@ -116,6 +120,7 @@ impl Connection {
             closed: Mutex::new(None),
             control,
             stream_ended: Notify::new(),
+            ended: watch::Sender::new(false),
         };
         (Arc::new(conn), rx)
     }
@@ -133,8 +138,26 @@ impl Connection {
     }
 
     /// Asks the connection's task to send GOAWAY. False if the connection is gone.
-    pub(crate) fn go_away(&self, goaway: GoAway) -> bool {
-        self.control.send(Control::GoAway(goaway)).is_ok()
+    pub(crate) fn go_away(&self, goaway: GoAway, why: impl Into<String>) -> bool {
+        self.control
+            .send(Control::GoAway(goaway, why.into()))
+            .is_ok()
+    }
+
+    /// Asks the connection's task to drop the TCP connection without GOAWAY.
+    pub(crate) fn close(&self, why: impl Into<String>) {
+        let _ = self.control.send(Control::Close(why.into()));
+    }
+
+    /// Marks the connection's task as finished.
+    pub(crate) fn mark_ended(&self) {
+        self.ended.send_replace(true);
+    }
+
+    /// Resolves once the connection's task has finished.
+    pub(crate) async fn ended(&self) {
+        let mut rx = self.ended.subscribe();
+        let _ = rx.wait_for(|ended| *ended).await;
     }
 
     pub(crate) fn count(&self, accepted: bool) {
@@ -259,6 +282,12 @@ impl Connections {
             .unwrap_or_else(|p| p.into_inner())
             .get(&id)
             .cloned()
+    }
+
+    /// Connections whose task is still running.
+    pub(crate) fn open_count(&self) -> usize {
+        let map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        map.values().filter(|c| !*c.ended.borrow()).count()
     }
 
     pub(crate) fn all(&self) -> Vec<Arc<Connection>> {

@@ -32,6 +32,9 @@ pub enum Error {
         /// What is wrong with it.
         message: String,
     },
+    /// A fault rule is invalid.
+    #[error("fault rules: {0}")]
+    Faults(String),
     /// Certificates could not be generated or loaded.
     #[error("TLS: {0}")]
     Tls(String),

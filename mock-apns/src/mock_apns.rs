@@ -1,7 +1,7 @@
 //! [`MockApns`]: the handle a Rust test holds. Dropping it stops the server.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::{oneshot, watch};
@@ -9,7 +9,9 @@ use tokio::sync::{oneshot, watch};
 use crate::builder::{Bound, MockApnsBuilder};
 use crate::devices::Device;
 use crate::error::Error;
+use crate::faults::{Rule, RuleSpec};
 use crate::keys::SigningKey;
+use crate::mock::{self, Times};
 use crate::state::Shared;
 use crate::tls::Pki;
 use crate::{ClientCert, ClientCertRequest, Clock, ConnectionSummary, GoAway, Notification};
@@ -26,6 +28,8 @@ pub struct MockApns {
     dev_key: SigningKey,
     shared: Arc<Shared>,
     pki: Arc<Pki>,
+    /// Mocks mounted with `Mock::mount`, checked on drop.
+    mounted: Mutex<Vec<(Arc<Rule>, Option<Times>)>>,
     stop: watch::Sender<bool>,
     stopped: Option<oneshot::Receiver<()>>,
 }
@@ -84,6 +88,7 @@ impl MockApns {
             dev_key: bound.dev_key.clone(),
             shared: bound.shared.clone(),
             pki: bound.pki.clone(),
+            mounted: Mutex::new(Vec::new()),
             stop,
             stopped: Some(done_rx),
         };
@@ -180,7 +185,54 @@ impl MockApns {
         self.shared
             .connections
             .get(id)
-            .is_some_and(|c| c.go_away(goaway))
+            .is_some_and(|c| c.go_away(goaway, "requested by the test"))
+    }
+
+    /// Mounts a fault rule (the admin API's `POST /api/v1/faults`), returning it with its id.
+    pub fn add_fault(&self, rule: RuleSpec) -> Result<Arc<Rule>, String> {
+        self.shared.faults.add(rule)
+    }
+
+    /// Unmounts a fault rule.
+    pub fn remove_fault(&self, id: u64) -> bool {
+        self.shared.faults.remove(id)
+    }
+
+    /// The mounted fault rules, in evaluation order.
+    pub fn faults(&self) -> Vec<Arc<Rule>> {
+        self.shared.faults.list()
+    }
+
+    pub(crate) fn remember(&self, rule: Arc<Rule>, expect: Option<Times>) {
+        self.mounted
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((rule, expect));
+    }
+
+    pub(crate) fn faults_handle(&self) -> FaultsHandle {
+        FaultsHandle {
+            shared: self.shared.clone(),
+        }
+    }
+
+    /// Checks every mounted mock's expectation now.
+    ///
+    /// # Panics
+    /// With a message naming each failed mock and listing the received pushes.
+    pub fn verify(&self) {
+        if let Some(message) = self.verification_failure() {
+            panic!("{message}");
+        }
+    }
+
+    fn verification_failure(&self) -> Option<String> {
+        let mounted = self.mounted.lock().unwrap_or_else(|p| p.into_inner());
+        let failures: Vec<String> = mounted
+            .iter()
+            .filter_map(|(rule, expect)| mock::failure(rule, *expect))
+            .collect();
+        (!failures.is_empty()).then(|| mock::report(&failures, &self.received_notifications()))
     }
 
     /// Every recorded request so far, accepted or rejected, in order.
@@ -228,5 +280,32 @@ impl MockApns {
 impl Drop for MockApns {
     fn drop(&mut self) {
         let _ = self.stop.send(true);
+        if std::thread::panicking() {
+            return;
+        }
+        if let Some(message) = self.verification_failure() {
+            panic!("{message}");
+        }
+    }
+}
+
+/// What a [`crate::MockGuard`] needs of its mock: unmounting and the record.
+#[derive(Debug, Clone)]
+pub(crate) struct FaultsHandle {
+    shared: Arc<Shared>,
+}
+
+impl FaultsHandle {
+    pub(crate) fn remove(&self, id: u64) {
+        self.shared.faults.remove(id);
+    }
+
+    pub(crate) fn received(&self) -> Vec<Notification> {
+        self.shared
+            .recorder
+            .all()
+            .iter()
+            .map(|n| Notification::clone(n))
+            .collect()
     }
 }

@@ -35,7 +35,8 @@ pub struct Notification {
     pub payload: Payload,
     /// Bytes of body read (at most the limit + 1 when the body was too large).
     pub payload_size: usize,
-    /// The HTTP status answered.
+    /// The HTTP status answered; 0 when a fault rule left the stream without an answer (reset,
+    /// connection closed, stalled): `detail` says which.
     pub status: u16,
     /// Apple's reason, for a rejection.
     pub reason: Option<Reason>,
@@ -49,6 +50,21 @@ pub struct Notification {
     /// document. Never sent to the client.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<Box<str>>,
+    /// The fault rule that changed this push's fate, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fault: Option<AppliedFault>,
+}
+
+/// A fault rule applied to a push.
+#[derive(Debug, Clone, Serialize)]
+pub struct AppliedFault {
+    /// The rule's id.
+    pub rule_id: u64,
+    /// The rule's name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// What it did.
+    pub action: crate::faults::Action,
 }
 
 impl Notification {

@@ -6,12 +6,15 @@ use bytes::{Bytes, BytesMut};
 use h2::server::SendResponse;
 use h2::RecvStream;
 
-use crate::connections::Connection;
-use crate::notification::{AuthKind, AuthSummary, Notification, Payload};
+use std::time::Duration;
+
+use crate::connections::{Connection, GoAway};
+use crate::faults::{Action, PushFacts, Rule};
+use crate::notification::{AppliedFault, AuthKind, AuthSummary, Notification, Payload};
 use crate::push::{Body, PushHead};
 use crate::state::Shared;
 use crate::validate::{self, Ctx, Rejection};
-use crate::Environment;
+use crate::{Environment, ErrorCode, Reason};
 
 /// Handles one request from arrival to answer. Never panics on input.
 pub(crate) async fn handle(
@@ -46,7 +49,12 @@ pub(crate) async fn handle(
         strict_devices: shared.config.strict_devices,
         token: OnceLock::new(),
     };
-    let outcome = validate::validate(&ctx);
+    let mut outcome = validate::validate(&ctx);
+    let fault = shared.faults.evaluate(&facts(&ctx), shared.clock.now_ms());
+    let wire = match &fault {
+        None => Wire::Answer,
+        Some(fired) => apply_fault(&fired.rule, &mut outcome, conn, stream_id, shared).await,
+    };
 
     let apns_id: Box<str> = head
         .header("apns-id")
@@ -59,25 +67,34 @@ pub(crate) async fn handle(
                 .to_uppercase()
                 .into()
         });
-    let apns_unique_id = (outcome.is_ok() && shared.config.environment == Environment::Development)
-        .then(|| Box::from(uuid::Uuid::new_v4().hyphenated().to_string()));
+    let answered = matches!(wire, Wire::Answer);
+    let apns_unique_id =
+        (answered && outcome.is_ok() && shared.config.environment == Environment::Development)
+            .then(|| Box::from(uuid::Uuid::new_v4().hyphenated().to_string()));
 
     let payload = Payload::from_bytes(&body.bytes);
-    let (status, reason, timestamp, detail) = match &outcome {
-        Ok(()) => (200, None, None, acceptance_note(&payload)),
-        Err(Rejection {
-            reason,
-            timestamp,
-            detail,
-        }) => (
+    let (status, reason, timestamp, detail) = match (&wire, &outcome) {
+        (Wire::Answer, Ok(())) => (200, None, None, acceptance_note(&payload)),
+        (
+            Wire::Answer,
+            Err(Rejection {
+                reason,
+                timestamp,
+                detail,
+            }),
+        ) => (
             reason.status(),
             Some(*reason),
             *timestamp,
             Some(detail.as_str().into()),
         ),
+        // No HTTP answer at all: status 0, and the record says what happened instead.
+        (other, _) => (0, None, None, Some(other.describe().into())),
     };
     let auth = auth_summary(&ctx);
-    adjust_stream_limit(conn, shared, status);
+    if answered {
+        adjust_stream_limit(conn, shared, status);
+    }
     let record = Notification {
         id: shared.recorder.next_id(),
         received_at,
@@ -98,12 +115,31 @@ pub(crate) async fn handle(
         apns_unique_id: apns_unique_id.clone(),
         timestamp,
         detail,
+        fault: fault.map(|f| AppliedFault {
+            rule_id: f.rule.id,
+            name: f.rule.spec.name.clone(),
+            action: f.rule.spec.action.clone(),
+        }),
     };
     // Record before answering: an acknowledged push is always in the record.
     if let Err(e) = shared.recorder.record(record) {
         tracing::error!("writing the record file failed: {e}");
     }
 
+    match wire {
+        Wire::Answer => {}
+        Wire::Reset(code) => return respond.send_reset(code.to_h2()),
+        Wire::Close(why) => return conn.close(why),
+        Wire::Stall => {
+            // Keep the stream open, unanswered, until the connection or the server ends.
+            let mut stop = shared.stop_signal();
+            tokio::select! {
+                () = conn.ended() => {}
+                () = crate::server::stopped(&mut stop) => {}
+            }
+            return respond.send_reset(h2::Reason::REFUSED_STREAM);
+        }
+    }
     let mut response = http::Response::builder()
         .status(status)
         .header("apns-id", &*apns_id);
@@ -125,6 +161,112 @@ pub(crate) async fn handle(
     };
     if let Err(e) = sent {
         tracing::debug!(connection = conn.id, stream_id, "could not answer: {e}");
+    }
+}
+
+/// What goes on the wire for a stream.
+#[derive(Debug)]
+enum Wire {
+    /// An HTTP answer (the outcome, maybe changed by a fault).
+    Answer,
+    /// RST_STREAM with this code, no answer.
+    Reset(ErrorCode),
+    /// Close the TCP connection without GOAWAY.
+    Close(String),
+    /// Never answer.
+    Stall,
+}
+
+impl Wire {
+    fn describe(&self) -> String {
+        match self {
+            Wire::Answer => "answered".into(),
+            Wire::Reset(code) => format!("no answer: stream reset with {code}"),
+            Wire::Close(why) => format!("no answer: connection closed without GOAWAY ({why})"),
+            Wire::Stall => "no answer: stalled by a fault rule".into(),
+        }
+    }
+}
+
+/// Applies a fired rule: changes the outcome, or picks another fate for the stream.
+async fn apply_fault(
+    rule: &Rule,
+    outcome: &mut Result<(), Rejection>,
+    conn: &Connection,
+    stream_id: u32,
+    shared: &Shared,
+) -> Wire {
+    let by = format!("fault rule {}", rule.label());
+    let reject = |reason: Reason, timestamp: Option<u64>| {
+        let timestamp = reason
+            .has_timestamp()
+            .then(|| timestamp.unwrap_or(shared.clock.now_ms()));
+        Err(Rejection {
+            reason,
+            timestamp,
+            detail: by.clone(),
+        })
+    };
+    match &rule.spec.action {
+        Action::Reject {
+            reject: reason,
+            timestamp,
+        } => *outcome = reject(*reason, *timestamp),
+        Action::Delay { delay_ms } => tokio::time::sleep(Duration::from_millis(*delay_ms)).await,
+        Action::Reset { reset } => return Wire::Reset(*reset),
+        Action::GoAway { goaway } => {
+            // Excluded: last-stream-id stops below this stream, which is then refused, unread.
+            let last = if goaway.include_current {
+                stream_id
+            } else {
+                stream_id.saturating_sub(2)
+            };
+            let frame = GoAway {
+                reason: goaway.reason,
+                error_code: goaway.error_code,
+                last_stream_id: Some(last),
+            };
+            conn.go_away(frame, by.clone());
+            if !goaway.include_current {
+                return Wire::Reset(ErrorCode::RefusedStream);
+            }
+        }
+        Action::Close { .. } => return Wire::Close(by),
+        Action::Stall { .. } => return Wire::Stall,
+        Action::RateLimit { .. } => *outcome = reject(Reason::TooManyRequests, None),
+        Action::Outage { outage } => {
+            *outcome = reject(*outage, None);
+            if *outage == Reason::Shutdown {
+                let frame = GoAway {
+                    last_stream_id: Some(stream_id),
+                    ..GoAway::shutdown()
+                };
+                conn.go_away(frame, by.clone());
+            }
+        }
+        Action::MaxConnections { .. } => {}
+    }
+    Wire::Answer
+}
+
+/// What a fault rule's match sees of a push.
+fn facts<'a>(ctx: &'a Ctx<'_>) -> PushFacts<'a> {
+    let (team_id, key_id) = match ctx.token.get() {
+        Some(t) => (Some(&*t.team_id), Some(&*t.key_id)),
+        None => (None, None),
+    };
+    PushFacts {
+        device_token: ctx.head.device_token(),
+        topic: ctx.topic(),
+        push_type: ctx.head.header("apns-push-type"),
+        priority: ctx
+            .head
+            .header("apns-priority")
+            .map_or(Some(10), |p| p.parse().ok()),
+        team_id,
+        key_id,
+        connection_id: ctx.conn.id,
+        payload: &ctx.body.bytes,
     }
 }
 

@@ -4,8 +4,11 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+use tokio::sync::watch;
+
 use crate::connections::Connections;
 use crate::devices::Devices;
+use crate::faults::Faults;
 use crate::keys::KeyStore;
 use crate::recorder::Recorder;
 use crate::{Clock, Environment};
@@ -53,6 +56,9 @@ pub(crate) struct Shared {
     pub(crate) recorder: Arc<Recorder>,
     pub(crate) clock: Clock,
     pub(crate) connections: Connections,
+    pub(crate) faults: Faults,
+    /// Flips to true when the server starts shutting down.
+    stop: watch::Sender<bool>,
     next_connection_id: AtomicU64,
 }
 
@@ -65,8 +71,20 @@ impl Shared {
             recorder: Arc::new(recorder),
             clock,
             connections: Connections::default(),
+            faults: Faults::default(),
+            stop: watch::Sender::new(false),
             next_connection_id: AtomicU64::new(1),
         }
+    }
+
+    /// A receiver of the shutdown flag.
+    pub(crate) fn stop_signal(&self) -> watch::Receiver<bool> {
+        self.stop.subscribe()
+    }
+
+    /// Starts the graceful shutdown of every task.
+    pub(crate) fn stop(&self) {
+        self.stop.send_replace(true);
     }
 
     /// Connection ids count from 1 in accept order.

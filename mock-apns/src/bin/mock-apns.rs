@@ -120,6 +120,11 @@ struct Args {
     #[arg(long, env = "MOCK_APNS_IDLE_TIMEOUT", default_value_t = 0)]
     idle_timeout: u64,
 
+    /// Mount the fault rules in this JSON file (an array of rules, as POST /api/v1/faults
+    /// takes them) at start.
+    #[arg(long, env = "MOCK_APNS_FAULTS")]
+    faults: Option<PathBuf>,
+
     /// Log filter (tracing syntax), e.g. "info" or "mock_apns=debug".
     #[arg(long, env = "MOCK_APNS_LOG", default_value = "info")]
     log: String,
@@ -162,6 +167,12 @@ async fn run(args: Args) -> Result<()> {
     }
     if let Some(record) = &args.record {
         builder = builder.record_file(record);
+    }
+    if let Some(path) = &args.faults {
+        let json = std::fs::read(path).with_context(|| format!("--faults {}", path.display()))?;
+        let rules = mock_apns::faults::parse_rules(&json)
+            .map_err(|e| anyhow::anyhow!("--faults {}: {e}", path.display()))?;
+        builder = builder.faults(rules);
     }
     for arg in &args.token_keys {
         builder = builder.token_key(keys::parse_token_key_arg(arg).context("--token-key")?);
