@@ -22,13 +22,32 @@
 //! # }
 //! ```
 //!
+//! # Failing on purpose
+//!
+//! ```no_run
+//! # async fn demo() {
+//! use mock_apns::{matchers::device_token, Action, Mock, MockApns, Reason};
+//!
+//! let apns = MockApns::start().await;
+//! Mock::given(device_token("a1b2c3d4"))
+//!     .respond_with(Action::reject(Reason::Unregistered))
+//!     .expect(1)
+//!     .named("stale token")
+//!     .mount(&apns);
+//! // ... the provider pushes to a1b2c3d4 and must prune it ...
+//! # }
+//! // Dropping `apns` panics (listing what it received) unless "stale token" fired once.
+//! ```
+//!
 //! # Layout
 //! - [`reason`]: Apple's reason strings and statuses, the single table.
 //! - [`push_type`]: the eleven push types and their topic suffixes.
 //! - `validate`: the ordered checks a push goes through.
-//! - `auth` / [`keys`]: provider tokens (ES256 JWT) and the keys that sign and verify them.
-//! - [`tls`]: the generated CA and server certificate.
-//! - `server` / `connection` / `service`: accept loop, one connection, one stream.
+//! - `auth` / [`keys`]: provider tokens (ES256 JWT), per-connection token rules, the keys.
+//! - `client_cert` / [`tls`]: certificate auth, the generated CA and server certificate.
+//! - `server` / `connection` / `connections` / `service`: accept loop, one connection (SETTINGS,
+//!   GOAWAY, idle timeout), the connection registry, one stream.
+//! - [`faults`] / [`Mock`] / [`matchers`]: fault rules and their wiremock-style Rust face.
 //! - `recorder` / [`Notification`]: what was received and answered.
 //! - `admin`: the HTTP/1.1 admin API.
 //! - [`MockApnsBuilder`] / [`MockApns`]: configuration and the test-facing handle.
