@@ -16,7 +16,9 @@ use crate::keys::{KeyStore, SigningKey, VerifyingKey};
 use crate::recorder::Recorder;
 use crate::state::{Config, Shared};
 use crate::tls::Pki;
-use crate::{files, server, ClientCert, ClientCertRequest, Clock, Environment, MockApns};
+use crate::{
+    connect_proxy, files, server, ClientCert, ClientCertRequest, Clock, Environment, MockApns,
+};
 
 /// Team id of a freshly generated development key: obviously not a real team.
 pub const DEV_TEAM_ID: &str = "DEVTEAM001";
@@ -34,6 +36,7 @@ pub struct MockApnsBuilder {
     token_keys: Vec<VerifyingKey>,
     faults: Vec<RuleSpec>,
     clock: Clock,
+    connect_proxy: Option<SocketAddr>,
 }
 
 impl Default for MockApnsBuilder {
@@ -49,6 +52,7 @@ impl Default for MockApnsBuilder {
             token_keys: Vec::new(),
             faults: Vec::new(),
             clock: Clock::new(),
+            connect_proxy: None,
         }
     }
 }
@@ -146,7 +150,15 @@ impl MockApnsBuilder {
         self
     }
 
-    /// Loads or generates certificates and keys and binds both sockets; nothing is served
+    /// Also serve the CONNECT front door on `addr` (`127.0.0.1:0` for a free port): an HTTP
+    /// proxy that tunnels `CONNECT api.push.apple.com:443` (and the sandbox host, and port
+    /// 2197) to the APNs endpoint and refuses anything else. Off by default.
+    pub fn connect_proxy(mut self, addr: SocketAddr) -> Self {
+        self.connect_proxy = Some(addr);
+        self
+    }
+
+    /// Loads or generates certificates and keys and binds the sockets; nothing is served
     /// until [`Bound::serve`].
     pub fn bind(self) -> Result<Bound, Error> {
         let pki = match (&self.tls_files, &self.state_dir) {
@@ -182,6 +194,7 @@ impl MockApnsBuilder {
         }
         let apns = bind(self.listen)?;
         let admin = bind(self.admin_listen)?;
+        let proxy = self.connect_proxy.map(bind).transpose()?;
         Ok(Bound {
             apns_addr: apns.local_addr().map_err(|e| bind_error(self.listen, e))?,
             admin_addr: admin
@@ -194,7 +207,12 @@ impl MockApnsBuilder {
             dev_key,
             dev_key_path,
             shared,
+            connect_proxy_addr: match (&proxy, self.connect_proxy) {
+                (Some(l), Some(asked)) => Some(l.local_addr().map_err(|e| bind_error(asked, e))?),
+                _ => None,
+            },
             listeners: (apns, admin),
+            proxy_listener: proxy,
         })
     }
 
@@ -278,10 +296,13 @@ pub struct Bound {
     pub dev_key: SigningKey,
     /// Where the development key's `.p8` is on disk, if it is.
     pub dev_key_path: Option<PathBuf>,
+    /// The CONNECT front door's address, when it is on.
+    pub connect_proxy_addr: Option<SocketAddr>,
     pub(crate) shared: Arc<Shared>,
     pub(crate) pki: Arc<Pki>,
     tls: Arc<rustls::ServerConfig>,
     listeners: (StdListener, StdListener),
+    proxy_listener: Option<StdListener>,
 }
 
 impl Bound {
@@ -320,11 +341,26 @@ impl Bound {
             shared: self.shared,
             apns_url,
         };
-        let admin_task = tokio::spawn(admin::run(admin, ctx, stop_rx));
+        let admin_task = tokio::spawn(admin::run(admin, ctx, stop_rx.clone()));
+        let proxy_task = match self.proxy_listener {
+            Some(listener) => {
+                let addr = self.connect_proxy_addr.unwrap_or(self.apns_addr);
+                let listener = TcpListener::from_std(listener).map_err(|e| bind_error(addr, e))?;
+                Some(tokio::spawn(connect_proxy::run(
+                    listener,
+                    self.apns_addr,
+                    stop_rx,
+                )))
+            }
+            None => None,
+        };
         shutdown.await;
         shared.stop();
         let _ = apns_task.await;
         let _ = admin_task.await;
+        if let Some(task) = proxy_task {
+            let _ = task.await;
+        }
         Ok(())
     }
 }

@@ -50,13 +50,17 @@
 //! - [`faults`] / [`Mock`] / [`matchers`]: fault rules and their wiremock-style Rust face.
 //! - `recorder` / [`Notification`]: what was received and answered.
 //! - `admin`: the HTTP/1.1 admin API.
+//! - `connect_proxy` / [`ClientEnv`]: the CONNECT front door and the environment that points
+//!   unmodified clients at the mock.
 //! - [`MockApnsBuilder`] / [`MockApns`]: configuration and the test-facing handle.
 
 mod admin;
 mod auth;
 mod builder;
 mod client_cert;
+mod client_env;
 mod clock;
+mod connect_proxy;
 mod connection;
 mod connections;
 mod devices;
@@ -83,7 +87,9 @@ mod validate;
 
 pub use builder::{Bound, MockApnsBuilder, DEV_TEAM_ID};
 pub use client_cert::{CertIdentity, ClientCert, ClientCertRequest};
+pub use client_env::{ClientEnv, Shell};
 pub use clock::Clock;
+pub use connect_proxy::{APNS_HOSTS, APNS_PORTS};
 pub use connections::{ConnectionSummary, GoAway};
 pub use devices::Device;
 pub use environment::Environment;

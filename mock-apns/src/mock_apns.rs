@@ -24,6 +24,7 @@ use crate::{ClientCert, ClientCertRequest, Clock, ConnectionSummary, GoAway, Not
 pub struct MockApns {
     apns_addr: SocketAddr,
     admin_addr: SocketAddr,
+    connect_proxy_addr: Option<SocketAddr>,
     ca_cert_pem: String,
     dev_key: SigningKey,
     shared: Arc<Shared>,
@@ -84,6 +85,7 @@ impl MockApns {
         let mock = MockApns {
             apns_addr: bound.apns_addr,
             admin_addr: bound.admin_addr,
+            connect_proxy_addr: bound.connect_proxy_addr,
             ca_cert_pem: bound.ca_cert_pem.clone(),
             dev_key: bound.dev_key.clone(),
             shared: bound.shared.clone(),
@@ -128,6 +130,13 @@ impl MockApns {
     /// The admin API, `http://127.0.0.1:<port>`.
     pub fn admin_uri(&self) -> String {
         format!("http://{}", self.admin_addr)
+    }
+
+    /// The CONNECT front door's address, when it was asked for
+    /// ([`MockApnsBuilder::connect_proxy`]). `http://<address>` is the `HTTPS_PROXY` for
+    /// clients that keep Apple's host name.
+    pub fn connect_proxy_address(&self) -> Option<SocketAddr> {
+        self.connect_proxy_addr
     }
 
     /// PEM of the CA that signed the server certificate: what a client must trust.

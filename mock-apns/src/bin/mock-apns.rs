@@ -12,7 +12,7 @@ use clap::Parser;
 use std::time::Duration;
 
 use mock_apns::tls::Pki;
-use mock_apns::{keys, Bound, ClientCertRequest, Environment, MockApnsBuilder};
+use mock_apns::{keys, Bound, ClientCertRequest, ClientEnv, Environment, MockApnsBuilder, Shell};
 
 /// A local stand-in for Apple's Push Notification service: real TLS + HTTP/2, Apple's
 /// validation and reason strings, every push recorded.
@@ -30,6 +30,9 @@ enum Command {
     /// Client certificates for certificate (mTLS) authentication.
     #[command(subcommand)]
     Cert(CertCommand),
+    /// Print the environment that points unmodified clients at the mock (trust its CA, use
+    /// the CONNECT front door), e.g. eval "$(mock-apns env)". Creates the CA if needed.
+    Env(EnvArgs),
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -60,7 +63,8 @@ struct CertIssue {
 
 #[derive(Debug, clap::Args)]
 struct Args {
-    /// Address of the APNs endpoint (HTTP/2 over TLS).
+    /// Address of the APNs endpoint (HTTP/2 over TLS). 127.0.0.1:443 serves clients that
+    /// always use port 443 (needs root or CAP_NET_BIND_SERVICE).
     #[arg(long, env = "MOCK_APNS_LISTEN", default_value = "127.0.0.1:2197")]
     listen: SocketAddr,
 
@@ -125,15 +129,41 @@ struct Args {
     #[arg(long, env = "MOCK_APNS_FAULTS")]
     faults: Option<PathBuf>,
 
+    /// Also serve the CONNECT front door here (e.g. 127.0.0.1:2199): clients given
+    /// HTTPS_PROXY=http://ADDR reach the mock while still asking for api.push.apple.com or
+    /// api.sandbox.push.apple.com (443 or 2197). Other destinations are refused (403).
+    #[arg(long, env = "MOCK_APNS_CONNECT_PROXY")]
+    connect_proxy: Option<SocketAddr>,
+
     /// Log filter (tracing syntax), e.g. "info" or "mock_apns=debug".
     #[arg(long, env = "MOCK_APNS_LOG", default_value = "info")]
     log: String,
+}
+
+#[derive(Debug, clap::Args)]
+struct EnvArgs {
+    /// Syntax of the lines printed.
+    #[arg(long, default_value = "sh", value_parser = ["sh", "fish", "powershell"])]
+    shell: String,
+
+    /// The mock's state directory (where its CA is).
+    #[arg(long, env = "MOCK_APNS_STATE_DIR", default_value = "./.mock-apns")]
+    state_dir: PathBuf,
+
+    /// The certificate the mock serves instead of its own CA's (its --tls-cert).
+    #[arg(long, env = "MOCK_APNS_TLS_CERT")]
+    tls_cert: Option<PathBuf>,
+
+    /// The CONNECT front door's address (the mock's --connect-proxy), for HTTPS_PROXY.
+    #[arg(long, env = "MOCK_APNS_CONNECT_PROXY")]
+    connect_proxy: Option<SocketAddr>,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Some(Command::Cert(CertCommand::Issue(issue))) => issue_cert(issue),
+        Some(Command::Env(env)) => print_env(&env),
         None => run(cli.serve),
     };
     match result {
@@ -177,7 +207,10 @@ async fn run(args: Args) -> Result<()> {
     for arg in &args.token_keys {
         builder = builder.token_key(keys::parse_token_key_arg(arg).context("--token-key")?);
     }
-    let bound = builder.bind()?;
+    if let Some(addr) = args.connect_proxy {
+        builder = builder.connect_proxy(addr);
+    }
+    let bound = builder.bind().map_err(privileged_port_hint)?;
     print_banner(&bound, environment, args.record.as_deref());
     bound
         .serve(async {
@@ -235,6 +268,39 @@ fn write_private(path: &std::path::Path, contents: &[u8]) -> Result<()> {
         .with_context(|| format!("{}", path.display()))
 }
 
+/// `mock-apns env`: the CA file (created on first use, like the server does) and the front
+/// door's address as shell lines.
+fn print_env(args: &EnvArgs) -> Result<()> {
+    let ca = match &args.tls_cert {
+        Some(cert) => cert.clone(),
+        None => {
+            Pki::load_or_generate(&args.state_dir)?;
+            Pki::ca_path(&args.state_dir)
+        }
+    };
+    let ca = std::fs::canonicalize(&ca).with_context(|| format!("{}", ca.display()))?;
+    let shell: Shell = args.shell.parse().map_err(anyhow::Error::msg)?;
+    print!("{}", ClientEnv::new(&ca, args.connect_proxy).render(shell));
+    Ok(())
+}
+
+/// Says how to get a port below 1024 (the port-443 mode) when binding one was refused.
+fn privileged_port_hint(e: mock_apns::Error) -> anyhow::Error {
+    match &e {
+        mock_apns::Error::Bind { addr, source }
+            if source.kind() == std::io::ErrorKind::PermissionDenied
+                && addr.parse::<SocketAddr>().is_ok_and(|a| a.port() < 1024) =>
+        {
+            anyhow::anyhow!(
+                "{e}\n  ports below 1024 need root, or once: \
+                 sudo setcap cap_net_bind_service=+ep \"$(command -v mock-apns)\"\n  \
+                 or use --connect-proxy for clients that honour HTTPS_PROXY"
+            )
+        }
+        _ => e.into(),
+    }
+}
+
 fn print_banner(bound: &Bound, environment: Environment, record: Option<&std::path::Path>) {
     let ca = bound
         .ca_path
@@ -258,6 +324,7 @@ fn print_banner(bound: &Bound, environment: Environment, record: Option<&std::pa
          \x20 trust this CA  {ca}\n\
          \x20 dev key        {key_path}  key id {kid}  team id {team}\n\
          \x20 record file    {record}\n\
+         {proxy}\
          \n\
          Send a VoIP push (the JWT below is valid for one hour):\n\
          \n\
@@ -275,5 +342,8 @@ fn print_banner(bound: &Bound, environment: Environment, record: Option<&std::pa
         kid = key.key_id(),
         team = key.team_id(),
         record = record.map_or("-".into(), |p| p.display().to_string()),
+        proxy = bound.connect_proxy_addr.map_or(String::new(), |a| format!(
+            "  CONNECT proxy  http://{a}   (HTTPS_PROXY for clients that keep Apple's host name)\n"
+        )),
     );
 }
