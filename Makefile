@@ -1,7 +1,7 @@
 # One-line wrappers; the README documents each target.
 CARGO ?= cargo
 
-.PHONY: run test unit lint fmt-check bench doc
+.PHONY: run test unit lint fmt-check bench doc clients
 
 ## run: the mock on its defaults (APNs 127.0.0.1:2197, admin 127.0.0.1:2198, state in ./.mock-apns)
 run:
@@ -10,8 +10,23 @@ run:
 ## test: everything CI checks: formatting, clippy, unit and end-to-end tests
 test: fmt-check lint unit
 
-unit:
+unit: clients
 	$(CARGO) test --locked --workspace --all-targets
+
+## clients: the real APNs client libraries the e2e tests drive, at pinned versions, in
+## project-local folders (npm ci, a Python venv); does nothing when they are up to date
+NODE_CLIENTS := tests/clients/node
+PYTHON_CLIENTS := tests/clients/python
+clients: $(NODE_CLIENTS)/node_modules/.installed $(PYTHON_CLIENTS)/.venv/.installed
+
+$(NODE_CLIENTS)/node_modules/.installed: $(NODE_CLIENTS)/package.json $(NODE_CLIENTS)/package-lock.json
+	cd $(NODE_CLIENTS) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(PYTHON_CLIENTS)/.venv/.installed: $(PYTHON_CLIENTS)/requirements.txt
+	python3 -m venv $(PYTHON_CLIENTS)/.venv
+	$(PYTHON_CLIENTS)/.venv/bin/python -m pip install --quiet --disable-pip-version-check -r $<
+	touch $@
 
 lint:
 	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
