@@ -271,6 +271,11 @@ fn write_private(path: &std::path::Path, contents: &[u8]) -> Result<()> {
 /// `mock-apns env`: the CA file (created on first use, like the server does) and the front
 /// door's address as shell lines.
 fn print_env(args: &EnvArgs) -> Result<()> {
+    print!("{}", env_lines(args)?);
+    Ok(())
+}
+
+fn env_lines(args: &EnvArgs) -> Result<String> {
     let ca = match &args.tls_cert {
         Some(cert) => cert.clone(),
         None => {
@@ -280,8 +285,7 @@ fn print_env(args: &EnvArgs) -> Result<()> {
     };
     let ca = std::fs::canonicalize(&ca).with_context(|| format!("{}", ca.display()))?;
     let shell: Shell = args.shell.parse().map_err(anyhow::Error::msg)?;
-    print!("{}", ClientEnv::new(&ca, args.connect_proxy).render(shell));
-    Ok(())
+    Ok(ClientEnv::new(&ca, args.connect_proxy).render(shell))
 }
 
 /// Says how to get a port below 1024 (the port-443 mode) when binding one was refused.
@@ -346,4 +350,59 @@ fn print_banner(bound: &Bound, environment: Environment, record: Option<&std::pa
             "  CONNECT proxy  http://{a}   (HTTPS_PROXY for clients that keep Apple's host name)\n"
         )),
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_creates_the_ca_and_prints_its_absolute_path_and_the_front_door() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = dir.path().join("state");
+        let cli = Cli::try_parse_from([
+            "mock-apns",
+            "env",
+            "--shell",
+            "fish",
+            "--state-dir",
+            state.to_str().unwrap(),
+            "--connect-proxy",
+            "127.0.0.1:2199",
+        ])
+        .unwrap();
+        let Some(Command::Env(env)) = &cli.command else {
+            panic!("parsed as {cli:?}");
+        };
+
+        let text = env_lines(env).unwrap();
+
+        let ca = state
+            .join("ca.pem")
+            .canonicalize()
+            .expect("the CA was created");
+        for name in [
+            "SSL_CERT_FILE",
+            "NODE_EXTRA_CA_CERTS",
+            "REQUESTS_CA_BUNDLE",
+            "CURL_CA_BUNDLE",
+        ] {
+            let line = format!("set -gx {name} '{}'", ca.display());
+            assert!(text.contains(&line), "no {line:?} in:\n{text}");
+        }
+        assert!(
+            text.contains("set -gx HTTPS_PROXY 'http://127.0.0.1:2199'"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn serving_flags_still_parse_without_a_subcommand() {
+        let cli = Cli::try_parse_from(["mock-apns", "--connect-proxy", "127.0.0.1:2199"]).unwrap();
+        assert!(cli.command.is_none());
+        assert_eq!(
+            cli.serve.connect_proxy,
+            Some("127.0.0.1:2199".parse().unwrap())
+        );
+    }
 }
