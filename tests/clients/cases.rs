@@ -33,10 +33,16 @@ pub(crate) trait Client {
 
     /// Sends `push` to `mock` with the real library and reads back what it reported.
     fn send(&self, mock: &Mock, push: &Push) -> impl std::future::Future<Output = Sent>;
+
+    /// How it authenticates.
+    fn auth(&self) -> AuthKind {
+        AuthKind::Token
+    }
 }
 
 /// A VoIP push on the `.voip` topic is accepted, and the record shows the push type, topic and
-/// payload the client sent, authenticated with the development key.
+/// payload the client sent, authenticated with the development key (or with the client's
+/// certificate, whose topics include the VoIP topic).
 pub(crate) async fn voip_push_is_accepted(client: &impl Client, mock: &Mock) {
     let push = Push::incoming_call();
 
@@ -59,18 +65,21 @@ pub(crate) async fn voip_push_is_accepted(client: &impl Client, mock: &Mock) {
         push.payload,
         "{name}: the mock did not record the payload as sent"
     );
-    assert_eq!(
-        record.auth.kind,
-        AuthKind::Token,
-        "{name}: {:?}",
-        record.auth
-    );
-    assert_eq!(
-        record.auth.key_id.as_deref(),
-        Some(mock.apns.dev_key().key_id()),
-        "{name}: {:?}",
-        record.auth
-    );
+    assert_eq!(record.auth.kind, client.auth(), "{name}: {:?}", record.auth);
+    if client.auth() == AuthKind::Token {
+        assert_eq!(
+            record.auth.key_id.as_deref(),
+            Some(mock.apns.dev_key().key_id()),
+            "{name}: {:?}",
+            record.auth
+        );
+    } else {
+        let topics = record.auth.topics.clone().unwrap_or_default();
+        assert!(
+            topics.iter().any(|t| t == VOIP_TOPIC),
+            "{name}: the certificate's topics were {topics:?}"
+        );
+    }
     if let Some(apns_id) = &sent.apns_id {
         assert!(
             apns_id.eq_ignore_ascii_case(&record.apns_id),

@@ -4,7 +4,7 @@
 
 use std::net::SocketAddr;
 
-use mock_apns::{ClientEnv, MockApns};
+use mock_apns::{AuthKind, ClientEnv, MockApns};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
 use super::cases;
@@ -32,7 +32,10 @@ fn env_lines(mock: &Mock) -> Vec<(String, String)> {
 
 /// node-apn with neither `address`, `port` nor `ca`: Apple's sandbox host on 443, the proxy
 /// option from HTTPS_PROXY, the CA from NODE_EXTRA_CA_CERTS.
-const NODE_APN_THROUGH_FRONT_DOOR: NodeApn = NodeApn { route: env_lines };
+const NODE_APN_THROUGH_FRONT_DOOR: NodeApn = NodeApn {
+    route: env_lines,
+    auth: AuthKind::Token,
+};
 
 #[tokio::test]
 async fn node_apn_given_only_https_proxy_and_the_ca_reaches_the_mock() {

@@ -9,7 +9,7 @@ use bytes::Bytes;
 use http::{Method, Request, StatusCode};
 use http_body_util::{BodyExt as _, Empty};
 use hyper_util::rt::TokioIo;
-use mock_apns::{MockApns, MockApnsBuilder, Notification};
+use mock_apns::{ClientCertRequest, MockApns, MockApnsBuilder, Notification};
 use serde_json::{json, Value};
 
 /// A VoIP device token (PushKit's, 32 bytes).
@@ -105,6 +105,30 @@ impl Mock {
             var("APNS_KEY_FILE", self.key_file.display()),
             var("APNS_KEY_ID", key.key_id()),
             var("APNS_TEAM_ID", key.team_id()),
+        ]
+    }
+
+    /// A provider certificate for the app and its VoIP topic, issued by the mock's CA (what
+    /// `mock-apns cert issue --topic com.example.app --voip` writes), as the scripts read it.
+    pub(crate) fn cert_env(&self) -> Vec<(String, String)> {
+        let cert = self
+            .apns
+            .issue_client_cert(&ClientCertRequest {
+                bundle_id: BUNDLE_ID.to_owned(),
+                voip: true,
+                environment: None,
+            })
+            .expect("the mock issues a client certificate");
+        let dir = self._state.path();
+        let (cert_file, key_file) = (
+            dir.join(format!("{BUNDLE_ID}.pem")),
+            dir.join(format!("{BUNDLE_ID}-key.pem")),
+        );
+        std::fs::write(&cert_file, &cert.cert_pem).expect("certificate written");
+        std::fs::write(&key_file, &cert.key_pem).expect("key written");
+        vec![
+            var("APNS_CERT_FILE", cert_file.display()),
+            var("APNS_CERT_KEY_FILE", key_file.display()),
         ]
     }
 

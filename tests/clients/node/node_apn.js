@@ -1,5 +1,6 @@
-// One push with @parse/node-apn (token auth), pointed at mock-apns with its documented
-// options: `address` and `port` (or `proxy`, taken here from HTTPS_PROXY), and `ca`.
+// One push with @parse/node-apn (token auth, or certificate auth when APNS_CERT_FILE is set),
+// pointed at mock-apns with its documented options: `address` and `port` (or `proxy`, taken
+// here from HTTPS_PROXY), and `ca`.
 // Prints {"result": <Provider.send's {sent, failed}>, "body_bytes": N}.
 'use strict';
 
@@ -9,15 +10,18 @@ const { required, pushFromEnv, proxyFromEnv, report, run } = require('./push');
 
 run(async () => {
   const push = pushFromEnv();
-  const options = {
-    token: {
+  const options = { production: false, requestTimeout: 10000 };
+  if (process.env.APNS_CERT_FILE) {
+    // Certificate auth: a provider certificate from `mock-apns cert issue` and its key.
+    options.cert = fs.readFileSync(process.env.APNS_CERT_FILE);
+    options.key = fs.readFileSync(required('APNS_CERT_KEY_FILE'));
+  } else {
+    options.token = {
       key: fs.readFileSync(required('APNS_KEY_FILE')),
       keyId: required('APNS_KEY_ID'),
       teamId: required('APNS_TEAM_ID'),
-    },
-    production: false,
-    requestTimeout: 10000,
-  };
+    };
+  }
   // Unset, node-apn keeps Apple's sandbox host on port 443.
   if (process.env.APNS_HOST) options.address = process.env.APNS_HOST;
   if (process.env.APNS_PORT) options.port = Number(process.env.APNS_PORT);
