@@ -1,0 +1,128 @@
+//! What Apple asks of a provider when things go wrong: prune dead tokens, refresh an expired
+//! provider token, reconnect after a GOAWAY.
+
+use std::time::Duration;
+
+use mock_apns::Reason;
+use serde_json::json;
+
+use crate::support::{describe, token, World};
+
+#[tokio::test]
+async fn a_voip_token_answered_410_is_pruned_and_never_pushed_again() {
+    // Arrange: the iPad's VoIP token went stale.
+    let world = World::start(&[]).await;
+    world
+        .register("bob", "bob-iphone", Some(&token(0x11)), Some(&token(0x12)))
+        .await;
+    world
+        .register("bob", "bob-ipad", Some(&token(0x21)), Some(&token(0x22)))
+        .await;
+    world
+        .apns
+        .unregister_device(&token(0x22), world.apns.clock().now_ms());
+    let call = json!({"from": "alice", "to": "bob"});
+
+    // Act: two calls.
+    let (first_status, first) = world.provider.post("/calls", call.clone()).await;
+    let (second_status, second) = world.provider.post("/calls", call).await;
+
+    // Assert: the first reports the prune; the second does not try the dead token.
+    assert_eq!((first_status, second_status), (201, 201));
+    assert_eq!(
+        first["deliveries"],
+        json!([
+            {"device": "bob-ipad", "status": 410, "reason": "Unregistered", "pruned": true},
+            {"device": "bob-iphone", "status": 200},
+        ])
+    );
+    assert_eq!(
+        second["deliveries"],
+        json!([{"device": "bob-iphone", "status": 200}])
+    );
+    let pushes = world.pushes(3).await;
+    let to_dead: Vec<_> = pushes
+        .iter()
+        .filter(|p| p.device_token.as_deref() == Some(token(0x22).as_str()))
+        .collect();
+    assert_eq!(to_dead.len(), 1, "{}", describe(&pushes));
+    assert_eq!(to_dead[0].reason, Some(Reason::Unregistered));
+}
+
+#[tokio::test]
+async fn a_provider_token_older_than_an_hour_is_replaced_and_the_push_still_succeeds() {
+    // Arrange: the provider reads "now" for its tokens from the mock's clock.
+    let world = World::start_with(|apns| {
+        vec![(
+            "APNS_CLOCK_URL".into(),
+            format!("{}/api/v1/clock", apns.admin_uri()),
+        )]
+    })
+    .await;
+    world
+        .register("bob", "bob-iphone", Some(&token(0x11)), Some(&token(0x12)))
+        .await;
+    let call = json!({"from": "alice", "to": "bob"});
+    assert_eq!(world.provider.post("/calls", call.clone()).await.0, 201);
+    world.pushes(1).await;
+
+    // Act: an hour and a bit passes for APNs, then another call.
+    world.apns.advance_clock(Duration::from_secs(3700));
+    let (status, body) = world.provider.post("/calls", call).await;
+
+    // Assert: APNs refused the old token once, the provider minted a new one and the call rang.
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(
+        body["deliveries"],
+        json!([{"device": "bob-iphone", "status": 200}])
+    );
+    let pushes = world.pushes(3).await;
+    let (first, refused, resent) = (&pushes[0], &pushes[1], &pushes[2]);
+    assert_eq!(
+        refused.reason,
+        Some(Reason::ExpiredProviderToken),
+        "{}",
+        describe(&pushes)
+    );
+    assert_eq!(refused.auth.iat, first.auth.iat, "the old token was reused");
+    assert_eq!(resent.status, 200, "{}", describe(&pushes));
+    let (old, new) = (first.auth.iat.expect("iat"), resent.auth.iat.expect("iat"));
+    assert!(
+        new >= old + 3700,
+        "new iat {new} is not an hour after {old}"
+    );
+    assert_eq!(
+        resent.header("apns-id"),
+        refused.header("apns-id"),
+        "the same push, re-sent"
+    );
+}
+
+#[tokio::test]
+async fn after_apns_restarts_with_a_goaway_the_provider_reconnects_and_the_next_call_rings() {
+    // Arrange: one call over the first connection, then APNs restarts (graceful GOAWAY).
+    let world = World::start(&[]).await;
+    world
+        .register("bob", "bob-iphone", Some(&token(0x11)), Some(&token(0x12)))
+        .await;
+    let call = json!({"from": "alice", "to": "bob"});
+    assert_eq!(world.provider.post("/calls", call.clone()).await.0, 201);
+    world.pushes(1).await;
+    let world = world.restart_apns().await;
+
+    // Act
+    let (status, body) = world.provider.post("/calls", call).await;
+
+    // Assert: the new server got the push, on a connection the provider opened anew.
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(
+        body["deliveries"],
+        json!([{"device": "bob-iphone", "status": 200}])
+    );
+    let pushes = world.pushes(1).await;
+    assert_eq!(pushes[0].status, 200, "{}", describe(&pushes));
+    assert_eq!(
+        pushes[0].device_token.as_deref(),
+        Some(token(0x12).as_str())
+    );
+}
