@@ -167,9 +167,10 @@ impl ApnsClient {
             };
             if attempt >= self.retry.attempts {
                 tracing::warn!(apns_id, attempt, ?outcome, "giving up on the push");
+                // The detail (addresses, OS errors) is in the log; the answer stays stable.
                 return match outcome {
-                    Outcome::Failed { error } => Outcome::Failed {
-                        error: format!("no answer from APNs after {attempt} attempts: {error}"),
+                    Outcome::Failed { .. } => Outcome::Failed {
+                        error: format!("no answer from APNs after {attempt} attempts"),
                     },
                     other => other,
                 };
@@ -192,10 +193,10 @@ impl ApnsClient {
             .token()
             .await
             .map_err(|e| Unanswered::Lost(format!("{e:#}")))?;
-        let live = self
-            .connector
-            .get()
+        // Connecting is bounded too: an unreachable host must not hold every push forever.
+        let live = tokio::time::timeout(self.timeout, self.connector.get())
             .await
+            .map_err(|_| Unanswered::Lost(format!("not connected within {:?}", self.timeout)))?
             .map_err(|e| Unanswered::Lost(format!("{e:#}")))?;
         let id = live.id;
         let exchange = self.exchange(live, push, apns_id, &token);

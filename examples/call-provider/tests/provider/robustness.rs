@@ -126,3 +126,37 @@ async fn after_apns_restarts_with_a_goaway_the_provider_reconnects_and_the_next_
         Some(token(0x12).as_str())
     );
 }
+
+#[tokio::test]
+async fn while_apns_is_unreachable_a_call_reports_the_failure_after_its_retries() {
+    // Arrange: a device registered, then APNs goes away.
+    let world = World::start(&[]).await;
+    world
+        .register("bob", "bob-iphone", Some(&token(0x11)), Some(&token(0x12)))
+        .await;
+    let call = json!({"from": "alice", "to": "bob"});
+    let down = world.stop_apns().await;
+
+    // Act
+    let (status, body) = down.provider.post("/calls", call.clone()).await;
+
+    // Assert: the call exists, and the answer says the push got no answer after 3 attempts.
+    assert_eq!(status, 201, "{body}");
+    let delivery = &body["deliveries"][0];
+    assert_eq!(delivery["device"], "bob-iphone", "{body}");
+    assert!(delivery.get("status").is_none(), "{body}");
+    assert_eq!(
+        delivery["error"], "no answer from APNs after 3 attempts",
+        "{body}"
+    );
+
+    // And once APNs is back, the next call rings.
+    let world = down.start_apns().await;
+    let (status, body) = world.provider.post("/calls", call).await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(
+        body["deliveries"],
+        json!([{"device": "bob-iphone", "status": 200}])
+    );
+    world.pushes(1).await;
+}

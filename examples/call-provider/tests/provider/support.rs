@@ -103,6 +103,11 @@ impl World {
     /// Stops the mock (a graceful GOAWAY to every connection) and starts a new one on the
     /// same address with the same CA and key, as when APNs restarts a server.
     pub(crate) async fn restart_apns(self) -> Self {
+        self.stop_apns().await.start_apns().await
+    }
+
+    /// Stops the mock; the provider keeps running, with nothing listening at `APNS_URL`.
+    pub(crate) async fn stop_apns(self) -> ApnsDown {
         let World {
             apns,
             provider,
@@ -110,15 +115,33 @@ impl World {
         } = self;
         let addr = apns.address();
         apns.shutdown().await;
-        let apns = MockApns::builder()
-            .state_dir(state.path())
-            .listen(addr)
-            .start()
-            .await;
-        Self {
-            apns,
+        ApnsDown {
             provider,
             state,
+            addr,
+        }
+    }
+}
+
+/// A [`World`] whose mock is stopped.
+pub(crate) struct ApnsDown {
+    pub(crate) provider: Provider,
+    state: tempfile::TempDir,
+    addr: std::net::SocketAddr,
+}
+
+impl ApnsDown {
+    /// Starts a mock again on the same address, with the same CA and key.
+    pub(crate) async fn start_apns(self) -> World {
+        let apns = MockApns::builder()
+            .state_dir(self.state.path())
+            .listen(self.addr)
+            .start()
+            .await;
+        World {
+            apns,
+            provider: self.provider,
+            state: self.state,
         }
     }
 }
