@@ -51,6 +51,7 @@ impl GoAway {
     ///
     /// The connection is expected to continue to run until idle.
     pub fn go_away(&mut self, f: frame::GoAway) {
+        let f = self.clamp(f);
         if let Some(ref going_away) = self.going_away {
             assert!(
                 f.last_stream_id() <= going_away.last_processed_id,
@@ -69,6 +70,7 @@ impl GoAway {
     }
 
     pub fn go_away_now(&mut self, f: frame::GoAway) {
+        let f = self.clamp(f);
         self.close_now = true;
         if let Some(ref going_away) = self.going_away {
             // Prevent sending the same GOAWAY twice.
@@ -78,6 +80,23 @@ impl GoAway {
             }
         }
         self.go_away(f);
+    }
+
+    /// mock-apns patch: a GOAWAY already sent with a chosen last-stream-id may be lower than
+    /// the one h2's own later GOAWAY (on close: the highest stream received) would carry.
+    /// RFC 9113 §6.8 forbids raising it; lower the new frame's id instead of panicking in
+    /// the assertion of `go_away`.
+    fn clamp(&self, f: frame::GoAway) -> frame::GoAway {
+        match self.going_away {
+            Some(ref going_away) if f.last_stream_id() > going_away.last_processed_id => {
+                frame::GoAway::with_debug_data(
+                    going_away.last_processed_id,
+                    f.reason(),
+                    f.debug_data().clone(),
+                )
+            }
+            _ => f,
+        }
     }
 
     pub fn go_away_from_user(&mut self, f: frame::GoAway) {
