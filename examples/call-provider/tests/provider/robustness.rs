@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use mock_apns::Reason;
+use mock_apns::{ErrorCode, GoAway, Reason};
 use serde_json::json;
 
 use crate::support::{describe, token, World};
@@ -84,7 +84,6 @@ async fn a_provider_token_older_than_an_hour_is_replaced_and_the_push_still_succ
         "{}",
         describe(&pushes)
     );
-    assert_eq!(refused.auth.iat, first.auth.iat, "the old token was reused");
     assert_eq!(resent.status, 200, "{}", describe(&pushes));
     let (old, new) = (first.auth.iat.expect("iat"), resent.auth.iat.expect("iat"));
     assert!(
@@ -95,6 +94,18 @@ async fn a_provider_token_older_than_an_hour_is_replaced_and_the_push_still_succ
         resent.header("apns-id"),
         refused.header("apns-id"),
         "the same push, re-sent"
+    );
+    assert_eq!(
+        refused.connection_id,
+        first.connection_id,
+        "{}",
+        describe(&pushes)
+    );
+    assert_ne!(
+        resent.connection_id,
+        refused.connection_id,
+        "re-sent on a fresh connection: {}",
+        describe(&pushes)
     );
 }
 
@@ -159,4 +170,56 @@ async fn while_apns_is_unreachable_a_call_reports_the_failure_after_its_retries(
         json!([{"device": "bob-iphone", "status": 200}])
     );
     world.pushes(1).await;
+}
+
+#[tokio::test]
+async fn across_a_goaway_no_push_is_lost_or_doubled_and_later_calls_use_a_new_connection() {
+    // Arrange: one call, then APNs sends GOAWAY {"reason":"Shutdown"} on that connection (its
+    // last-stream-id: the highest stream the mock has accepted when the frame goes out).
+    let world = World::start(&[]).await;
+    world
+        .register("bob", "bob-iphone", Some(&token(0x11)), Some(&token(0x12)))
+        .await;
+    let call = json!({"from": "alice", "to": "bob"});
+    assert_eq!(world.provider.post("/calls", call.clone()).await.0, 201);
+    let first = world.pushes(1).await.remove(0);
+    let sent = world.apns.go_away(
+        first.connection_id,
+        GoAway {
+            reason: Reason::Shutdown,
+            error_code: ErrorCode::NoError,
+            last_stream_id: None,
+        },
+    );
+    assert!(sent, "the connection was open");
+
+    // Act: the next call may race the GOAWAY (its stream is then either covered by the
+    // last-stream-id and answered, or refused and re-sent); the one after cannot.
+    let (second_status, second) = world.provider.post("/calls", call.clone()).await;
+    let (third_status, third) = world.provider.post("/calls", call).await;
+
+    // Assert: each call rang exactly once; the last one on a new connection.
+    let delivered = json!([{"device": "bob-iphone", "status": 200}]);
+    assert_eq!(
+        (second_status, &second["deliveries"]),
+        (201, &delivered),
+        "{second}"
+    );
+    assert_eq!(
+        (third_status, &third["deliveries"]),
+        (201, &delivered),
+        "{third}"
+    );
+    let pushes = world.pushes(3).await;
+    assert!(
+        pushes.iter().all(|p| p.status == 200),
+        "{}",
+        describe(&pushes)
+    );
+    assert_ne!(
+        pushes[2].connection_id,
+        first.connection_id,
+        "{}",
+        describe(&pushes)
+    );
 }
