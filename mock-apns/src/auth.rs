@@ -6,7 +6,8 @@
 //! connection caches its last verified token: reusing it costs a string comparison, not a
 //! signature check.
 
-use std::sync::{Arc, Mutex};
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -14,7 +15,7 @@ use ring::signature::{UnparsedPublicKey, ECDSA_P256_SHA256_ASN1, ECDSA_P256_SHA2
 
 use crate::keys::KeyStore;
 use crate::validate::Rejection;
-use crate::{Environment, Reason};
+use crate::{Clock, Environment, Reason};
 
 /// Apple rejects provider tokens issued more than an hour ago.
 pub(crate) const MAX_TOKEN_AGE_SECS: u64 = 3600;
@@ -30,6 +31,9 @@ pub(crate) struct ProviderToken {
     pub(crate) iat: u64,
     /// The environment the key is limited to, if any.
     pub(crate) environment: Option<Environment>,
+    /// How far the mock's clock had been advanced when the mock first saw this token: its age
+    /// is its real age then plus any advance since (see [`check_age`]).
+    pub(crate) clock_offset_secs: u64,
 }
 
 /// The bearer token carried by an `authorization` header value.
@@ -120,31 +124,71 @@ pub(crate) fn verify(token: &str, keys: &KeyStore) -> Result<ProviderToken, Reje
         team_id: key.team_id.clone(),
         iat,
         environment: key.environment,
+        clock_offset_secs: 0,
     })
 }
 
-/// Checks the token's age against `now` (seconds).
+/// Checks the token's age against `now_secs` (the mock's clock).
+///
+/// Providers mint `iat` from their real clock, while tests advance the mock's clock. So a
+/// token's age is its real age when the mock first saw it plus every clock advance since: an
+/// advance of an hour expires the tokens in use, and a token minted afterwards is fresh.
 ///
 /// Older than an hour: `ExpiredProviderToken` (Apple). More than an hour in the future is not
 /// documented; Apple says `iat` "must be no more than one hour from the current time", so such
 /// a token is treated as invalid rather than expired.
 pub(crate) fn check_age(token: &ProviderToken, now_secs: u64) -> Result<(), Rejection> {
-    if now_secs > token.iat + MAX_TOKEN_AGE_SECS {
+    let issued = token.iat + token.clock_offset_secs;
+    if now_secs > issued + MAX_TOKEN_AGE_SECS {
         return Err(Rejection::new(
             Reason::ExpiredProviderToken,
             format!(
-                "token issued {} s ago (limit {MAX_TOKEN_AGE_SECS} s)",
-                now_secs - token.iat
+                "token iat {} is {} s old on the mock's clock (limit {MAX_TOKEN_AGE_SECS} s)",
+                token.iat,
+                now_secs - issued
             ),
         ));
     }
-    if token.iat > now_secs + MAX_TOKEN_AGE_SECS {
+    if issued > now_secs + MAX_TOKEN_AGE_SECS {
         return Err(Rejection::new(
             Reason::InvalidProviderToken,
-            format!("token iat is {} s in the future", token.iat - now_secs),
+            format!(
+                "token iat {} is {} s in the future",
+                token.iat,
+                issued - now_secs
+            ),
         ));
     }
     Ok(())
+}
+
+/// When each token was first seen, as the clock offset then: a token reused on a new
+/// connection after the clock moved keeps its age. Consulted only when a token is verified
+/// (once per token and connection), never on the cached path; bounded.
+#[derive(Debug, Default)]
+pub(crate) struct FirstSeen {
+    seen: Mutex<(HashMap<Box<str>, u64>, VecDeque<Box<str>>)>,
+}
+
+const FIRST_SEEN_KEPT: usize = 4096;
+
+impl FirstSeen {
+    /// The clock offset (seconds) when `token` was first seen, recording `now` if it is new.
+    pub(crate) fn offset_secs(&self, token: &str, now: u64) -> u64 {
+        let mut guard = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        let (map, order) = &mut *guard;
+        if let Some(offset) = map.get(token) {
+            return *offset;
+        }
+        if order.len() >= FIRST_SEEN_KEPT {
+            if let Some(oldest) = order.pop_front() {
+                map.remove(&oldest);
+            }
+        }
+        map.insert(token.into(), now);
+        order.push_back(token.into());
+        now
+    }
 }
 
 fn decode_b64(s: &str) -> Option<Vec<u8>> {
@@ -169,6 +213,15 @@ fn parse_iat(v: &serde_json::Value) -> Option<u64> {
     }
 }
 
+/// What token authentication consults besides the connection's own state.
+#[derive(Debug)]
+pub(crate) struct TokenEnv<'a> {
+    pub(crate) keys: &'a KeyStore,
+    pub(crate) environment: Environment,
+    pub(crate) clock: &'a Clock,
+    pub(crate) first_seen: &'a FirstSeen,
+}
+
 /// Apple: refresh a provider token no more than once every 20 minutes per connection.
 pub(crate) const MIN_TOKEN_CHANGE_SECS: u64 = 20 * 60;
 
@@ -189,19 +242,24 @@ struct TokenState {
 }
 
 impl ConnectionAuth {
-    /// Authenticates a push's bearer token under this connection's rules.
+    /// Authenticates a push's bearer token under this connection's rules. A token whose
+    /// signature verifies is put in `seen` even when a later rule rejects it, for the record.
     pub(crate) fn authenticate(
         &self,
         token: &str,
-        keys: &KeyStore,
-        environment: Environment,
-        now_secs: u64,
+        env: &TokenEnv<'_>,
+        seen: &OnceLock<ProviderToken>,
     ) -> Result<ProviderToken, Rejection> {
+        let (keys, environment, now_secs) = (env.keys, env.environment, env.clock.now_secs());
         if let Some(same) = self.current_if(token) {
+            let _ = seen.set(same.clone());
             check_age(&same, now_secs)?;
             return Ok(same);
         }
-        let verified = verify(token, keys)?;
+        let mut verified = verify(token, keys)?;
+        let offset = env.clock.offset().as_secs();
+        verified.clock_offset_secs = env.first_seen.offset_secs(token, offset);
+        let _ = seen.set(verified.clone());
         if let Some(only) = verified.environment.filter(|e| *e != environment) {
             return Err(Rejection::new(
                 Reason::BadEnvironmentKeyIdInToken,
@@ -271,6 +329,42 @@ impl ConnectionAuth {
 mod tests {
     use super::*;
     use crate::keys::SigningKey;
+
+    /// A clock, the keys and the first-seen table a connection authenticates against.
+    struct Fixture {
+        clock: Clock,
+        keys: KeyStore,
+        first_seen: FirstSeen,
+    }
+
+    impl Fixture {
+        fn new(keys: KeyStore) -> Self {
+            Self {
+                clock: Clock::new(),
+                keys,
+                first_seen: FirstSeen::default(),
+            }
+        }
+
+        fn now(&self) -> u64 {
+            self.clock.now_secs()
+        }
+
+        fn auth(
+            &self,
+            auth: &ConnectionAuth,
+            token: &str,
+            environment: Environment,
+        ) -> Result<ProviderToken, Rejection> {
+            let env = TokenEnv {
+                keys: &self.keys,
+                environment,
+                clock: &self.clock,
+                first_seen: &self.first_seen,
+            };
+            auth.authenticate(token, &env, &OnceLock::new())
+        }
+    }
 
     fn store(key: &SigningKey) -> KeyStore {
         let mut keys = KeyStore::new();
@@ -348,6 +442,7 @@ mod tests {
             team_id: "T".into(),
             iat: 10_000,
             environment: None,
+            clock_offset_secs: 0,
         };
         assert!(check_age(&t, 10_000 + 3600).is_ok());
         assert_eq!(
@@ -363,34 +458,49 @@ mod tests {
     #[test]
     fn the_connection_cache_returns_the_same_identity_without_reverifying() {
         let key = SigningKey::generate("TEAM123456").unwrap();
-        let keys = store(&key);
+        let fx = Fixture::new(store(&key));
         let auth = ConnectionAuth::default();
-        let token = key.token(42);
-        let dev = Environment::Development;
-        let first = auth.authenticate(&token, &keys, dev, 42).unwrap();
+        let token = key.token(fx.now());
+        let first = fx.auth(&auth, &token, Environment::Development).unwrap();
         // An empty store would fail a fresh verification: the cache must answer.
-        let second = auth
-            .authenticate(&token, &KeyStore::new(), dev, 43)
-            .unwrap();
+        let empty = Fixture {
+            keys: KeyStore::new(),
+            ..Fixture::new(KeyStore::new())
+        };
+        let second = empty.auth(&auth, &token, Environment::Development).unwrap();
         assert_eq!(first, second);
     }
 
     #[test]
     fn a_second_token_within_20_minutes_is_too_many_updates() {
         let key = SigningKey::generate("TEAM123456").unwrap();
-        let keys = store(&key);
+        let fx = Fixture::new(store(&key));
         let auth = ConnectionAuth::default();
         let dev = Environment::Development;
-        auth.authenticate(&key.token(1000), &keys, dev, 1000)
-            .unwrap();
-        let err = auth
-            .authenticate(&key.token(1001), &keys, dev, 1001)
-            .unwrap_err();
+        fx.auth(&auth, &key.token(fx.now()), dev).unwrap();
+        let err = fx.auth(&auth, &key.token(fx.now() - 1), dev).unwrap_err();
         assert_eq!(err.reason, Reason::TooManyProviderTokenUpdates);
-        let later = 1000 + MIN_TOKEN_CHANGE_SECS;
-        assert!(auth
-            .authenticate(&key.token(later), &keys, dev, later)
-            .is_ok());
+        fx.clock
+            .advance(std::time::Duration::from_secs(MIN_TOKEN_CHANGE_SECS));
+        let real_now = fx.now() - MIN_TOKEN_CHANGE_SECS;
+        assert!(fx.auth(&auth, &key.token(real_now), dev).is_ok());
+    }
+
+    #[test]
+    fn advancing_the_clock_an_hour_expires_the_token_in_use_but_not_a_fresh_one() {
+        let key = SigningKey::generate("TEAM123456").unwrap();
+        let fx = Fixture::new(store(&key));
+        let dev = Environment::Development;
+        let minted_at = fx.now();
+        let old = key.token(minted_at);
+        fx.auth(&ConnectionAuth::default(), &old, dev).unwrap();
+        fx.clock.advance(std::time::Duration::from_secs(3601));
+        // Even on a new connection, the old token keeps its age.
+        let err = fx.auth(&ConnectionAuth::default(), &old, dev).unwrap_err();
+        assert_eq!(err.reason, Reason::ExpiredProviderToken);
+        // A provider minting from its real clock after the advance is fresh.
+        let fresh = key.token(minted_at + 1);
+        assert!(fx.auth(&ConnectionAuth::default(), &fresh, dev).is_ok());
     }
 
     #[test]
@@ -401,17 +511,15 @@ mod tests {
         let mut keys = store(&key);
         keys.insert(same_team.verifying_key());
         keys.insert(other_team.verifying_key());
+        let fx = Fixture::new(keys);
         let auth = ConnectionAuth::default();
         let dev = Environment::Development;
-        auth.authenticate(&key.token(0), &keys, dev, 0).unwrap();
-        let t = 10_000;
-        let err = auth
-            .authenticate(&other_team.token(t), &keys, dev, t)
+        fx.auth(&auth, &key.token(fx.now()), dev).unwrap();
+        let err = fx
+            .auth(&auth, &other_team.token(fx.now()), dev)
             .unwrap_err();
         assert_eq!(err.reason, Reason::InvalidProviderToken);
-        let err = auth
-            .authenticate(&same_team.token(t), &keys, dev, t)
-            .unwrap_err();
+        let err = fx.auth(&auth, &same_team.token(fx.now()), dev).unwrap_err();
         assert_eq!(err.reason, Reason::UnrelatedKeyIdInToken);
     }
 
@@ -420,9 +528,13 @@ mod tests {
         let key = SigningKey::generate("TEAM123456").unwrap();
         let mut keys = KeyStore::new();
         keys.insert(key.verifying_key().restricted_to(Environment::Production));
-        let auth = ConnectionAuth::default();
-        let err = auth
-            .authenticate(&key.token(5), &keys, Environment::Development, 5)
+        let fx = Fixture::new(keys);
+        let err = fx
+            .auth(
+                &ConnectionAuth::default(),
+                &key.token(fx.now()),
+                Environment::Development,
+            )
             .unwrap_err();
         assert_eq!(err.reason, Reason::BadEnvironmentKeyIdInToken);
     }

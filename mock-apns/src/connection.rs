@@ -231,6 +231,7 @@ fn send_go_away<S>(
     let last = goaway
         .last_stream_id
         .unwrap_or_else(|| h2.last_processed_stream_id());
+    conn.going_away(last);
     let debug = Bytes::from(goaway.reason.body(None));
     h2.go_away_with_debug_data(last, goaway.error_code.to_h2(), debug, false);
     conn.closed(

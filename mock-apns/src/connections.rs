@@ -56,6 +56,9 @@ pub(crate) struct Connection {
     /// Provider-token state (team and key pinned by the first token, last change).
     pub(crate) auth: ConnectionAuth,
     stream_limit: AtomicU32,
+    /// The lowest last-stream-id of any GOAWAY sent (`u32::MAX`: none). Streams above it are
+    /// not processed (RFC 9113 §6.8): the client was told they were not, and may retry them.
+    goaway_last: AtomicU32,
     accepted: AtomicU64,
     rejected: AtomicU64,
     /// Streams being handled now; the idle timer runs only at zero.
@@ -113,6 +116,7 @@ impl Connection {
             cert,
             auth: ConnectionAuth::default(),
             stream_limit: AtomicU32::new(stream_limit),
+            goaway_last: AtomicU32::new(u32::MAX),
             accepted: AtomicU64::new(0),
             rejected: AtomicU64::new(0),
             active: AtomicUsize::new(0),
@@ -137,8 +141,21 @@ impl Connection {
         }
     }
 
+    /// Notes a GOAWAY's last-stream-id; streams above it are refused from now on.
+    pub(crate) fn going_away(&self, last_stream_id: u32) {
+        self.goaway_last.fetch_min(last_stream_id, Ordering::SeqCst);
+    }
+
+    /// Whether a GOAWAY already told the client this stream would not be processed.
+    pub(crate) fn beyond_goaway(&self, stream_id: u32) -> bool {
+        stream_id > self.goaway_last.load(Ordering::SeqCst)
+    }
+
     /// Asks the connection's task to send GOAWAY. False if the connection is gone.
     pub(crate) fn go_away(&self, goaway: GoAway, why: impl Into<String>) -> bool {
+        if let Some(last) = goaway.last_stream_id {
+            self.going_away(last);
+        }
         self.control
             .send(Control::GoAway(goaway, why.into()))
             .is_ok()

@@ -149,9 +149,11 @@ impl MockApns {
         &self.dev_key
     }
 
-    /// A provider token from the development key, issued now on the mock's clock.
+    /// A provider token from the development key, issued now, as a provider would mint it:
+    /// from the real clock (the mock ages tokens by its own clock from when it first sees them).
     pub fn provider_token(&self) -> String {
-        self.dev_key.token(self.shared.clock.now_secs())
+        let real_now = self.shared.clock.now_secs() - self.shared.clock.offset().as_secs();
+        self.dev_key.token(real_now)
     }
 
     /// The mock's clock.

@@ -42,6 +42,7 @@ pub(crate) async fn handle(
         head: &head,
         body: &body,
         keys: &shared.keys,
+        first_seen: &shared.first_seen,
         devices: &shared.devices,
         clock: &shared.clock,
         conn,
@@ -50,8 +51,12 @@ pub(crate) async fn handle(
         token: OnceLock::new(),
     };
     let mut outcome = validate::validate(&ctx);
-    let fault = shared.faults.evaluate(&facts(&ctx), shared.clock.now_ms());
+    // A stream beyond a GOAWAY's last-stream-id is not processed, so rules do not count it.
+    let fault = (!conn.beyond_goaway(stream_id))
+        .then(|| shared.faults.evaluate(&facts(&ctx), shared.clock.now_ms()))
+        .flatten();
     let wire = match &fault {
+        _ if conn.beyond_goaway(stream_id) => Wire::Reset(ErrorCode::RefusedStream),
         None => Wire::Answer,
         Some(fired) => apply_fault(&fired.rule, &mut outcome, conn, stream_id, shared).await,
     };

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use tokio::sync::watch;
 
+use crate::auth::FirstSeen;
 use crate::connections::Connections;
 use crate::devices::Devices;
 use crate::faults::Faults;
@@ -57,6 +58,7 @@ pub(crate) struct Shared {
     pub(crate) clock: Clock,
     pub(crate) connections: Connections,
     pub(crate) faults: Faults,
+    pub(crate) first_seen: FirstSeen,
     /// Flips to true when the server starts shutting down.
     stop: watch::Sender<bool>,
     next_connection_id: AtomicU64,
@@ -72,6 +74,7 @@ impl Shared {
             clock,
             connections: Connections::default(),
             faults: Faults::default(),
+            first_seen: FirstSeen::default(),
             stop: watch::Sender::new(false),
             next_connection_id: AtomicU64::new(1),
         }

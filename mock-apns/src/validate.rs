@@ -8,7 +8,7 @@
 
 use std::sync::OnceLock;
 
-use crate::auth::{self, ProviderToken};
+use crate::auth::{self, FirstSeen, ProviderToken, TokenEnv};
 use crate::connections::Connection;
 use crate::devices::Devices;
 use crate::keys::KeyStore;
@@ -40,12 +40,13 @@ pub(crate) struct Ctx<'a> {
     pub(crate) head: &'a PushHead,
     pub(crate) body: &'a Body,
     pub(crate) keys: &'a KeyStore,
+    pub(crate) first_seen: &'a FirstSeen,
     pub(crate) devices: &'a Devices,
     pub(crate) clock: &'a Clock,
     pub(crate) conn: &'a Connection,
     pub(crate) environment: Environment,
     pub(crate) strict_devices: bool,
-    /// Set by the authentication check, for the record.
+    /// Set by the authentication check once a token's signature verifies, for the record.
     pub(crate) token: OnceLock<ProviderToken>,
 }
 
@@ -328,12 +329,16 @@ fn authentication(ctx: &Ctx<'_>) -> Result<(), Rejection> {
         return certificate(ctx, cert);
     }
     let token = auth::bearer(ctx.head.header("authorization"))?;
-    let verified =
-        ctx.conn
-            .auth
-            .authenticate(token, ctx.keys, ctx.environment, ctx.clock.now_secs())?;
-    let _ = ctx.token.set(verified);
-    Ok(())
+    let env = TokenEnv {
+        keys: ctx.keys,
+        environment: ctx.environment,
+        clock: ctx.clock,
+        first_seen: ctx.first_seen,
+    };
+    ctx.conn
+        .auth
+        .authenticate(token, &env, &ctx.token)
+        .map(drop)
 }
 
 /// A certificate for the other environment → 403 `BadCertificateEnvironment` (Apple has also

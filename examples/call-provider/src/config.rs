@@ -27,9 +27,6 @@ pub(crate) struct Config {
     pub(crate) retry: RetryPolicy,
     /// How long one attempt may wait for APNs' answer before it counts as lost.
     pub(crate) request_timeout: Duration,
-    /// Test seam: where to read "now" for the JWT `iat` (mock-apns' `GET /api/v1/clock`), so a
-    /// test that advances the mock's clock sees a refreshed token as fresh. Unset: system time.
-    pub(crate) clock_url: Option<http::Uri>,
     /// A deliberate bug, for proving that snapshot tests catch it.
     pub(crate) bug: Option<Bug>,
 }
@@ -102,12 +99,6 @@ impl Config {
         let port = number("PORT", 0)?;
         let port = u16::try_from(port).with_context(|| format!("PORT={port} is not a port"))?;
         let attempts = u32::try_from(number("APNS_RETRY_ATTEMPTS", 3)?.max(1)).unwrap_or(3);
-        let clock_url = optional("APNS_CLOCK_URL")
-            .map(|v| {
-                v.parse::<http::Uri>()
-                    .with_context(|| format!("APNS_CLOCK_URL={v:?} is not a URL"))
-            })
-            .transpose()?;
         let bug = match optional("CALL_PROVIDER_BUG").as_deref() {
             None => None,
             Some("cancel-as-voip") => Some(Bug::CancelAsVoip),
@@ -126,7 +117,6 @@ impl Config {
                 base: Duration::from_millis(number("APNS_RETRY_BASE_MS", 100)?),
             },
             request_timeout: Duration::from_millis(number("APNS_TIMEOUT_MS", 10_000)?.max(1)),
-            clock_url,
             bug,
         })
     }

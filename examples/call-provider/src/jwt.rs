@@ -9,6 +9,7 @@
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::Context as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -18,8 +19,6 @@ use ring::signature::{EcdsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
 use rustls_pki_types::pem::PemObject as _;
 use rustls_pki_types::PrivatePkcs8KeyDer;
 use tokio::sync::Mutex;
-
-use crate::clock::Clock;
 
 /// Tokens are re-minted after this long: inside Apple's 20–60 minute window, with margin.
 pub(crate) const REFRESH_AFTER: Duration = Duration::from_secs(50 * 60);
@@ -100,17 +99,15 @@ struct Minted {
 #[derive(Debug)]
 pub(crate) struct TokenCache {
     key: ProviderKey,
-    clock: Clock,
-    /// A tokio mutex: minting may read a remote clock, and concurrent callers must wait for
-    /// that one token rather than mint their own.
+    /// A tokio mutex: concurrent callers wait for the one token being minted rather than mint
+    /// their own (several new tokens at once would be `TooManyProviderTokenUpdates`).
     current: Mutex<Option<Minted>>,
 }
 
 impl TokenCache {
-    pub(crate) fn new(key: ProviderKey, clock: Clock) -> Self {
+    pub(crate) fn new(key: ProviderKey) -> Self {
         Self {
             key,
-            clock,
             current: Mutex::new(None),
         }
     }
@@ -134,7 +131,11 @@ impl TokenCache {
     }
 
     async fn mint_into(&self, slot: &mut Option<Minted>) -> anyhow::Result<Arc<str>> {
-        let iat = self.clock.now_secs().await?;
+        // `iat` is the system time, as Apple asks; mock-apns ages tokens on its own clock.
+        let iat = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .context("the system clock is before 1970")?
+            .as_secs();
         let token: Arc<str> = self.key.mint(iat)?.into();
         tracing::info!(iat, key_id = %self.key.key_id, "minted a provider token");
         *slot = Some(Minted {
@@ -187,7 +188,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_token_is_reused_and_replaced_once_per_expiry() {
-        let cache = TokenCache::new(key(), Clock::System);
+        let cache = TokenCache::new(key());
         let first = cache.token().await.unwrap();
         assert_eq!(cache.token().await.unwrap(), first, "reused, not re-minted");
 

@@ -8,13 +8,12 @@
 //!
 //! Configuration is environment only (see `config.rs`): `APNS_URL`, `APNS_CA_FILE`,
 //! `APNS_KEY_FILE`, `APNS_KEY_ID`, `APNS_TEAM_ID`, `APNS_TOPIC`, `PORT`, and optionally
-//! `APNS_RETRY_BASE_MS`, `APNS_RETRY_ATTEMPTS`, `APNS_TIMEOUT_MS`, `APNS_CLOCK_URL`,
+//! `APNS_RETRY_BASE_MS`, `APNS_RETRY_ATTEMPTS`, `APNS_TIMEOUT_MS`,
 //! `CALL_PROVIDER_BUG`. When ready it prints `listening on http://127.0.0.1:<port>` on stdout;
 //! logs go to stderr (`RUST_LOG`, default `info`).
 
 mod apns;
 mod calls;
-mod clock;
 mod config;
 mod connection;
 mod jwt;
@@ -32,7 +31,6 @@ use tokio::net::TcpListener;
 
 use crate::apns::ApnsClient;
 use crate::calls::App;
-use crate::clock::Clock;
 use crate::config::Config;
 use crate::connection::Connector;
 use crate::jwt::{ProviderKey, TokenCache};
@@ -78,14 +76,10 @@ async fn main() -> anyhow::Result<()> {
 /// Loads the key and TLS roots: a bad file fails at start, not at the first call.
 fn build(config: &Config) -> anyhow::Result<App> {
     let key = ProviderKey::from_file(&config.key_file, &config.key_id, &config.team_id)?;
-    let clock = config
-        .clock_url
-        .clone()
-        .map_or(Clock::System, Clock::Remote);
     let apns = ApnsClient::new(
         &config.apns,
         Connector::new(config)?,
-        TokenCache::new(key, clock),
+        TokenCache::new(key),
         config.retry,
         config.request_timeout,
     );

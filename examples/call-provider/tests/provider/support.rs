@@ -34,19 +34,10 @@ pub(crate) struct World {
 impl World {
     /// Starts both; `extra` environment variables go to the provider.
     pub(crate) async fn start(extra: &[(&str, &str)]) -> Self {
-        let extra: Vec<(String, String)> = extra
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        Self::start_with(|_| extra).await
-    }
-
-    /// Like [`Self::start`], with provider variables that depend on the running mock.
-    pub(crate) async fn start_with(extra: impl FnOnce(&MockApns) -> Vec<(String, String)>) -> Self {
         let state = tempfile::tempdir().expect("temp dir");
         let apns = MockApns::builder().state_dir(state.path()).start().await;
         let mut env = provider_env(&apns, state.path());
-        env.extend(extra(&apns));
+        env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         let provider = Provider::start(env).await;
         Self {
             apns,
