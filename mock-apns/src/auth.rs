@@ -167,7 +167,14 @@ pub(crate) fn check_age(token: &ProviderToken, now_secs: u64) -> Result<(), Reje
 /// (once per token and connection), never on the cached path; bounded.
 #[derive(Debug, Default)]
 pub(crate) struct FirstSeen {
-    seen: Mutex<(HashMap<Box<str>, u64>, VecDeque<Box<str>>)>,
+    seen: Mutex<Seen>,
+}
+
+/// Token → clock offset at first sight, and the tokens in insertion order for eviction.
+#[derive(Debug, Default)]
+struct Seen {
+    offsets: HashMap<Box<str>, u64>,
+    order: VecDeque<Box<str>>,
 }
 
 const FIRST_SEEN_KEPT: usize = 4096;
@@ -176,7 +183,7 @@ impl FirstSeen {
     /// The clock offset (seconds) when `token` was first seen, recording `now` if it is new.
     pub(crate) fn offset_secs(&self, token: &str, now: u64) -> u64 {
         let mut guard = self.seen.lock().unwrap_or_else(|p| p.into_inner());
-        let (map, order) = &mut *guard;
+        let Seen { offsets: map, order } = &mut *guard;
         if let Some(offset) = map.get(token) {
             return *offset;
         }
