@@ -211,10 +211,12 @@ async fn run(args: Args) -> Result<()> {
         builder = builder.connect_proxy(addr);
     }
     let bound = builder.bind().map_err(privileged_port_hint)?;
+    // Before the banner: whoever waits for it may press Ctrl-C right after.
+    let interrupted = interrupt_handler()?;
     print_banner(&bound, environment, args.record.as_deref());
     bound
         .serve(async {
-            let _ = tokio::signal::ctrl_c().await;
+            interrupted.await;
             eprintln!("mock-apns: shutting down (answering streams in flight)");
         })
         .await?;
@@ -303,6 +305,25 @@ fn privileged_port_hint(e: mock_apns::Error) -> anyhow::Error {
         }
         _ => e.into(),
     }
+}
+
+/// Resolves on SIGINT (Ctrl-C). The handler is installed when this is called, not when the
+/// future is first polled: until then SIGINT would kill the process without a graceful
+/// shutdown.
+#[cfg(unix)]
+fn interrupt_handler() -> Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut sigint = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
+    Ok(async move {
+        sigint.recv().await;
+    })
+}
+
+#[cfg(not(unix))]
+fn interrupt_handler() -> Result<impl std::future::Future<Output = ()>> {
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
 }
 
 fn print_banner(bound: &Bound, environment: Environment, record: Option<&std::path::Path>) {
