@@ -1,7 +1,7 @@
 # One-line wrappers; the README documents each target.
 CARGO ?= cargo
 
-.PHONY: run test unit lint fmt-check bench doc clients
+.PHONY: run test unit e2e-deps lint fmt-check bench doc clients
 
 ## run: the mock on its defaults (APNs 127.0.0.1:2197, admin 127.0.0.1:2198, state in ./.mock-apns)
 run:
@@ -10,8 +10,16 @@ run:
 ## test: everything CI checks: formatting, clippy, unit and end-to-end tests
 test: fmt-check lint unit
 
-unit: clients
+## unit: the end-to-end tests (tests/) run the `mock-apns` binary, curl and the client
+## libraries, so build the binaries first and make sure those are there
+unit: clients e2e-deps
+	$(CARGO) build --locked --workspace --bins
 	$(CARGO) test --locked --workspace --all-targets
+
+## e2e-deps: curl with HTTP/2 (Debian's package when missing)
+e2e-deps:
+	@curl --version 2>/dev/null | grep -q HTTP2 || \
+		(apt-get update && apt-get install -y --no-install-recommends curl ca-certificates)
 
 ## clients: the real APNs client libraries the e2e tests drive, at pinned versions, in
 ## project-local folders (npm ci, a Python venv); does nothing when they are up to date

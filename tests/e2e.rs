@@ -1,3 +1,38 @@
-//! e2e
+//! End-to-end tests of mock-apns: real TLS + HTTP/2 clients (trusting the mock's generated CA,
+//! never a disabled verifier), curl, and the `mock-apns` binary as a process. One test binary,
+//! as ripgrep's `tests/tests.rs`, so the suite links once.
+//!
+//! Run: `cargo build --workspace --bins && cargo test -p e2e` (`make test` does both).
 
-mod clients; // real client libraries (node-apn, apns2, aioapns, curl) and the CONNECT front door
+// Shared clients (h2 + rustls, admin API, raw frames), push builder, JWT crafting, assertions.
+mod support;
+
+// Validation: each reason a request's shape can earn, with the record agreeing.
+// Registered devices via the admin API: 410 + timestamp, wrong topic, strict mode.
+mod devices;
+// Development vs production: apns-unique-id, tokens of the other environment.
+mod environment;
+// apns-id, expiration, priority, push type, topic, collapse id, repeated headers.
+mod headers;
+// :method, :path and the device token: 405, 404, MissingDeviceToken, BadDeviceToken.
+mod path;
+// Empty and oversized bodies (4096 / 5120 limits), chunked bodies, success shape.
+mod payload;
+// JWT auth: missing, invalid, expired (mock clock), DER signatures, iat forms.
+mod provider_token;
+
+// Transport.
+// A 100 MB body: 413 in milliseconds, the binary's memory stays flat.
+mod big_body;
+// ALPN h2, prior knowledge, HTTP/1.1 and plain text answered in words, :authority and host.
+mod connection;
+
+// Tools.
+// Real client libraries (node-apn, apns2, aioapns, curl) and the CONNECT front door.
+mod clients;
+// Admin API: filters, long-poll wait, clearing, clock.
+mod admin;
+// The binary: banner curl, state dir reuse, SIGKILL durability, SIGINT drain, start-up errors.
+mod cli;
+// curl exactly as Apple documents it, with --connect-to and the mock's CA.
+mod curl;

@@ -1,0 +1,163 @@
+//! Provider-token (JWT) authentication: missing, invalid, expired, and the encodings real
+//! providers use (DER signatures, `iat` as a float or a string).
+
+use std::time::Duration;
+
+use mock_apns::{AuthKind, MockApns, Reason, SigningKey};
+
+use crate::support::jwt::{self, signature_len, with_corrupt_signature, with_der_signature};
+use crate::support::{assert_accepted, assert_rejected, ApnsClient, Push};
+
+fn with_token(apns: &MockApns, jwt: &str) -> Push {
+    Push::voip(apns).header("authorization", &format!("bearer {jwt}"))
+}
+
+/// A token for the mock's development key with these claims, signed here with ring.
+fn dev_token_with_claims(apns: &MockApns, claims: &str) -> String {
+    let key = apns.dev_key();
+    let header = format!(r#"{{"alg":"ES256","kid":"{}"}}"#, key.key_id());
+    jwt::sign(&key.to_pem(), &header, claims)
+}
+
+#[tokio::test]
+async fn no_or_an_empty_authorization_is_missing_provider_token() {
+    let apns = MockApns::start().await;
+    let client = ApnsClient::connect(&apns).await;
+
+    let absent = client
+        .send(&Push::voip(&apns).without("authorization"))
+        .await
+        .unwrap();
+    let empty = client
+        .send(&Push::voip(&apns).header("authorization", "bearer "))
+        .await
+        .unwrap();
+
+    for reply in [absent, empty] {
+        let record = assert_rejected(&apns, &reply, Reason::MissingProviderToken);
+        assert_eq!(record.auth.kind, AuthKind::None);
+    }
+}
+
+#[tokio::test]
+async fn a_token_whose_signature_does_not_verify_is_invalid_provider_token() {
+    let apns = MockApns::start().await;
+    let client = ApnsClient::connect(&apns).await;
+    let forged = with_corrupt_signature(&apns.provider_token());
+
+    let reply = client.send(&with_token(&apns, &forged)).await.unwrap();
+
+    let record = assert_rejected(&apns, &reply, Reason::InvalidProviderToken);
+    assert_eq!(record.auth.kind, AuthKind::None);
+}
+
+#[tokio::test]
+async fn a_token_from_an_unregistered_key_is_invalid_provider_token() {
+    let apns = MockApns::start().await;
+    let client = ApnsClient::connect(&apns).await;
+    let stranger = SigningKey::generate(apns.dev_key().team_id()).unwrap();
+
+    let reply = client
+        .send(&with_token(&apns, &stranger.token(apns.clock().now_secs())))
+        .await
+        .unwrap();
+
+    assert_rejected(&apns, &reply, Reason::InvalidProviderToken);
+}
+
+#[tokio::test]
+async fn a_token_naming_another_team_is_invalid_provider_token() {
+    let apns = MockApns::start().await;
+    let client = ApnsClient::connect(&apns).await;
+    let now = apns.clock().now_secs();
+    let jwt = dev_token_with_claims(&apns, &format!(r#"{{"iss":"OTHERTEAM1","iat":{now}}}"#));
+
+    let reply = client.send(&with_token(&apns, &jwt)).await.unwrap();
+
+    assert_rejected(&apns, &reply, Reason::InvalidProviderToken);
+}
+
+#[tokio::test]
+async fn a_token_for_another_algorithm_is_invalid_provider_token() {
+    let apns = MockApns::start().await;
+    let client = ApnsClient::connect(&apns).await;
+    let key = apns.dev_key();
+    let now = apns.clock().now_secs();
+    let jwt = jwt::sign(
+        &key.to_pem(),
+        &format!(r#"{{"alg":"HS256","kid":"{}"}}"#, key.key_id()),
+        &format!(r#"{{"iss":"{}","iat":{now}}}"#, key.team_id()),
+    );
+
+    let reply = client.send(&with_token(&apns, &jwt)).await.unwrap();
+
+    assert_rejected(&apns, &reply, Reason::InvalidProviderToken);
+}
+
+/// Apple: a token older than one hour gets 403 `ExpiredProviderToken`. The mock's clock is
+/// moved instead of waiting an hour.
+#[tokio::test]
+async fn a_token_older_than_an_hour_is_expired_provider_token() {
+    let apns = MockApns::start().await;
+    let client = ApnsClient::connect(&apns).await;
+    let jwt = apns.provider_token();
+
+    apns.advance_clock(Duration::from_secs(59 * 60));
+    let at_59_minutes = client.send(&with_token(&apns, &jwt)).await.unwrap();
+    apns.advance_clock(Duration::from_secs(2 * 60));
+    let at_61_minutes = client.send(&with_token(&apns, &jwt)).await.unwrap();
+    let refreshed = client.send(&Push::voip(&apns)).await.unwrap();
+
+    assert_accepted(&apns, &at_59_minutes);
+    let record = assert_rejected(&apns, &at_61_minutes, Reason::ExpiredProviderToken);
+    assert!(
+        record.detail.as_deref().unwrap_or("").contains("ago"),
+        "{record:#?}"
+    );
+    assert_accepted(&apns, &refreshed);
+}
+
+/// Apple's sample token and Java providers (Pushy) carry a DER-encoded ECDSA signature; JWS
+/// libraries send the 64-byte R‖S. Both must verify.
+#[tokio::test]
+async fn a_der_encoded_signature_is_accepted() {
+    let apns = MockApns::start().await;
+    let client = ApnsClient::connect(&apns).await;
+    let raw = apns.provider_token();
+    let der = with_der_signature(&raw);
+    assert_eq!(signature_len(&raw), 64);
+    assert!(
+        (70..=72).contains(&signature_len(&der)),
+        "{}",
+        signature_len(&der)
+    );
+
+    let reply = client.send(&with_token(&apns, &der)).await.unwrap();
+
+    let record = assert_accepted(&apns, &reply);
+    assert_eq!(record.auth.kind, AuthKind::Token);
+    assert_eq!(record.auth.key_id.as_deref(), Some(apns.dev_key().key_id()));
+}
+
+/// Some libraries write `iat` as a float or as a numeric string; APNs takes both.
+#[tokio::test]
+async fn iat_as_a_float_or_a_numeric_string_is_accepted() {
+    let apns = MockApns::start().await;
+    let now = apns.clock().now_secs();
+    let team = apns.dev_key().team_id().to_owned();
+
+    for claims in [
+        format!(r#"{{"iss":"{team}","iat":{now}.25}}"#),
+        format!(r#"{{"iss":"{team}","iat":"{now}"}}"#),
+    ] {
+        // A fresh connection each, so neither token is served from the connection's cache.
+        let client = ApnsClient::connect(&apns).await;
+        let jwt = dev_token_with_claims(&apns, &claims);
+
+        let reply = client.send(&with_token(&apns, &jwt)).await.unwrap();
+
+        let record = assert_accepted(&apns, &reply);
+        assert_eq!(record.auth.iat, Some(now), "{claims}");
+        assert_eq!(record.auth.team_id.as_deref(), Some(team.as_str()));
+    }
+}

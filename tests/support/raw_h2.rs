@@ -1,0 +1,172 @@
+//! A hand-written HTTP/2 request, frame by frame, for the one shape the `h2` client cannot send:
+//! Apple's documented example head, `:method`/`:scheme`/`:path` plus a plain `host` header and
+//! no `:authority` (h2 derives `:authority` from the URI and needs one with a scheme).
+//!
+//! It speaks just enough HTTP/2: the preface, SETTINGS (and their ACK), one HEADERS frame in
+//! HPACK without Huffman or indexing, DATA; then it reads frames until stream 1 ends.
+
+use anyhow::{bail, Context as _};
+use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _};
+
+use super::PATIENCE;
+
+const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+const DATA: u8 = 0x0;
+const HEADERS: u8 = 0x1;
+const RST_STREAM: u8 = 0x3;
+const SETTINGS: u8 = 0x4;
+const GOAWAY: u8 = 0x7;
+const END_STREAM: u8 = 0x1;
+const ACK: u8 = 0x1;
+const END_HEADERS: u8 = 0x4;
+
+/// What came back on stream 1.
+#[derive(Debug)]
+pub(crate) struct RawReply {
+    /// `:status`, when the server sent it as an HPACK static-table entry (200, 204, 206, 304,
+    /// 400, 404, 500); `None` for other encodings.
+    pub(crate) status: Option<u16>,
+    /// HEADERS carried END_STREAM: an answer without a body (APNs's success shape).
+    pub(crate) headers_ended_stream: bool,
+    /// The DATA received (APNs's JSON error body).
+    pub(crate) body: Vec<u8>,
+}
+
+/// Sends `POST path` with the given regular headers (pseudo-headers are added: `:method POST`,
+/// `:scheme https`, `:path`; no `:authority`) and `body`, then reads the answer.
+pub(crate) async fn post<S>(
+    io: S,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> anyhow::Result<RawReply>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    tokio::time::timeout(PATIENCE, exchange(io, path, headers, body))
+        .await
+        .context("no answer in time")?
+}
+
+async fn exchange<S>(
+    mut io: S,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> anyhow::Result<RawReply>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let mut block = vec![0x83, 0x87]; // static table: `:method POST`, `:scheme https`
+    hpack_int(&mut block, 4, 0x00, 4); // literal, not indexed, name = static 4 (`:path`)
+    hpack_str(&mut block, path);
+    for (name, value) in headers {
+        block.push(0x00); // literal, not indexed, new name
+        hpack_str(&mut block, name);
+        hpack_str(&mut block, value);
+    }
+    let mut out = PREFACE.to_vec();
+    frame(&mut out, SETTINGS, 0, 0, &[]);
+    let flags = END_HEADERS | if body.is_empty() { END_STREAM } else { 0 };
+    frame(&mut out, HEADERS, flags, 1, &block);
+    if !body.is_empty() {
+        frame(&mut out, DATA, END_STREAM, 1, body);
+    }
+    io.write_all(&out).await?;
+    io.flush().await?;
+
+    let mut reply = RawReply {
+        status: None,
+        headers_ended_stream: false,
+        body: Vec::new(),
+    };
+    loop {
+        let mut head = [0u8; 9];
+        io.read_exact(&mut head).await.context("reading a frame")?;
+        let len = u32::from_be_bytes([0, head[0], head[1], head[2]]) as usize;
+        let (kind, flags) = (head[3], head[4]);
+        let stream = u32::from_be_bytes([head[5], head[6], head[7], head[8]]) & 0x7fff_ffff;
+        let mut payload = vec![0u8; len];
+        io.read_exact(&mut payload).await?;
+        match (kind, stream) {
+            (SETTINGS, 0) if flags & ACK == 0 => {
+                let mut ack = Vec::new();
+                frame(&mut ack, SETTINGS, ACK, 0, &[]);
+                io.write_all(&ack).await?;
+            }
+            (HEADERS, 1) => {
+                reply.status = payload.first().and_then(|b| static_status(*b));
+                if flags & END_STREAM != 0 {
+                    reply.headers_ended_stream = true;
+                    return Ok(reply);
+                }
+            }
+            (DATA, 1) => {
+                reply.body.extend_from_slice(&payload);
+                if flags & END_STREAM != 0 {
+                    return Ok(reply);
+                }
+            }
+            (RST_STREAM, 1) => bail!("the server reset stream 1: {payload:?}"),
+            (GOAWAY, 0) => bail!(
+                "the server closed the connection: {}",
+                String::from_utf8_lossy(payload.get(8..).unwrap_or_default())
+            ),
+            _ => {} // WINDOW_UPDATE, PING, SETTINGS ACK: nothing to do for one request.
+        }
+    }
+}
+
+fn frame(out: &mut Vec<u8>, kind: u8, flags: u8, stream: u32, payload: &[u8]) {
+    out.extend_from_slice(&(payload.len() as u32).to_be_bytes()[1..]);
+    out.extend_from_slice(&[kind, flags]);
+    out.extend_from_slice(&stream.to_be_bytes());
+    out.extend_from_slice(payload);
+}
+
+/// HPACK integer (RFC 7541 §5.1) with an `n`-bit prefix after the `first` flag bits.
+fn hpack_int(out: &mut Vec<u8>, n: u32, first: u8, mut value: usize) {
+    let max = (1usize << n) - 1;
+    if value < max {
+        out.push(first | value as u8);
+        return;
+    }
+    out.push(first | max as u8);
+    value -= max;
+    while value >= 128 {
+        out.push((value % 128) as u8 | 0x80);
+        value /= 128;
+    }
+    out.push(value as u8);
+}
+
+/// HPACK string literal, not Huffman-coded.
+fn hpack_str(out: &mut Vec<u8>, s: &str) {
+    hpack_int(out, 7, 0x00, s.len());
+    out.extend_from_slice(s.as_bytes());
+}
+
+/// `:status` from an indexed header field of the static table (RFC 7541 Appendix A).
+fn static_status(first: u8) -> Option<u16> {
+    match first {
+        0x88 => Some(200),
+        0x89 => Some(204),
+        0x8a => Some(206),
+        0x8b => Some(304),
+        0x8c => Some(400),
+        0x8d => Some(404),
+        0x8e => Some(500),
+        _ => None,
+    }
+}
+
+#[test]
+fn hpack_integers_follow_rfc_7541_examples() {
+    // C.1.1 and C.1.2: 10 and 1337 with a 5-bit prefix.
+    let mut out = Vec::new();
+    hpack_int(&mut out, 5, 0, 10);
+    assert_eq!(out, [10]);
+    out.clear();
+    hpack_int(&mut out, 5, 0, 1337);
+    assert_eq!(out, [31, 154, 10]);
+}
