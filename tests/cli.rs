@@ -177,6 +177,7 @@ async fn sigint_answers_the_stream_in_flight_then_exits_cleanly() {
         .await
         .unwrap();
     let push = Push::voip_with_token(&mock.token());
+    client.unlock_streams(&push).await.unwrap();
     let (first_half, second_half) = CALL_PAYLOAD.split_at(CALL_PAYLOAD.len() / 2);
     let mut in_flight = client.open(&push, false).await.unwrap();
     in_flight

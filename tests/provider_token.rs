@@ -94,27 +94,27 @@ async fn a_token_for_another_algorithm_is_invalid_provider_token() {
     assert_rejected(&apns, &reply, Reason::InvalidProviderToken);
 }
 
-/// Apple: a token older than one hour gets 403 `ExpiredProviderToken`. The mock's clock is
-/// moved instead of waiting an hour.
+/// Apple: a token older than one hour gets 403 `ExpiredProviderToken`; the provider then
+/// refreshes it on the same connection. The mock's clock is moved instead of waiting an hour.
 #[tokio::test]
 async fn a_token_older_than_an_hour_is_expired_provider_token() {
     let apns = MockApns::start().await;
     let client = ApnsClient::connect(&apns).await;
     let jwt = apns.provider_token();
 
+    let fresh = client.send(&with_token(&apns, &jwt)).await.unwrap();
     apns.advance_clock(Duration::from_secs(59 * 60));
     let at_59_minutes = client.send(&with_token(&apns, &jwt)).await.unwrap();
     apns.advance_clock(Duration::from_secs(2 * 60));
     let at_61_minutes = client.send(&with_token(&apns, &jwt)).await.unwrap();
-    let refreshed = client.send(&Push::voip(&apns)).await.unwrap();
+    let refreshed = client
+        .send(&with_token(&apns, &apns.provider_token()))
+        .await
+        .unwrap();
 
+    assert_accepted(&apns, &fresh);
     assert_accepted(&apns, &at_59_minutes);
-    let record = assert_rejected(&apns, &at_61_minutes, Reason::ExpiredProviderToken);
-    let iat = record
-        .auth
-        .iat
-        .expect("the record names the expired token's iat");
-    assert!(apns.clock().now_secs() - iat > 3600, "{record:#?}");
+    assert_rejected(&apns, &at_61_minutes, Reason::ExpiredProviderToken);
     assert_accepted(&apns, &refreshed);
 }
 
@@ -161,4 +161,104 @@ async fn iat_as_a_float_or_a_numeric_string_is_accepted() {
         assert_eq!(record.auth.iat, Some(now), "{claims}");
         assert_eq!(record.auth.team_id.as_deref(), Some(team.as_str()));
     }
+}
+
+/// Apple: refresh a token no more than once every 20 minutes per connection; a new token
+/// sooner gets 429 `TooManyProviderTokenUpdates` (the classic "new JWT per push" bug).
+#[tokio::test]
+async fn a_new_token_within_20_minutes_is_too_many_provider_token_updates() {
+    let apns = MockApns::start().await;
+    let client = ApnsClient::connect(&apns).await;
+
+    let first = client.send(&Push::voip(&apns)).await.unwrap();
+    let minted_per_push = client
+        .send(&with_token(&apns, &apns.provider_token()))
+        .await
+        .unwrap();
+    apns.advance_clock(Duration::from_secs(20 * 60));
+    let refreshed_on_time = client
+        .send(&with_token(&apns, &apns.provider_token()))
+        .await
+        .unwrap();
+
+    assert_accepted(&apns, &first);
+    assert_rejected(&apns, &minted_per_push, Reason::TooManyProviderTokenUpdates);
+    assert_accepted(&apns, &refreshed_on_time);
+}
+
+/// The first accepted token pins the connection to its team: another team's token on it is
+/// refused, and works on a connection of its own.
+#[tokio::test]
+async fn a_second_team_on_one_connection_is_invalid_provider_token() {
+    let other_team = SigningKey::generate("OTHERTEAM1").unwrap();
+    let apns = MockApns::builder()
+        .token_key(other_team.verifying_key())
+        .start()
+        .await;
+    let shared = ApnsClient::connect(&apns).await;
+    let own = ApnsClient::connect(&apns).await;
+    let other_token = other_team.token(apns.clock().now_secs());
+
+    let first = shared.send(&Push::voip(&apns)).await.unwrap();
+    let mixed = shared.send(&with_token(&apns, &other_token)).await.unwrap();
+    let alone = own.send(&with_token(&apns, &other_token)).await.unwrap();
+
+    assert_accepted(&apns, &first);
+    assert_rejected(&apns, &mixed, Reason::InvalidProviderToken);
+    let record = assert_accepted(&apns, &alone);
+    assert_eq!(record.auth.team_id.as_deref(), Some("OTHERTEAM1"));
+}
+
+/// Another key of the same team on a connection pinned to the first key: 403
+/// `UnrelatedKeyIdInToken`, "open a new connection".
+#[tokio::test]
+async fn another_key_on_a_pinned_connection_is_unrelated_key_id_in_token() {
+    let apns_team = mock_apns::DEV_TEAM_ID;
+    let second_key = SigningKey::generate(apns_team).unwrap();
+    let apns = MockApns::builder()
+        .token_key(second_key.verifying_key())
+        .start()
+        .await;
+    let client = ApnsClient::connect(&apns).await;
+    let second_token = second_key.token(apns.clock().now_secs());
+
+    let first = client.send(&Push::voip(&apns)).await.unwrap();
+    let switched = client
+        .send(&with_token(&apns, &second_token))
+        .await
+        .unwrap();
+    let new_connection = ApnsClient::connect(&apns)
+        .await
+        .send(&with_token(&apns, &second_token))
+        .await
+        .unwrap();
+
+    assert_accepted(&apns, &first);
+    assert_rejected(&apns, &switched, Reason::UnrelatedKeyIdInToken);
+    assert_accepted(&apns, &new_connection);
+}
+
+/// A team key limited to production, used against the sandbox.
+#[tokio::test]
+async fn a_key_limited_to_the_other_environment_is_bad_environment_key_id_in_token() {
+    let production_only = SigningKey::generate(mock_apns::DEV_TEAM_ID).unwrap();
+    let apns = MockApns::builder()
+        .token_key(
+            production_only
+                .verifying_key()
+                .restricted_to(mock_apns::Environment::Production),
+        )
+        .start()
+        .await;
+    let client = ApnsClient::connect(&apns).await;
+
+    let reply = client
+        .send(&with_token(
+            &apns,
+            &production_only.token(apns.clock().now_secs()),
+        ))
+        .await
+        .unwrap();
+
+    assert_rejected(&apns, &reply, Reason::BadEnvironmentKeyIdInToken);
 }

@@ -131,6 +131,25 @@ impl ApnsClient {
             .map_err(|_| anyhow!("no answer within {PATIENCE:?}"))?
     }
 
+    /// How many concurrent streams the server's latest SETTINGS allow this client.
+    pub(crate) fn stream_limit(&self) -> usize {
+        self.sender.current_max_send_streams()
+    }
+
+    /// Sends `push` (which must be accepted) until the server's SETTINGS have lifted the stream
+    /// limit above 1: APNs allows one stream per token connection until a push with a valid
+    /// token was accepted, and the SETTINGS that lift it may trail the first 200 by a frame.
+    pub(crate) async fn unlock_streams(&self, push: &Push) -> anyhow::Result<usize> {
+        for _ in 0..10 {
+            let reply = self.send(push).await?;
+            anyhow::ensure!(reply.status == 200, "push refused: {reply:?}");
+            if self.stream_limit() > 1 {
+                return Ok(self.stream_limit());
+            }
+        }
+        anyhow::bail!("the stream limit stayed at {}", self.stream_limit())
+    }
+
     /// Sends only the request head (and ends the stream when `end_of_stream`); the body, if
     /// any, goes through the returned [`OpenStream`].
     pub(crate) async fn open(

@@ -1,6 +1,9 @@
 //! [`Push`]: one request to the APNs endpoint, built from a valid VoIP push and bent into
 //! whatever shape a test needs (another method, a repeated header, a body sent in chunks).
 
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
+
 use bytes::Bytes;
 use http::Method;
 use mock_apns::MockApns;
@@ -9,6 +12,22 @@ use super::{DEVICE, VOIP_TOPIC};
 
 /// The body of the default push: what a VoIP provider sends for an incoming call.
 pub(crate) const CALL_PAYLOAD: &str = r#"{"aps":{},"call_id":"42","caller":"Alice"}"#;
+
+/// The provider token of this mock's development key, minted on first use and then reused, as
+/// Apple asks of providers: a connection that sees a new token within 20 minutes answers 429
+/// `TooManyProviderTokenUpdates` (and ES256 signatures differ on every signing). Kept by the
+/// key's random id, so mocks never share one.
+pub(crate) fn provider_token(apns: &MockApns) -> String {
+    static TOKENS: OnceLock<Mutex<HashMap<String, String>>> = OnceLock::new();
+    let mut tokens = TOKENS
+        .get_or_init(Mutex::default)
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
+    tokens
+        .entry(apns.dev_key().key_id().to_owned())
+        .or_insert_with(|| apns.provider_token())
+        .clone()
+}
 
 /// A request as the client will put it on the wire. Headers keep their order and may repeat.
 #[derive(Debug, Clone)]
@@ -24,10 +43,9 @@ pub(crate) struct Push {
 }
 
 impl Push {
-    /// A valid VoIP push to [`DEVICE`], authenticated with a fresh token from the mock's
-    /// development key.
+    /// A valid VoIP push to [`DEVICE`], authenticated with the mock's [`provider_token`].
     pub(crate) fn voip(apns: &MockApns) -> Self {
-        Self::voip_with_token(&apns.provider_token())
+        Self::voip_with_token(&provider_token(apns))
     }
 
     /// A valid VoIP push carrying this provider token.
