@@ -111,6 +111,8 @@ async fn every_acknowledged_push_survives_sigkill_in_the_record_file() {
         .await
         .unwrap();
     let push = Push::voip_with_token(&mock.token());
+    // One stream until a push is accepted (as at Apple); extra streams would be refused.
+    client.unlock_streams(&push).await.unwrap();
     let (tx, mut rx) = mpsc::unbounded_channel();
     for _ in 0..SENDERS {
         let (client, push, tx) = (client.clone(), push.clone(), tx.clone());
