@@ -1,13 +1,17 @@
 //! The transport: TLS with the mock's CA, HTTP/2 with and without ALPN, clients that speak
 //! something else (answered in words, never a hang), and the forms of `:authority` and `host`.
 
+use std::time::Duration;
+
 use mock_apns::{MockApns, Reason};
 use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
+use tokio_rustls::client::TlsStream;
 
 use crate::support::apns_client::tls_connect;
+use crate::support::push::provider_token;
 use crate::support::push::CALL_PAYLOAD;
-use crate::support::raw_h2;
+use crate::support::raw_h2::{GoAwayFrame, RawH2};
 use crate::support::{
     assert_accepted, assert_rejected, Alpn, ApnsClient, Push, DEVICE, PATIENCE, VOIP_TOPIC,
 };
@@ -86,6 +90,41 @@ async fn the_stream_limit_is_1_until_a_valid_token_then_1000() {
     let connections = apns.connections();
     assert_eq!(connections.len(), 1);
     assert_eq!(connections[0].stream_limit, 1000);
+}
+
+/// With an idle timeout set, a connection left idle that long (on the mock's clock) gets
+/// GOAWAY `NO_ERROR` with `{"reason":"IdleTimeout"}`, its last stream still counted as served.
+#[tokio::test]
+async fn an_idle_connection_gets_goaway_idle_timeout() {
+    let apns = MockApns::builder()
+        .idle_timeout(Some(Duration::from_secs(60)))
+        .start()
+        .await;
+    let mut raw = raw_connection(&apns).await;
+    let reply = raw
+        .post(
+            1,
+            &device_path(),
+            &voip_headers(&apns),
+            CALL_PAYLOAD.as_bytes(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(reply.status, Some(200), "{reply:?}");
+
+    apns.advance_clock(Duration::from_secs(61));
+    let goaway = raw.goaway().await.unwrap();
+
+    assert_eq!(
+        goaway,
+        GoAwayFrame {
+            last_stream_id: 1,
+            error_code: 0,
+            debug_data: r#"{"reason":"IdleTimeout"}"#.into(),
+        }
+    );
+    let how = apns.connections()[0].closed_how.clone().unwrap_or_default();
+    assert!(how.contains("IdleTimeout"), "{how}");
 }
 
 /// The server certificate names localhost and Apple's hosts, and verification is real: a name
@@ -184,29 +223,44 @@ async fn every_form_of_authority_is_accepted() {
     }
 }
 
+/// A frame-by-frame connection to `apns` over TLS with ALPN `h2`.
+async fn raw_connection(apns: &MockApns) -> RawH2<TlsStream<TcpStream>> {
+    let tls = tls_connect(apns.address(), apns.ca_cert_pem(), "localhost", &[b"h2"])
+        .await
+        .expect("TLS to the mock");
+    RawH2::start(tls).await.expect("HTTP/2 preface sent")
+}
+
+fn device_path() -> String {
+    format!("/3/device/{DEVICE}")
+}
+
+/// A VoIP push's headers as Apple's example shows them: a plain `host`, no `:authority`.
+fn voip_headers(apns: &MockApns) -> Vec<(&'static str, String)> {
+    vec![
+        ("host", "api.sandbox.push.apple.com".into()),
+        ("authorization", format!("bearer {}", provider_token(apns))),
+        ("apns-push-type", "voip".into()),
+        ("apns-topic", VOIP_TOPIC.into()),
+    ]
+}
+
 /// Apple's documented request head: `:method`, `:scheme`, `:path` and a plain `host` header,
 /// no `:authority`.
 #[tokio::test]
 async fn a_plain_host_header_instead_of_authority_is_accepted() {
     let apns = MockApns::start().await;
-    let tls = tls_connect(apns.address(), apns.ca_cert_pem(), "localhost", &[b"h2"])
+    let mut raw = raw_connection(&apns).await;
+
+    let reply = raw
+        .post(
+            1,
+            &device_path(),
+            &voip_headers(&apns),
+            CALL_PAYLOAD.as_bytes(),
+        )
         .await
         .unwrap();
-    let bearer = format!("bearer {}", apns.provider_token());
-
-    let reply = raw_h2::post(
-        tls,
-        &format!("/3/device/{DEVICE}"),
-        &[
-            ("host", "api.sandbox.push.apple.com"),
-            ("authorization", &bearer),
-            ("apns-push-type", "voip"),
-            ("apns-topic", VOIP_TOPIC),
-        ],
-        CALL_PAYLOAD.as_bytes(),
-    )
-    .await
-    .unwrap();
 
     assert_eq!(reply.status, Some(200), "{reply:?}");
     assert!(reply.headers_ended_stream, "a 200 has no body: {reply:?}");

@@ -4,10 +4,13 @@
 //!
 //! Run: `cargo build --workspace --bins && cargo test -p e2e` (`make test` does both).
 
-// Shared clients (h2 + rustls, admin API, raw frames), push builder, JWT crafting, assertions.
+// Shared clients (h2 + rustls, admin API, raw frames), push builder, JWT crafting, assertions,
+// the binary as a child process.
 mod support;
 
 // Validation: each reason a request's shape can earn, with the record agreeing.
+// Certificate auth: client certificates from the mock's CA, their topics and environment.
+mod certificate;
 // Registered devices via the admin API: 410 + timestamp, wrong topic, strict mode.
 mod devices;
 // Development vs production: apns-unique-id, tokens of the other environment.
@@ -18,21 +21,23 @@ mod headers;
 mod path;
 // Empty and oversized bodies (4096 / 5120 limits), chunked bodies, success shape.
 mod payload;
-// JWT auth: missing, invalid, expired (mock clock), DER signatures, iat forms.
+// JWT auth: missing, invalid, expired (mock clock), DER signatures, iat forms, and the
+// per-connection rules (20-minute refresh, team and key pinning, environment-limited keys).
 mod provider_token;
 
 // Transport.
 // A 100 MB body: 413 in milliseconds, the binary's memory stays flat.
 mod big_body;
-// ALPN h2, prior knowledge, HTTP/1.1 and plain text answered in words, :authority and host.
+// ALPN h2, prior knowledge, HTTP/1.1 and plain text answered in words, :authority and host,
+// the 1-then-1000 stream limit, idle-timeout GOAWAY.
 mod connection;
 
 // Tools.
-// Real client libraries (node-apn, apns2, aioapns, curl) and the CONNECT front door.
-mod clients;
-// Admin API: filters, long-poll wait, clearing, clock.
+// Admin API: filters, long-poll wait, clearing, clock, GOAWAY orders.
 mod admin;
 // The binary: banner curl, state dir reuse, SIGKILL durability, SIGINT drain, start-up errors.
 mod cli;
+// Real client libraries (node-apn, apns2, aioapns, curl) and the CONNECT front door.
+mod clients;
 // curl exactly as Apple documents it, with --connect-to and the mock's CA.
 mod curl;

@@ -9,9 +9,9 @@ use bytes::{Bytes, BytesMut};
 use h2::client::{ResponseFuture, SendRequest};
 use h2::SendStream;
 use http::HeaderMap;
-use mock_apns::MockApns;
+use mock_apns::{ClientCert, MockApns};
 use rustls::pki_types::pem::PemObject as _;
-use rustls::pki_types::{CertificateDer, ServerName};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 use tokio_rustls::TlsConnector;
@@ -27,8 +27,13 @@ pub(crate) enum Alpn {
     None,
 }
 
-/// A TLS client configuration that trusts the mock's CA and nothing else.
-pub(crate) fn tls_config(ca_pem: &str, alpn: &[&[u8]]) -> Arc<rustls::ClientConfig> {
+/// A TLS client configuration that trusts the mock's CA and nothing else, presenting
+/// `identity` (certificate PEM, key PEM) when given: certificate-based authentication.
+fn tls_config(
+    ca_pem: &str,
+    alpn: &[&[u8]],
+    identity: Option<&ClientCert>,
+) -> Arc<rustls::ClientConfig> {
     let mut roots = rustls::RootCertStore::empty();
     for cert in CertificateDer::pem_slice_iter(ca_pem.as_bytes()) {
         roots
@@ -36,11 +41,23 @@ pub(crate) fn tls_config(ca_pem: &str, alpn: &[&[u8]]) -> Arc<rustls::ClientConf
             .expect("the mock's CA is a usable trust anchor");
     }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+    let config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .expect("ring supports the default protocol versions")
-        .with_root_certificates(roots)
-        .with_no_client_auth();
+        .with_root_certificates(roots);
+    let mut config = match identity {
+        None => config.with_no_client_auth(),
+        Some(identity) => {
+            let chain = CertificateDer::pem_slice_iter(identity.cert_pem.as_bytes())
+                .collect::<Result<Vec<_>, _>>()
+                .expect("the client certificate is PEM");
+            let key = PrivateKeyDer::from_pem_slice(identity.key_pem.as_bytes())
+                .expect("the client key is PEM");
+            config
+                .with_client_auth_cert(chain, key)
+                .expect("rustls takes the client certificate")
+        }
+    };
     config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
     Arc::new(config)
 }
@@ -52,12 +69,23 @@ pub(crate) async fn tls_connect(
     server_name: &str,
     alpn: &[&[u8]],
 ) -> anyhow::Result<TlsStream<TcpStream>> {
+    tls_connect_as(addr, ca_pem, server_name, alpn, None).await
+}
+
+/// Like [`tls_connect`], presenting a client certificate when `identity` is given.
+pub(crate) async fn tls_connect_as(
+    addr: SocketAddr,
+    ca_pem: &str,
+    server_name: &str,
+    alpn: &[&[u8]],
+    identity: Option<&ClientCert>,
+) -> anyhow::Result<TlsStream<TcpStream>> {
     let tcp = TcpStream::connect(addr)
         .await
         .with_context(|| format!("connecting to {addr}"))?;
     tcp.set_nodelay(true)?;
     let name = ServerName::try_from(server_name.to_owned())?;
-    let tls = TlsConnector::from(tls_config(ca_pem, alpn))
+    let tls = TlsConnector::from(tls_config(ca_pem, alpn, identity))
         .connect(name, tcp)
         .await
         .context("TLS handshake")?;
@@ -80,17 +108,34 @@ impl ApnsClient {
             .expect("connecting to the mock")
     }
 
+    /// Connects to a mock in this process with ALPN `h2`, authenticating with a client
+    /// certificate instead of provider tokens.
+    pub(crate) async fn connect_with_cert(apns: &MockApns, identity: &ClientCert) -> Self {
+        Self::connect_as(apns.address(), apns.ca_cert_pem(), Alpn::H2, Some(identity))
+            .await
+            .expect("connecting to the mock with a client certificate")
+    }
+
     /// Connects to `addr`, trusting `ca_pem`, offering `alpn`.
     pub(crate) async fn connect_with(
         addr: SocketAddr,
         ca_pem: &str,
         alpn: Alpn,
     ) -> anyhow::Result<Self> {
+        Self::connect_as(addr, ca_pem, alpn, None).await
+    }
+
+    async fn connect_as(
+        addr: SocketAddr,
+        ca_pem: &str,
+        alpn: Alpn,
+        identity: Option<&ClientCert>,
+    ) -> anyhow::Result<Self> {
         let protocols: &[&[u8]] = match alpn {
             Alpn::H2 => &[b"h2"],
             Alpn::None => &[],
         };
-        let tls = tls_connect(addr, ca_pem, "localhost", protocols).await?;
+        let tls = tls_connect_as(addr, ca_pem, "localhost", protocols, identity).await?;
         let negotiated = tls.get_ref().1.alpn_protocol().map(<[u8]>::to_vec);
         let expected = (alpn == Alpn::H2).then(|| b"h2".to_vec());
         anyhow::ensure!(

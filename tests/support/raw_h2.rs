@@ -1,9 +1,12 @@
-//! A hand-written HTTP/2 request, frame by frame, for the one shape the `h2` client cannot send:
-//! Apple's documented example head, `:method`/`:scheme`/`:path` plus a plain `host` header and
-//! no `:authority` (h2 derives `:authority` from the URI and needs one with a scheme).
+//! Hand-written HTTP/2 frames, for what the `h2` client cannot do or does not show:
+//! - send Apple's documented example head, `:method`/`:scheme`/`:path` plus a plain `host`
+//!   header and no `:authority` (h2 derives `:authority` from the URI and needs one with a
+//!   scheme);
+//! - read a GOAWAY's last-stream-id, error code and debug data (APNs's JSON reason), which the
+//!   h2 client keeps to itself.
 //!
-//! It speaks just enough HTTP/2: the preface, SETTINGS (and their ACK), one HEADERS frame in
-//! HPACK without Huffman or indexing, DATA; then it reads frames until stream 1 ends.
+//! It speaks just enough HTTP/2: the preface, SETTINGS (and their ACK), PING ACKs, HEADERS in
+//! HPACK without Huffman or indexing, DATA.
 
 use anyhow::{bail, Context as _};
 use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _};
@@ -15,12 +18,13 @@ const DATA: u8 = 0x0;
 const HEADERS: u8 = 0x1;
 const RST_STREAM: u8 = 0x3;
 const SETTINGS: u8 = 0x4;
+const PING: u8 = 0x6;
 const GOAWAY: u8 = 0x7;
 const END_STREAM: u8 = 0x1;
 const ACK: u8 = 0x1;
 const END_HEADERS: u8 = 0x4;
 
-/// What came back on stream 1.
+/// What came back on a stream.
 #[derive(Debug)]
 pub(crate) struct RawReply {
     /// `:status`, when the server sent it as an HPACK static-table entry (200, 204, 206, 304,
@@ -32,89 +36,138 @@ pub(crate) struct RawReply {
     pub(crate) body: Vec<u8>,
 }
 
-/// Sends `POST path` with the given regular headers (pseudo-headers are added: `:method POST`,
-/// `:scheme https`, `:path`; no `:authority`) and `body`, then reads the answer.
-pub(crate) async fn post<S>(
-    io: S,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &[u8],
-) -> anyhow::Result<RawReply>
-where
-    S: AsyncRead + AsyncWrite + Unpin,
-{
-    tokio::time::timeout(PATIENCE, exchange(io, path, headers, body))
-        .await
-        .context("no answer in time")?
+/// A GOAWAY frame as received.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct GoAwayFrame {
+    pub(crate) last_stream_id: u32,
+    /// 0 is `NO_ERROR`.
+    pub(crate) error_code: u32,
+    /// APNs puts `{"reason":"…"}` here.
+    pub(crate) debug_data: String,
 }
 
-async fn exchange<S>(
-    mut io: S,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &[u8],
-) -> anyhow::Result<RawReply>
-where
-    S: AsyncRead + AsyncWrite + Unpin,
-{
-    let mut block = vec![0x83, 0x87]; // static table: `:method POST`, `:scheme https`
-    hpack_int(&mut block, 4, 0x00, 4); // literal, not indexed, name = static 4 (`:path`)
-    hpack_str(&mut block, path);
-    for (name, value) in headers {
-        block.push(0x00); // literal, not indexed, new name
-        hpack_str(&mut block, name);
-        hpack_str(&mut block, value);
-    }
-    let mut out = PREFACE.to_vec();
-    frame(&mut out, SETTINGS, 0, 0, &[]);
-    let flags = END_HEADERS | if body.is_empty() { END_STREAM } else { 0 };
-    frame(&mut out, HEADERS, flags, 1, &block);
-    if !body.is_empty() {
-        frame(&mut out, DATA, END_STREAM, 1, body);
-    }
-    io.write_all(&out).await?;
-    io.flush().await?;
+/// One HTTP/2 connection driven frame by frame.
+#[derive(Debug)]
+pub(crate) struct RawH2<S> {
+    io: S,
+}
 
-    let mut reply = RawReply {
-        status: None,
-        headers_ended_stream: false,
-        body: Vec::new(),
-    };
-    loop {
-        let mut head = [0u8; 9];
-        io.read_exact(&mut head).await.context("reading a frame")?;
-        let len = u32::from_be_bytes([0, head[0], head[1], head[2]]) as usize;
-        let (kind, flags) = (head[3], head[4]);
-        let stream = u32::from_be_bytes([head[5], head[6], head[7], head[8]]) & 0x7fff_ffff;
-        let mut payload = vec![0u8; len];
-        io.read_exact(&mut payload).await?;
-        match (kind, stream) {
-            (SETTINGS, 0) if flags & ACK == 0 => {
-                let mut ack = Vec::new();
-                frame(&mut ack, SETTINGS, ACK, 0, &[]);
-                io.write_all(&ack).await?;
-            }
-            (HEADERS, 1) => {
-                reply.status = payload.first().and_then(|b| static_status(*b));
-                if flags & END_STREAM != 0 {
-                    reply.headers_ended_stream = true;
-                    return Ok(reply);
+impl<S: AsyncRead + AsyncWrite + Unpin> RawH2<S> {
+    /// Sends the client preface and an empty SETTINGS frame.
+    pub(crate) async fn start(mut io: S) -> anyhow::Result<Self> {
+        let mut out = PREFACE.to_vec();
+        frame(&mut out, SETTINGS, 0, 0, &[]);
+        io.write_all(&out).await?;
+        io.flush().await?;
+        Ok(Self { io })
+    }
+
+    /// Sends `POST path` on `stream` with the given regular headers (pseudo-headers are added:
+    /// `:method POST`, `:scheme https`, `:path`; no `:authority`) and `body`, then reads the
+    /// answer (each frame within [`PATIENCE`]).
+    pub(crate) async fn post(
+        &mut self,
+        stream: u32,
+        path: &str,
+        headers: &[(&str, String)],
+        body: &[u8],
+    ) -> anyhow::Result<RawReply> {
+        let mut block = vec![0x83, 0x87]; // static table: `:method POST`, `:scheme https`
+        hpack_int(&mut block, 4, 0x00, 4); // literal, not indexed, name = static 4 (`:path`)
+        hpack_str(&mut block, path);
+        for (name, value) in headers {
+            block.push(0x00); // literal, not indexed, new name
+            hpack_str(&mut block, name);
+            hpack_str(&mut block, value);
+        }
+        let mut out = Vec::new();
+        let flags = END_HEADERS | if body.is_empty() { END_STREAM } else { 0 };
+        frame(&mut out, HEADERS, flags, stream, &block);
+        if !body.is_empty() {
+            frame(&mut out, DATA, END_STREAM, stream, body);
+        }
+        self.io.write_all(&out).await?;
+        self.io.flush().await?;
+
+        let mut reply = RawReply {
+            status: None,
+            headers_ended_stream: false,
+            body: Vec::new(),
+        };
+        loop {
+            let (kind, flags, id, payload) = self.next_frame().await?;
+            match kind {
+                HEADERS if id == stream => {
+                    reply.status = payload.first().and_then(|b| static_status(*b));
+                    if flags & END_STREAM != 0 {
+                        reply.headers_ended_stream = true;
+                        return Ok(reply);
+                    }
                 }
-            }
-            (DATA, 1) => {
-                reply.body.extend_from_slice(&payload);
-                if flags & END_STREAM != 0 {
-                    return Ok(reply);
+                DATA if id == stream => {
+                    reply.body.extend_from_slice(&payload);
+                    if flags & END_STREAM != 0 {
+                        return Ok(reply);
+                    }
                 }
+                RST_STREAM if id == stream => {
+                    bail!("the server reset stream {stream}: {payload:?}")
+                }
+                GOAWAY => bail!("the server closed the connection: {:?}", goaway(&payload)),
+                _ => {}
             }
-            (RST_STREAM, 1) => bail!("the server reset stream 1: {payload:?}"),
-            (GOAWAY, 0) => bail!(
-                "the server closed the connection: {}",
-                String::from_utf8_lossy(payload.get(8..).unwrap_or_default())
-            ),
-            _ => {} // WINDOW_UPDATE, PING, SETTINGS ACK: nothing to do for one request.
         }
     }
+
+    /// Reads frames until a GOAWAY arrives (each within [`PATIENCE`]).
+    pub(crate) async fn goaway(&mut self) -> anyhow::Result<GoAwayFrame> {
+        loop {
+            let (kind, _, _, payload) = self.next_frame().await?;
+            if kind == GOAWAY {
+                return goaway(&payload);
+            }
+        }
+    }
+
+    /// The next frame that needs more than an automatic answer (SETTINGS and PING are
+    /// acknowledged here).
+    async fn next_frame(&mut self) -> anyhow::Result<(u8, u8, u32, Vec<u8>)> {
+        loop {
+            let mut head = [0u8; 9];
+            tokio::time::timeout(PATIENCE, self.io.read_exact(&mut head))
+                .await
+                .context("no frame in time")?
+                .context("reading a frame")?;
+            let len = u32::from_be_bytes([0, head[0], head[1], head[2]]) as usize;
+            let (kind, flags) = (head[3], head[4]);
+            let stream = u32::from_be_bytes([head[5], head[6], head[7], head[8]]) & 0x7fff_ffff;
+            let mut payload = vec![0u8; len];
+            self.io.read_exact(&mut payload).await?;
+            let ack = match kind {
+                SETTINGS | PING if flags & ACK == 0 => Some(kind),
+                _ => None,
+            };
+            if let Some(kind) = ack {
+                let mut out = Vec::new();
+                let echo = if kind == PING { &payload[..] } else { &[] };
+                frame(&mut out, kind, ACK, 0, echo);
+                self.io.write_all(&out).await?;
+                self.io.flush().await?;
+                continue;
+            }
+            return Ok((kind, flags, stream, payload));
+        }
+    }
+}
+
+fn goaway(payload: &[u8]) -> anyhow::Result<GoAwayFrame> {
+    anyhow::ensure!(payload.len() >= 8, "short GOAWAY: {payload:?}");
+    Ok(GoAwayFrame {
+        last_stream_id: u32::from_be_bytes([payload[0], payload[1], payload[2], payload[3]])
+            & 0x7fff_ffff,
+        error_code: u32::from_be_bytes([payload[4], payload[5], payload[6], payload[7]]),
+        debug_data: String::from_utf8_lossy(&payload[8..]).into_owned(),
+    })
 }
 
 fn frame(out: &mut Vec<u8>, kind: u8, flags: u8, stream: u32, payload: &[u8]) {
