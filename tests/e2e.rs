@@ -1,6 +1,6 @@
 //! End-to-end tests of mock-apns: real TLS + HTTP/2 clients (trusting the mock's generated CA,
-//! never a disabled verifier), curl, and the `mock-apns` binary as a process. One test binary,
-//! as ripgrep's `tests/tests.rs`, so the suite links once.
+//! never a disabled verifier), real client libraries and curl, and the `mock-apns` binary as a
+//! process. One test binary, as ripgrep's `tests/tests.rs`, so the suite links once.
 //!
 //! Run: `cargo build --workspace --bins && cargo test -p e2e` (`make test` does both).
 
@@ -39,5 +39,3 @@ mod admin;
 mod cli;
 // Real client libraries (node-apn, apns2, aioapns, curl) and the CONNECT front door.
 mod clients;
-// curl exactly as Apple documents it, with --connect-to and the mock's CA.
-mod curl;
