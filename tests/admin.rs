@@ -11,7 +11,7 @@ use crate::support::apns_client::tls_connect;
 use crate::support::push::provider_token;
 use crate::support::raw_h2::{GoAwayFrame, RawH2};
 use crate::support::{
-    assert_rejected, Admin, ApnsClient, Push, BUNDLE, DEVICE, PATIENCE, VOIP_TOPIC,
+    assert_accepted, assert_rejected, Admin, ApnsClient, Push, BUNDLE, DEVICE, PATIENCE, VOIP_TOPIC,
 };
 
 /// The `apns_id`s of a `{"pushes": [...]}` answer, in order.
@@ -193,22 +193,34 @@ async fn deleting_the_pushes_forgets_them() {
     assert_eq!(apns.received_notifications().len(), 1);
 }
 
-/// Moving the clock through the admin API ages provider tokens, for tests in any language.
+/// Moving the clock through the admin API ages the provider tokens in use, for tests in any
+/// language; a token minted afterwards is fresh.
 #[tokio::test]
 async fn advancing_the_clock_expires_provider_tokens() {
     let apns = MockApns::start().await;
     let admin = Admin::new(&apns.admin_uri());
     let client = ApnsClient::connect(&apns).await;
-    let push = Push::voip(&apns); // token issued now
+    let push = Push::voip(&apns);
+    let before = client.send(&push).await.unwrap();
 
     let (status, clock) = admin
         .post("/api/v1/clock", json!({ "advance_ms": 3_601_000 }))
         .await;
-    let reply = client.send(&push).await.unwrap();
+    let after = client.send(&push).await.unwrap();
+    let fresh = ApnsClient::connect(&apns)
+        .await
+        .send(&push.clone().header(
+            "authorization",
+            &format!("bearer {}", apns.provider_token()),
+        ))
+        .await
+        .unwrap();
 
     assert_eq!(status, StatusCode::OK, "{clock}");
     assert_eq!(clock["offset_ms"], json!(3_601_000));
-    assert_rejected(&apns, &reply, Reason::ExpiredProviderToken);
+    assert_accepted(&apns, &before);
+    assert_rejected(&apns, &after, Reason::ExpiredProviderToken);
+    assert_accepted(&apns, &fresh);
     let (_, read_back) = admin.get("/api/v1/clock").await;
     assert_eq!(read_back["offset_ms"], json!(3_601_000));
 }

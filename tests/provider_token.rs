@@ -112,9 +112,14 @@ async fn a_token_older_than_an_hour_is_expired_provider_token() {
         .await
         .unwrap();
 
-    assert_accepted(&apns, &fresh);
+    let minted = assert_accepted(&apns, &fresh).auth.iat;
+    assert!(minted.is_some());
     assert_accepted(&apns, &at_59_minutes);
-    assert_rejected(&apns, &at_61_minutes, Reason::ExpiredProviderToken);
+    let record = assert_rejected(&apns, &at_61_minutes, Reason::ExpiredProviderToken);
+    assert_eq!(
+        record.auth.iat, minted,
+        "the record names the expired token"
+    );
     assert_accepted(&apns, &refreshed);
 }
 
