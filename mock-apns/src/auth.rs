@@ -183,7 +183,10 @@ impl FirstSeen {
     /// The clock offset (seconds) when `token` was first seen, recording `now` if it is new.
     pub(crate) fn offset_secs(&self, token: &str, now: u64) -> u64 {
         let mut guard = self.seen.lock().unwrap_or_else(|p| p.into_inner());
-        let Seen { offsets: map, order } = &mut *guard;
+        let Seen {
+            offsets: map,
+            order,
+        } = &mut *guard;
         if let Some(offset) = map.get(token) {
             return *offset;
         }
