@@ -11,7 +11,7 @@ use tokio_rustls::client::TlsStream;
 use crate::support::apns_client::tls_connect;
 use crate::support::push::provider_token;
 use crate::support::push::CALL_PAYLOAD;
-use crate::support::raw_h2::{GoAwayFrame, RawH2};
+use crate::support::raw_h2::{device_path, raw_connection, voip_headers, GoAwayFrame};
 use crate::support::{
     assert_accepted, assert_rejected, Alpn, ApnsClient, Push, DEVICE, PATIENCE, VOIP_TOPIC,
 };
@@ -221,28 +221,6 @@ async fn every_form_of_authority_is_accepted() {
 
         assert_accepted(&apns, &reply);
     }
-}
-
-/// A frame-by-frame connection to `apns` over TLS with ALPN `h2`.
-async fn raw_connection(apns: &MockApns) -> RawH2<TlsStream<TcpStream>> {
-    let tls = tls_connect(apns.address(), apns.ca_cert_pem(), "localhost", &[b"h2"])
-        .await
-        .expect("TLS to the mock");
-    RawH2::start(tls).await.expect("HTTP/2 preface sent")
-}
-
-fn device_path() -> String {
-    format!("/3/device/{DEVICE}")
-}
-
-/// A VoIP push's headers as Apple's example shows them: a plain `host`, no `:authority`.
-fn voip_headers(apns: &MockApns) -> Vec<(&'static str, String)> {
-    vec![
-        ("host", "api.sandbox.push.apple.com".into()),
-        ("authorization", format!("bearer {}", provider_token(apns))),
-        ("apns-push-type", "voip".into()),
-        ("apns-topic", VOIP_TOPIC.into()),
-    ]
 }
 
 /// Apple's documented request head: `:method`, `:scheme`, `:path` and a plain `host` header,

@@ -11,7 +11,36 @@
 use anyhow::{bail, Context as _};
 use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _};
 
-use super::PATIENCE;
+use mock_apns::MockApns;
+use tokio::net::TcpStream;
+use tokio_rustls::client::TlsStream;
+
+use super::apns_client::tls_connect;
+use super::push::provider_token;
+use super::{DEVICE, PATIENCE, VOIP_TOPIC};
+
+/// A frame-by-frame connection to `apns` over TLS with ALPN `h2`.
+pub(crate) async fn raw_connection(apns: &MockApns) -> RawH2<TlsStream<TcpStream>> {
+    let tls = tls_connect(apns.address(), apns.ca_cert_pem(), "localhost", &[b"h2"])
+        .await
+        .expect("TLS to the mock");
+    RawH2::start(tls).await.expect("HTTP/2 preface sent")
+}
+
+/// `/3/device/<DEVICE>`.
+pub(crate) fn device_path() -> String {
+    format!("/3/device/{DEVICE}")
+}
+
+/// A VoIP push's headers as Apple's example shows them: a plain `host`, no `:authority`.
+pub(crate) fn voip_headers(apns: &MockApns) -> Vec<(&'static str, String)> {
+    vec![
+        ("host", "api.sandbox.push.apple.com".into()),
+        ("authorization", format!("bearer {}", provider_token(apns))),
+        ("apns-push-type", "voip".into()),
+        ("apns-topic", VOIP_TOPIC.into()),
+    ]
+}
 
 const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 const DATA: u8 = 0x0;
@@ -46,10 +75,35 @@ pub(crate) struct GoAwayFrame {
     pub(crate) debug_data: String,
 }
 
+/// A frame from the server, as the tests look at it.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Frame {
+    /// HEADERS: the `:status` when it is a static-table entry, and END_STREAM.
+    Headers {
+        stream: u32,
+        status: Option<u16>,
+        end_stream: bool,
+    },
+    /// DATA.
+    Data {
+        stream: u32,
+        body: Vec<u8>,
+        end_stream: bool,
+    },
+    /// RST_STREAM with its error code (7 is `REFUSED_STREAM`, 8 `CANCEL`).
+    Reset { stream: u32, code: u32 },
+    /// GOAWAY.
+    GoAway(GoAwayFrame),
+    /// The server closed the TCP connection.
+    Closed,
+}
+
 /// One HTTP/2 connection driven frame by frame.
 #[derive(Debug)]
 pub(crate) struct RawH2<S> {
     io: S,
+    /// Every SETTINGS frame received (acknowledged automatically), as (id, value) pairs.
+    settings: Vec<Vec<(u16, u32)>>,
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> RawH2<S> {
@@ -59,7 +113,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RawH2<S> {
         frame(&mut out, SETTINGS, 0, 0, &[]);
         io.write_all(&out).await?;
         io.flush().await?;
-        Ok(Self { io })
+        Ok(Self {
+            io,
+            settings: Vec::new(),
+        })
     }
 
     /// Sends `POST path` on `stream` with the given regular headers (pseudo-headers are added:
@@ -72,6 +129,22 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RawH2<S> {
         headers: &[(&str, String)],
         body: &[u8],
     ) -> anyhow::Result<RawReply> {
+        self.send_head(stream, path, headers, body.is_empty())
+            .await?;
+        if !body.is_empty() {
+            self.send_data(stream, body, true).await?;
+        }
+        self.reply(stream).await
+    }
+
+    /// Sends a request head for `POST path` on `stream`, ending the stream or not.
+    pub(crate) async fn send_head(
+        &mut self,
+        stream: u32,
+        path: &str,
+        headers: &[(&str, String)],
+        end_stream: bool,
+    ) -> anyhow::Result<()> {
         let mut block = vec![0x83, 0x87]; // static table: `:method POST`, `:scheme https`
         hpack_int(&mut block, 4, 0x00, 4); // literal, not indexed, name = static 4 (`:path`)
         hpack_str(&mut block, path);
@@ -81,14 +154,89 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RawH2<S> {
             hpack_str(&mut block, value);
         }
         let mut out = Vec::new();
-        let flags = END_HEADERS | if body.is_empty() { END_STREAM } else { 0 };
+        let flags = END_HEADERS | if end_stream { END_STREAM } else { 0 };
         frame(&mut out, HEADERS, flags, stream, &block);
-        if !body.is_empty() {
-            frame(&mut out, DATA, END_STREAM, stream, body);
-        }
         self.io.write_all(&out).await?;
-        self.io.flush().await?;
+        Ok(self.io.flush().await?)
+    }
 
+    /// Sends DATA on `stream`.
+    pub(crate) async fn send_data(
+        &mut self,
+        stream: u32,
+        body: &[u8],
+        end_stream: bool,
+    ) -> anyhow::Result<()> {
+        let mut out = Vec::new();
+        frame(
+            &mut out,
+            DATA,
+            if end_stream { END_STREAM } else { 0 },
+            stream,
+            body,
+        );
+        self.io.write_all(&out).await?;
+        Ok(self.io.flush().await?)
+    }
+
+    /// The SETTINGS frames received so far, oldest first.
+    pub(crate) fn settings(&self) -> &[Vec<(u16, u32)>] {
+        &self.settings
+    }
+
+    /// Reads until a SETTINGS frame with `MAX_CONCURRENT_STREAMS` arrives; returns its value.
+    pub(crate) async fn next_stream_limit(&mut self) -> anyhow::Result<u32> {
+        let seen = self.settings.len();
+        loop {
+            if let Some(limit) = self.settings[seen..]
+                .iter()
+                .flatten()
+                .find(|(id, _)| *id == SETTINGS_MAX_CONCURRENT_STREAMS)
+                .map(|(_, v)| *v)
+            {
+                return Ok(limit);
+            }
+            let frame = self.next().await?;
+            anyhow::ensure!(
+                !matches!(frame, Frame::GoAway(_) | Frame::Closed),
+                "connection ended: {frame:?}"
+            );
+        }
+    }
+
+    /// The next frame from the server (SETTINGS and PING are acknowledged, SETTINGS recorded
+    /// in [`Self::settings`], and neither returned), within [`PATIENCE`].
+    pub(crate) async fn next(&mut self) -> anyhow::Result<Frame> {
+        let (kind, flags, stream, payload) = match self.next_frame().await {
+            Ok(frame) => frame,
+            Err(e) if is_eof(&e) => return Ok(Frame::Closed),
+            Err(e) => return Err(e),
+        };
+        let end_stream = flags & END_STREAM != 0;
+        Ok(match kind {
+            HEADERS => Frame::Headers {
+                stream,
+                status: payload.first().and_then(|b| static_status(*b)),
+                end_stream,
+            },
+            DATA => Frame::Data {
+                stream,
+                body: payload,
+                end_stream,
+            },
+            RST_STREAM => {
+                let code = payload
+                    .get(..4)
+                    .map_or(0, |b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]));
+                Frame::Reset { stream, code }
+            }
+            GOAWAY => Frame::GoAway(goaway(&payload)?),
+            other => anyhow::bail!("unexpected frame type {other}"),
+        })
+    }
+
+    /// Reads the answer on `stream`: status, and the body up to END_STREAM.
+    pub(crate) async fn reply(&mut self, stream: u32) -> anyhow::Result<RawReply> {
         let mut reply = RawReply {
             status: None,
             headers_ended_stream: false,
@@ -130,7 +278,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RawH2<S> {
     }
 
     /// The next frame that needs more than an automatic answer (SETTINGS and PING are
-    /// acknowledged here).
+    /// acknowledged here; SETTINGS are recorded).
     async fn next_frame(&mut self) -> anyhow::Result<(u8, u8, u32, Vec<u8>)> {
         loop {
             let mut head = [0u8; 9];
@@ -147,6 +295,19 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RawH2<S> {
                 SETTINGS | PING if flags & ACK == 0 => Some(kind),
                 _ => None,
             };
+            if kind == SETTINGS && flags & ACK == 0 {
+                self.settings.push(
+                    payload
+                        .chunks_exact(6)
+                        .map(|c| {
+                            (
+                                u16::from_be_bytes([c[0], c[1]]),
+                                u32::from_be_bytes([c[2], c[3], c[4], c[5]]),
+                            )
+                        })
+                        .collect(),
+                );
+            }
             if let Some(kind) = ack {
                 let mut out = Vec::new();
                 let echo = if kind == PING { &payload[..] } else { &[] };
@@ -158,6 +319,18 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RawH2<S> {
             return Ok((kind, flags, stream, payload));
         }
     }
+}
+
+/// `SETTINGS_MAX_CONCURRENT_STREAMS` (RFC 9113 §6.5.2).
+pub(crate) const SETTINGS_MAX_CONCURRENT_STREAMS: u16 = 0x3;
+
+fn is_eof(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        cause.downcast_ref::<std::io::Error>().is_some_and(|io| {
+            use std::io::ErrorKind::{ConnectionReset, UnexpectedEof};
+            matches!(io.kind(), UnexpectedEof | ConnectionReset)
+        })
+    })
 }
 
 fn goaway(payload: &[u8]) -> anyhow::Result<GoAwayFrame> {
