@@ -6,10 +6,8 @@ use std::time::Duration;
 use mock_apns::{MockApns, Reason};
 use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
-use tokio_rustls::client::TlsStream;
 
 use crate::support::apns_client::tls_connect;
-use crate::support::push::provider_token;
 use crate::support::push::CALL_PAYLOAD;
 use crate::support::raw_h2::{device_path, raw_connection, voip_headers, GoAwayFrame};
 use crate::support::{

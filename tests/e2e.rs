@@ -32,6 +32,9 @@ mod big_body;
 // the 1-then-1000 stream limit, idle-timeout GOAWAY.
 mod connection;
 
+// SETTINGS changes, refused streams, GOAWAY on shutdown, certificates via curl, connection list.
+mod apns_connection;
+
 // Tools.
 // Admin API: filters, long-poll wait, clearing, clock, GOAWAY orders.
 mod admin;

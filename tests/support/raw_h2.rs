@@ -94,6 +94,8 @@ pub(crate) enum Frame {
     Reset { stream: u32, code: u32 },
     /// GOAWAY.
     GoAway(GoAwayFrame),
+    /// SETTINGS (already acknowledged and recorded in [`RawH2::settings`]).
+    Settings(Vec<(u16, u32)>),
     /// The server closed the TCP connection.
     Closed,
 }
@@ -104,6 +106,9 @@ pub(crate) struct RawH2<S> {
     io: S,
     /// Every SETTINGS frame received (acknowledged automatically), as (id, value) pairs.
     settings: Vec<Vec<(u16, u32)>>,
+    /// How many of `settings` [`Self::next_stream_limit`] has looked at; the server's first
+    /// SETTINGS frame is the initial state, not a change.
+    limits_seen: usize,
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> RawH2<S> {
@@ -116,6 +121,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RawH2<S> {
         Ok(Self {
             io,
             settings: Vec::new(),
+            limits_seen: 1,
         })
     }
 
@@ -179,24 +185,47 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RawH2<S> {
         Ok(self.io.flush().await?)
     }
 
+    /// Sends PING and reads until its ACK: the server has then read every frame sent before
+    /// it (frames are processed in order), so a stream opened earlier is known to it.
+    pub(crate) async fn ping(&mut self) -> anyhow::Result<()> {
+        let payload = *b"mockapns";
+        let mut out = Vec::new();
+        frame(&mut out, PING, 0, 0, &payload);
+        self.io.write_all(&out).await?;
+        self.io.flush().await?;
+        loop {
+            let (kind, flags, _, body) = self.next_frame().await?;
+            if kind == PING && flags & ACK != 0 && body == payload {
+                return Ok(());
+            }
+            anyhow::ensure!(
+                kind != GOAWAY,
+                "GOAWAY before the PING ACK: {:?}",
+                goaway(&body)
+            );
+        }
+    }
+
     /// The SETTINGS frames received so far, oldest first.
     pub(crate) fn settings(&self) -> &[Vec<(u16, u32)>] {
         &self.settings
     }
 
-    /// Reads until a SETTINGS frame with `MAX_CONCURRENT_STREAMS` arrives; returns its value.
+    /// The next change of `MAX_CONCURRENT_STREAMS` after the server's initial SETTINGS, in the
+    /// order received (reading frames until one arrives, within [`PATIENCE`] each).
     pub(crate) async fn next_stream_limit(&mut self) -> anyhow::Result<u32> {
-        let seen = self.settings.len();
         loop {
-            if let Some(limit) = self.settings[seen..]
-                .iter()
-                .flatten()
-                .find(|(id, _)| *id == SETTINGS_MAX_CONCURRENT_STREAMS)
-                .map(|(_, v)| *v)
-            {
-                return Ok(limit);
+            while self.limits_seen < self.settings.len() {
+                let frame = &self.settings[self.limits_seen];
+                self.limits_seen += 1;
+                if let Some((_, limit)) = frame
+                    .iter()
+                    .find(|(id, _)| *id == SETTINGS_MAX_CONCURRENT_STREAMS)
+                {
+                    return Ok(*limit);
+                }
             }
-            let frame = self.next().await?;
+            let frame = self.next_any().await?;
             anyhow::ensure!(
                 !matches!(frame, Frame::GoAway(_) | Frame::Closed),
                 "connection ended: {frame:?}"
@@ -204,9 +233,19 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RawH2<S> {
         }
     }
 
-    /// The next frame from the server (SETTINGS and PING are acknowledged, SETTINGS recorded
-    /// in [`Self::settings`], and neither returned), within [`PATIENCE`].
+    /// The next frame from the server other than SETTINGS (acknowledged, and recorded in
+    /// [`Self::settings`]) and PING (answered), within [`PATIENCE`].
     pub(crate) async fn next(&mut self) -> anyhow::Result<Frame> {
+        loop {
+            match self.next_any().await? {
+                Frame::Settings(_) => {}
+                frame => return Ok(frame),
+            }
+        }
+    }
+
+    /// Like [`Self::next`], SETTINGS included.
+    async fn next_any(&mut self) -> anyhow::Result<Frame> {
         let (kind, flags, stream, payload) = match self.next_frame().await {
             Ok(frame) => frame,
             Err(e) if is_eof(&e) => return Ok(Frame::Closed),
@@ -231,7 +270,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RawH2<S> {
                 Frame::Reset { stream, code }
             }
             GOAWAY => Frame::GoAway(goaway(&payload)?),
-            other => anyhow::bail!("unexpected frame type {other}"),
+            SETTINGS if flags & ACK == 0 => Frame::Settings(settings_pairs(&payload)),
+            // SETTINGS and PING ACKs, WINDOW_UPDATE, PRIORITY: bookkeeping, not news.
+            _ => return Box::pin(self.next_any()).await,
         })
     }
 
@@ -278,7 +319,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RawH2<S> {
     }
 
     /// The next frame that needs more than an automatic answer (SETTINGS and PING are
-    /// acknowledged here; SETTINGS are recorded).
+    /// acknowledged here; SETTINGS are recorded and still returned, PINGs are not).
     async fn next_frame(&mut self) -> anyhow::Result<(u8, u8, u32, Vec<u8>)> {
         loop {
             let mut head = [0u8; 9];
@@ -296,17 +337,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RawH2<S> {
                 _ => None,
             };
             if kind == SETTINGS && flags & ACK == 0 {
-                self.settings.push(
-                    payload
-                        .chunks_exact(6)
-                        .map(|c| {
-                            (
-                                u16::from_be_bytes([c[0], c[1]]),
-                                u32::from_be_bytes([c[2], c[3], c[4], c[5]]),
-                            )
-                        })
-                        .collect(),
-                );
+                self.settings.push(settings_pairs(&payload));
             }
             if let Some(kind) = ack {
                 let mut out = Vec::new();
@@ -314,11 +345,26 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RawH2<S> {
                 frame(&mut out, kind, ACK, 0, echo);
                 self.io.write_all(&out).await?;
                 self.io.flush().await?;
-                continue;
+                if kind == PING {
+                    continue;
+                }
             }
             return Ok((kind, flags, stream, payload));
         }
     }
+}
+
+/// A SETTINGS payload as (id, value) pairs.
+fn settings_pairs(payload: &[u8]) -> Vec<(u16, u32)> {
+    payload
+        .chunks_exact(6)
+        .map(|c| {
+            (
+                u16::from_be_bytes([c[0], c[1]]),
+                u32::from_be_bytes([c[2], c[3], c[4], c[5]]),
+            )
+        })
+        .collect()
 }
 
 /// `SETTINGS_MAX_CONCURRENT_STREAMS` (RFC 9113 §6.5.2).

@@ -1,0 +1,313 @@
+//! Per-connection behaviour like APNs: the SETTINGS it advertises and changes, streams refused
+//! beyond the limit, GOAWAY `Shutdown` on a graceful stop, certificate auth with curl and with
+//! a foreign CA, and the connection list.
+
+use std::time::Duration;
+
+use mock_apns::{ClientCertRequest, Environment, MockApns, Reason};
+use serde_json::json;
+
+use crate::support::apns_client::tls_connect_as;
+use crate::support::binary::shell;
+use crate::support::push::CALL_PAYLOAD;
+use crate::support::raw_h2::{
+    device_path, raw_connection, voip_headers, Frame, GoAwayFrame, SETTINGS_MAX_CONCURRENT_STREAMS,
+};
+use crate::support::{
+    assert_accepted, assert_rejected, Admin, ApnsClient, Push, DEVICE, VOIP_TOPIC,
+};
+
+const HEADER_TABLE_SIZE: u16 = 0x1;
+const MAX_HEADER_LIST_SIZE: u16 = 0x6;
+const REFUSED_STREAM: u32 = 0x7;
+
+/// The values APNs was observed to send (pushy#356, pushy#878): a 4096-byte HPACK table, one
+/// stream until a provider token is accepted, header lists up to 8000 bytes.
+#[tokio::test]
+async fn the_first_settings_are_apples() {
+    let apns = MockApns::start().await;
+    let mut raw = raw_connection(&apns).await;
+
+    raw.ping().await.unwrap();
+
+    let first = &raw.settings()[0];
+    assert!(first.contains(&(HEADER_TABLE_SIZE, 4096)), "{first:?}");
+    assert!(
+        first.contains(&(SETTINGS_MAX_CONCURRENT_STREAMS, 1)),
+        "{first:?}"
+    );
+    assert!(first.contains(&(MAX_HEADER_LIST_SIZE, 8000)), "{first:?}");
+}
+
+/// After a rejected push APNs drops the limit to 1, and restores it after an accepted one
+/// (openradar 27870881, pushy#732); each record shows the limit in force when it arrived.
+#[tokio::test]
+async fn a_rejection_throttles_to_one_stream_and_an_acceptance_restores_the_limit() {
+    let apns = MockApns::start().await;
+    let mut raw = raw_connection(&apns).await;
+    let good = voip_headers(&apns);
+    let mut bad = good.clone();
+    bad.retain(|(name, _)| *name != "apns-topic");
+    bad.push(("apns-topic", "com.example.app".into())); // VoIP on the bare bundle id
+
+    let first = raw
+        .post(1, &device_path(), &good, CALL_PAYLOAD.as_bytes())
+        .await
+        .unwrap();
+    let opened = raw.next_stream_limit().await.unwrap();
+    raw.post(3, &device_path(), &bad, CALL_PAYLOAD.as_bytes())
+        .await
+        .unwrap();
+    let throttled = raw.next_stream_limit().await.unwrap();
+    raw.post(5, &device_path(), &good, CALL_PAYLOAD.as_bytes())
+        .await
+        .unwrap();
+    let restored = raw.next_stream_limit().await.unwrap();
+
+    assert_eq!(first.status, Some(200));
+    assert_eq!((opened, throttled, restored), (1000, 1, 1000));
+    let records = apns.received_notifications();
+    let limits: Vec<u32> = records.iter().map(|n| n.stream_limit).collect();
+    assert_eq!(
+        limits,
+        [1, 1000, 1],
+        "the limit in force when each push arrived"
+    );
+    assert_eq!(records[1].reason, Some(Reason::TopicDisallowed));
+}
+
+/// With `--throttle-on-reject false` a rejection leaves the limit alone.
+#[tokio::test]
+async fn without_throttling_a_rejection_keeps_the_limit() {
+    let apns = MockApns::builder().throttle_on_reject(false).start().await;
+    let client = ApnsClient::connect(&apns).await;
+    let push = Push::voip(&apns);
+    client.unlock_streams(&push).await.unwrap();
+
+    let rejected = client
+        .send(&push.clone().header("apns-priority", "7"))
+        .await
+        .unwrap();
+    let accepted = client.send(&push).await.unwrap();
+
+    assert_rejected(&apns, &rejected, Reason::BadPriority);
+    let record = assert_accepted(&apns, &accepted);
+    assert_eq!(
+        record.stream_limit, 1000,
+        "no drop to 1 after the rejection"
+    );
+    assert_eq!(client.stream_limit(), 1000);
+}
+
+/// A stream opened beyond the advertised limit is refused with RST_STREAM(REFUSED_STREAM),
+/// which a client may retry; the stream within the limit is still answered.
+#[tokio::test]
+async fn a_stream_beyond_the_limit_is_refused() {
+    let apns = MockApns::start().await;
+    let mut raw = raw_connection(&apns).await;
+    let headers = voip_headers(&apns);
+
+    raw.send_head(1, &device_path(), &headers, false)
+        .await
+        .unwrap();
+    raw.send_head(3, &device_path(), &headers, false)
+        .await
+        .unwrap();
+    let refused = raw.next().await.unwrap();
+    raw.send_data(1, CALL_PAYLOAD.as_bytes(), true)
+        .await
+        .unwrap();
+    let answered = raw.reply(1).await.unwrap();
+
+    assert_eq!(
+        refused,
+        Frame::Reset {
+            stream: 3,
+            code: REFUSED_STREAM
+        }
+    );
+    assert_eq!(answered.status, Some(200));
+    assert_eq!(
+        apns.received_notifications().len(),
+        1,
+        "the refused stream was not processed"
+    );
+}
+
+/// A graceful stop sends GOAWAY NO_ERROR with `{"reason":"Shutdown"}` (as APNs does,
+/// aioapns#63) and a last-stream-id covering the stream in flight, which is then answered and
+/// recorded before the server ends.
+#[tokio::test]
+async fn a_graceful_stop_sends_goaway_shutdown_and_answers_the_stream_in_flight() {
+    let dir = tempfile::tempdir().unwrap();
+    let record_file = dir.path().join("pushes.jsonl");
+    let apns = MockApns::builder().record_file(&record_file).start().await;
+    let mut raw = raw_connection(&apns).await;
+    raw.send_head(1, &device_path(), &voip_headers(&apns), false)
+        .await
+        .unwrap();
+    raw.ping().await.unwrap(); // the server has read stream 1's head
+
+    let stopping = tokio::spawn(apns.shutdown());
+    let goaway = raw.next().await.unwrap();
+    raw.send_data(1, CALL_PAYLOAD.as_bytes(), true)
+        .await
+        .unwrap();
+    let reply = raw.reply(1).await.unwrap();
+    tokio::time::timeout(Duration::from_secs(10), stopping)
+        .await
+        .unwrap()
+        .unwrap();
+
+    let expected = GoAwayFrame {
+        last_stream_id: 1,
+        error_code: 0,
+        debug_data: r#"{"reason":"Shutdown"}"#.into(),
+    };
+    assert_eq!(goaway, Frame::GoAway(expected));
+    assert_eq!(reply.status, Some(200));
+    let recorded = std::fs::read_to_string(&record_file).unwrap();
+    let lines: Vec<serde_json::Value> = recorded
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 1, "{recorded}");
+    assert_eq!(lines[0]["status"], 200);
+}
+
+/// Certificate auth with curl, as Apple documents it: `--cert`/`--key`, no `authorization`.
+#[tokio::test]
+async fn curl_pushes_with_a_client_certificate() {
+    let apns = MockApns::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let request = ClientCertRequest {
+        bundle_id: "com.example.app".into(),
+        voip: true,
+        environment: Some(Environment::Development),
+    };
+    let cert = apns.issue_client_cert(&request).unwrap();
+    let (ca, crt, key) = (
+        dir.path().join("ca.pem"),
+        dir.path().join("c.pem"),
+        dir.path().join("k.pem"),
+    );
+    std::fs::write(&ca, apns.ca_cert_pem()).unwrap();
+    std::fs::write(&crt, &cert.cert_pem).unwrap();
+    std::fs::write(&key, &cert.key_pem).unwrap();
+
+    let out = shell(&format!(
+        "curl -s --http2 --cacert {ca} --cert {crt} --key {key} \
+         -H 'apns-push-type: voip' -H 'apns-topic: {VOIP_TOPIC}' -d '{CALL_PAYLOAD}' \
+         -o /dev/null -w '%{{http_code}}' {uri}/3/device/{DEVICE}",
+        ca = ca.display(),
+        crt = crt.display(),
+        key = key.display(),
+        uri = apns.uri(),
+    ))
+    .await;
+
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "200", "{out:?}");
+    let record = &apns.received_notifications()[0];
+    assert_eq!(record.auth.kind, mock_apns::AuthKind::Certificate);
+    assert_eq!(
+        record.auth.topics.as_deref(),
+        Some(
+            &[
+                "com.example.app".to_string(),
+                "com.example.app.voip".to_string()
+            ][..]
+        )
+    );
+}
+
+/// A client certificate the mock's CA did not issue fails the TLS handshake.
+#[tokio::test]
+async fn a_certificate_from_another_ca_is_refused_at_the_handshake() {
+    let apns = MockApns::start().await;
+    let stranger = MockApns::start().await;
+    let request = ClientCertRequest {
+        bundle_id: "com.example.app".into(),
+        voip: false,
+        environment: None,
+    };
+    let foreign = stranger.issue_client_cert(&request).unwrap();
+
+    let attempt = async {
+        let tls = tls_connect_as(
+            apns.address(),
+            apns.ca_cert_pem(),
+            "localhost",
+            &[b"h2"],
+            Some(&foreign),
+        )
+        .await?;
+        // TLS 1.3 reports a refused client certificate on the first read.
+        let (mut sender, conn) = h2::client::handshake(tls).await?;
+        tokio::spawn(conn);
+        let request = http::Request::post(format!("{}/3/device/{DEVICE}", apns.uri())).body(())?;
+        let (response, _) = sender.send_request(request, true)?;
+        anyhow::Ok(response.await?)
+    };
+    let result = tokio::time::timeout(Duration::from_secs(10), attempt)
+        .await
+        .unwrap();
+
+    result.expect_err("a foreign client certificate must not get through");
+    assert!(apns.received_notifications().is_empty());
+    assert!(apns.connections().is_empty(), "no connection got past TLS");
+}
+
+/// `GET /api/v1/connections`: id, peer, ALPN, auth, pushes accepted and rejected, the current
+/// stream limit, opened/closed and how it closed.
+#[tokio::test]
+async fn the_connection_list_describes_each_connection() {
+    let apns = MockApns::start().await;
+    let admin = Admin::new(&apns.admin_uri());
+    let client = ApnsClient::connect(&apns).await;
+    let push = Push::voip(&apns);
+    let accepted = client.send(&push).await.unwrap();
+    let rejected = client
+        .send(&push.clone().header("apns-collapse-id", &"x".repeat(65)))
+        .await
+        .unwrap();
+    let record = assert_accepted(&apns, &accepted);
+    assert_rejected(&apns, &rejected, Reason::BadCollapseId);
+
+    let (_, listed) = admin.get("/api/v1/connections").await;
+    let (_, ordered) = admin
+        .post(
+            "/api/v1/connections/1/goaway",
+            json!({"reason": "Shutdown"}),
+        )
+        .await;
+    let (_, after) = admin.get("/api/v1/connections/1").await;
+
+    let conn = &listed["connections"][0];
+    assert_eq!(conn["id"], 1);
+    assert_eq!(conn["alpn"], "h2");
+    assert!(
+        conn["peer"].as_str().unwrap().starts_with("127.0.0.1:"),
+        "{conn}"
+    );
+    assert_eq!(conn["auth"]["kind"], "token");
+    assert_eq!(conn["auth"]["team_id"], apns.dev_key().team_id());
+    assert_eq!(conn["auth"]["key_id"], apns.dev_key().key_id());
+    assert_eq!(
+        (
+            conn["pushes_accepted"].clone(),
+            conn["pushes_rejected"].clone()
+        ),
+        (json!(1), json!(1))
+    );
+    assert_eq!(conn["stream_limit"], 1, "throttled after the rejection");
+    assert!(conn["opened_at"].as_u64().unwrap() <= record.received_at);
+    assert!(conn["closed_at"].is_null());
+    assert_eq!(ordered["goaway"]["reason"], "Shutdown");
+    let how = after["closed_how"].as_str().unwrap();
+    assert!(how.starts_with("GOAWAY Shutdown (NO_ERROR)"), "{how}");
+    assert_eq!(
+        record.auth.team_id.as_deref(),
+        Some(apns.dev_key().team_id())
+    );
+    assert_eq!(record.environment, Environment::Development);
+}
