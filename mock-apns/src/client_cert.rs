@@ -32,6 +32,23 @@ pub struct ClientCert {
     pub topics: Vec<String>,
 }
 
+impl ClientCert {
+    /// Writes `<name>.pem` and `<name>-key.pem` (mode 0600) into `dir`, creating it; returns
+    /// both paths.
+    pub fn write_to(
+        &self,
+        dir: &std::path::Path,
+        name: &str,
+    ) -> Result<(std::path::PathBuf, std::path::PathBuf), Error> {
+        crate::files::ensure_dir(dir)?;
+        let cert = dir.join(format!("{name}.pem"));
+        let key = dir.join(format!("{name}-key.pem"));
+        crate::files::write_public(&cert, self.cert_pem.as_bytes())?;
+        crate::files::write_private(&key, self.key_pem.as_bytes())?;
+        Ok((cert, key))
+    }
+}
+
 /// What to put in a client certificate.
 #[derive(Debug, Clone)]
 pub struct ClientCertRequest {
