@@ -16,13 +16,15 @@
 //! | `DELETE /api/v1/faults/{id}`, `DELETE /api/v1/faults` | unmounts one rule, or all |
 //! | `POST /api/v1/connections/{id}/goaway` | sends GOAWAY: `{"reason":"Shutdown","error_code":"NO_ERROR"}` |
 
+mod devices;
+mod plumbing;
+mod pushes;
+
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
-use http::{Method, Request, Response, StatusCode};
-use http_body_util::{BodyExt as _, Full, Limited};
+use http::{Method, Request, StatusCode};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use serde::Deserialize;
@@ -30,18 +32,12 @@ use serde_json::json;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+use self::devices::{register, unregister};
+use self::plumbing::{error, ok, parse_query, read_body, read_json, reply, Reply};
+use self::pushes::{pushes_json, wait, PushFilter};
 use crate::connections::{Connection, GoAway};
 use crate::devices::Device;
 use crate::state::Shared;
-use crate::{Notification, Reason};
-
-/// Longest long-poll accepted, so a forgotten waiter cannot hold a connection forever.
-const MAX_WAIT: Duration = Duration::from_secs(300);
-const DEFAULT_WAIT: Duration = Duration::from_secs(10);
-/// Largest admin request body.
-const MAX_BODY: usize = 64 * 1024;
-
-type Reply = Response<Full<Bytes>>;
 
 /// What the admin API needs besides the shared state.
 #[derive(Debug, Clone)]
@@ -199,35 +195,6 @@ async fn route(req: Request<Incoming>, ctx: &AdminCtx) -> Reply {
     }
 }
 
-async fn wait(query: &[(String, String)], shared: &Shared) -> Reply {
-    let filter = match PushFilter::from_query(query, &["count", "timeout_ms"]) {
-        Ok(f) => f,
-        Err(e) => return error(StatusCode::BAD_REQUEST, e),
-    };
-    let count = match query_u64(query, "count") {
-        Ok(n) => n.unwrap_or(1) as usize,
-        Err(e) => return error(StatusCode::BAD_REQUEST, e),
-    };
-    let timeout = match query_u64(query, "timeout_ms") {
-        Ok(ms) => ms.map_or(DEFAULT_WAIT, Duration::from_millis).min(MAX_WAIT),
-        Err(e) => return error(StatusCode::BAD_REQUEST, e),
-    };
-    let (found, complete) = shared
-        .recorder
-        .wait_for(count, timeout, |n| filter.matches(n))
-        .await;
-    let mut body = pushes_json(&found, &PushFilter::default());
-    if !complete {
-        body["error"] = json!(format!(
-            "timed out after {} ms with {} of {count} pushes",
-            timeout.as_millis(),
-            found.len()
-        ));
-        return reply(StatusCode::REQUEST_TIMEOUT, body);
-    }
-    ok(body)
-}
-
 /// The connection named in the path, or the error answer (boxed: responses are large).
 fn connection(shared: &Shared, id: &str) -> Result<Arc<Connection>, Box<Reply>> {
     let Ok(n) = id.parse::<u64>() else {
@@ -238,32 +205,6 @@ fn connection(shared: &Shared, id: &str) -> Result<Arc<Connection>, Box<Reply>> 
     shared.connections.get(n).ok_or_else(missing)
 }
 
-fn register(token: &str, device: Device, shared: &Shared) -> Reply {
-    if token.is_empty() || !token.bytes().all(|b| b.is_ascii_hexdigit()) || token.len() % 2 != 0 {
-        return error(
-            StatusCode::BAD_REQUEST,
-            format!("{token:?} is not a hex device token"),
-        );
-    }
-    shared.devices.register(token, device.clone());
-    ok(json!({ "device_token": token.to_ascii_lowercase(), "device": device }))
-}
-
-fn unregister(token: &str, query: &[(String, String)], shared: &Shared) -> Reply {
-    if let Some((k, _)) = query.iter().find(|(k, _)| k != "timestamp") {
-        return error(
-            StatusCode::BAD_REQUEST,
-            format!("unknown query parameter {k:?} (expected timestamp)"),
-        );
-    }
-    let timestamp = match query_u64(query, "timestamp") {
-        Ok(ts) => ts.unwrap_or_else(|| shared.clock.now_ms()),
-        Err(e) => return error(StatusCode::BAD_REQUEST, e),
-    };
-    shared.devices.unregister(token, timestamp);
-    ok(json!({ "device_token": token.to_ascii_lowercase(), "unregistered_at": timestamp }))
-}
-
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct AdvanceClock {
@@ -272,171 +213,4 @@ struct AdvanceClock {
 
 fn clock_json(shared: &Shared) -> serde_json::Value {
     json!({ "now_ms": shared.clock.now_ms(), "offset_ms": shared.clock.offset().as_millis() as u64 })
-}
-
-/// Filters for listing and waiting; every field must match when set.
-#[derive(Debug, Default)]
-pub(crate) struct PushFilter {
-    device_token: Option<String>,
-    topic: Option<String>,
-    push_type: Option<String>,
-    status: Option<u16>,
-    reason: Option<Reason>,
-}
-
-impl PushFilter {
-    fn from_query(query: &[(String, String)], also_allowed: &[&str]) -> Result<Self, String> {
-        let mut f = PushFilter::default();
-        for (k, v) in query {
-            match k.as_str() {
-                "device_token" => f.device_token = Some(v.to_ascii_lowercase()),
-                "topic" => f.topic = Some(v.clone()),
-                "push_type" => f.push_type = Some(v.clone()),
-                "status" => {
-                    f.status = Some(v.parse().map_err(|_| format!("status {v:?} is not a number"))?)
-                }
-                "reason" => f.reason = Some(v.parse().map_err(|e| format!("{e}"))?),
-                k if also_allowed.contains(&k) => {}
-                k => {
-                    return Err(format!(
-                        "unknown query parameter {k:?} (filters: device_token, topic, push_type, status, reason)"
-                    ))
-                }
-            }
-        }
-        Ok(f)
-    }
-
-    fn matches(&self, n: &Notification) -> bool {
-        self.device_token.as_deref().is_none_or(|t| {
-            n.device_token
-                .as_deref()
-                .is_some_and(|d| d.eq_ignore_ascii_case(t))
-        }) && self.topic.as_deref().is_none_or(|t| n.topic() == Some(t))
-            && self
-                .push_type
-                .as_deref()
-                .is_none_or(|t| n.header("apns-push-type") == Some(t))
-            && self.status.is_none_or(|s| n.status == s)
-            && self.reason.is_none_or(|r| n.reason == Some(r))
-    }
-}
-
-fn pushes_json(all: &[Arc<Notification>], filter: &PushFilter) -> serde_json::Value {
-    let pushes: Vec<_> = all
-        .iter()
-        .filter(|n| filter.matches(n))
-        .map(|n| &**n)
-        .collect();
-    json!({ "pushes": pushes })
-}
-
-async fn read_body(req: Request<Incoming>) -> Result<Bytes, String> {
-    Ok(Limited::new(req.into_body(), MAX_BODY)
-        .collect()
-        .await
-        .map_err(|e| format!("reading the body: {e}"))?
-        .to_bytes())
-}
-
-async fn read_json<T: serde::de::DeserializeOwned>(req: Request<Incoming>) -> Result<T, String> {
-    let body = read_body(req).await?;
-    let body = if body.iter().all(u8::is_ascii_whitespace) {
-        Bytes::from_static(b"{}")
-    } else {
-        body
-    };
-    serde_json::from_slice(&body).map_err(|e| format!("invalid JSON body: {e}"))
-}
-
-fn query_u64(query: &[(String, String)], name: &str) -> Result<Option<u64>, String> {
-    match query.iter().find(|(k, _)| k == name) {
-        None => Ok(None),
-        Some((_, v)) => v
-            .parse()
-            .map(Some)
-            .map_err(|_| format!("{name} {v:?} is not a whole number")),
-    }
-}
-
-/// `a=1&b=x%20y` → pairs, percent-decoded (`+` is a space).
-fn parse_query(q: &str) -> Vec<(String, String)> {
-    q.split('&')
-        .filter(|p| !p.is_empty())
-        .map(|pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            (percent_decode(k), percent_decode(v))
-        })
-        .collect()
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                match (hex_digit(bytes[i + 1]), hex_digit(bytes[i + 2])) {
-                    (Some(hi), Some(lo)) => {
-                        out.push(hi << 4 | lo);
-                        i += 2;
-                    }
-                    _ => out.push(b'%'),
-                }
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-fn hex_digit(b: u8) -> Option<u8> {
-    (b as char).to_digit(16).map(|d| d as u8)
-}
-
-fn ok(body: serde_json::Value) -> Reply {
-    reply(StatusCode::OK, body)
-}
-
-fn error(status: StatusCode, message: impl Into<String>) -> Reply {
-    reply(status, json!({ "error": message.into() }))
-}
-
-fn reply(status: StatusCode, body: serde_json::Value) -> Reply {
-    let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
-    *response.status_mut() = status;
-    response.headers_mut().insert(
-        http::header::CONTENT_TYPE,
-        http::HeaderValue::from_static("application/json"),
-    );
-    response
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn query_pairs_are_percent_decoded() {
-        assert_eq!(
-            parse_query("topic=com.a%2Evoip&x=a+b&bad=%zz&end=%4&u=%éé"),
-            vec![
-                ("topic".into(), "com.a.voip".into()),
-                ("x".into(), "a b".into()),
-                ("bad".into(), "%zz".into()),
-                ("end".into(), "%4".into()),
-                ("u".into(), "%éé".into()),
-            ]
-        );
-    }
-
-    #[test]
-    fn unknown_filters_are_named() {
-        let q = parse_query("colour=red");
-        let err = PushFilter::from_query(&q, &[]).unwrap_err();
-        assert!(err.contains("\"colour\""), "{err}");
-    }
 }
