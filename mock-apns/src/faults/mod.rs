@@ -164,22 +164,17 @@ impl Faults {
 
     /// Unmounts a rule; false if it was not mounted.
     pub(crate) fn remove(&self, id: u64) -> bool {
-        let mut found = false;
+        let mut removed = Vec::new();
         self.rules.rcu(|rules| {
             let (gone, kept): (Vec<_>, Vec<_>) = rules.iter().cloned().partition(|r| r.id == id);
-            found = !gone.is_empty();
+            removed = gone;
             kept
         });
-        if found {
-            self.removed(id);
-        }
-        found
-    }
-
-    fn removed(&self, id: u64) {
-        if let Some(rule) = self.all_including(id) {
+        // Marked from the rules taken out: looking the id up again would no longer find it.
+        for rule in &removed {
             rule.removed.store(true, Ordering::SeqCst);
         }
+        !removed.is_empty()
     }
 
     fn all_including(&self, id: u64) -> Option<Arc<Rule>> {
@@ -293,6 +288,16 @@ mod tests {
         assert_eq!(rule.hits(), 2);
         assert!(faults.list().is_empty());
         assert!(!rule.summary().active);
+    }
+
+    #[test]
+    fn a_removed_rule_is_inactive_and_no_longer_fires() {
+        let faults = Faults::default();
+        let rule = faults.add(RuleSpec::new(Action::stall())).unwrap();
+        assert!(faults.remove(rule.id));
+        assert!(!rule.summary().active);
+        assert!(faults.evaluate(&facts("aa"), 0).is_none());
+        assert!(!faults.remove(rule.id));
     }
 
     #[test]
