@@ -134,7 +134,12 @@ pub(crate) async fn handle(
     match wire {
         Wire::Answer => {}
         Wire::Reset(code) => return respond.send_reset(code.to_h2()),
-        Wire::Close(why) => return conn.close(why),
+        Wire::Close(why) => {
+            conn.close(why);
+            // Hold the stream until the connection is gone: dropping it sooner makes h2 send
+            // RST_STREAM(CANCEL), which could reach the client ahead of the bare close.
+            return conn.ended().await;
+        }
         Wire::Stall => {
             // Keep the stream open, unanswered, until the connection or the server ends.
             let mut stop = shared.stop_signal();
