@@ -368,7 +368,15 @@ where
                                 || self.inner.go_away.should_close_on_idle())
                                 && !self.inner.streams.has_streams()
                             {
-                                self.inner.as_dyn().go_away_now(Reason::NO_ERROR);
+                                // mock-apns patch: close with the code of a GOAWAY already
+                                // sent (a fault may choose any), not with a second GOAWAY
+                                // saying NO_ERROR without the first one's debug data.
+                                let reason = self
+                                    .inner
+                                    .go_away
+                                    .going_away()
+                                    .map_or(Reason::NO_ERROR, |g| g.reason());
+                                self.inner.as_dyn().go_away_now(reason);
                                 continue;
                             }
 
@@ -415,12 +423,9 @@ where
                         return Poll::Ready(Err(Error::library_go_away(reason)));
                     }
                 }
-                // Only NO_ERROR should be waiting for idle
-                debug_assert_eq!(
-                    reason,
-                    Reason::NO_ERROR,
-                    "graceful GOAWAY should be NO_ERROR"
-                );
+                // mock-apns patch: h2 asserted here that a graceful GOAWAY is NO_ERROR;
+                // go_away_with_debug_data sends graceful ones with any error code (as APNs
+                // may), so the connection waits for its streams whatever the code.
             }
             ready!(self.poll_ready(cx))?;
 
