@@ -42,6 +42,7 @@ pub(crate) async fn serve(
     let _ = tcp.set_nodelay(true);
     if let Some((rule, cap)) = shared.faults.max_connections() {
         if shared.connections.open_count() >= cap {
+            shared.faults.refused_connection(&rule);
             let why = format!(
                 "refused: {cap} connections open (fault rule {})",
                 rule.label()

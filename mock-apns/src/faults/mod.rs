@@ -216,26 +216,36 @@ impl Faults {
                 Some(limiter) => limiter.over_limit(push.device_token.unwrap_or(""), now_ms),
                 None => rule.spec.schedule.fires(n),
             };
-            if !fires {
-                continue;
+            if fires && self.hit(rule) {
+                return Some(Fired { rule: rule.clone() });
             }
-            let Some(expired) = rule.take_hit() else {
-                continue;
-            };
-            if expired {
-                let id = rule.id;
-                rule.removed.store(true, Ordering::SeqCst);
-                self.rules.rcu(|rules| {
-                    rules
-                        .iter()
-                        .filter(|r| r.id != id)
-                        .cloned()
-                        .collect::<Vec<_>>()
-                });
-            }
-            return Some(Fired { rule: rule.clone() });
         }
         None
+    }
+
+    /// Counts a hit of `rule`, unmounting it when that was the last its expiry allows; false
+    /// when the expiry had already run out (the rule is on its way out and does not fire).
+    fn hit(&self, rule: &Rule) -> bool {
+        let Some(expired) = rule.take_hit() else {
+            return false;
+        };
+        if expired {
+            let id = rule.id;
+            rule.removed.store(true, Ordering::SeqCst);
+            self.rules.rcu(|rules| {
+                rules
+                    .iter()
+                    .filter(|r| r.id != id)
+                    .cloned()
+                    .collect::<Vec<_>>()
+            });
+        }
+        true
+    }
+
+    /// Counts a connection refused by a `max_connections` rule as one of its hits.
+    pub(crate) fn refused_connection(&self, rule: &Rule) {
+        self.hit(rule);
     }
 
     /// The tightest connection cap among `max_connections` rules.
@@ -298,6 +308,21 @@ mod tests {
         assert!(!rule.summary().active);
         assert!(faults.evaluate(&facts("aa"), 0).is_none());
         assert!(!faults.remove(rule.id));
+    }
+
+    #[test]
+    fn a_refused_connection_is_a_hit_of_its_cap_rule() {
+        let faults = Faults::default();
+        let mut spec = RuleSpec::new(Action::max_connections(1));
+        spec.expire_after = Some(2);
+        let rule = faults.add(spec).unwrap();
+        faults.refused_connection(&rule);
+        assert_eq!(rule.hits(), 1);
+        faults.refused_connection(&rule);
+        assert!(
+            faults.max_connections().is_none(),
+            "expired after 2 refusals"
+        );
     }
 
     #[test]
