@@ -35,6 +35,10 @@ mod connection;
 // SETTINGS changes, refused streams, GOAWAY on shutdown, certificates via curl, connection list.
 mod apns_connection;
 
+// Failure on purpose.
+// Fault rules (match + schedule + action) from the admin API, a file and Rust, seen on the wire.
+mod faults;
+
 // Tools.
 // Admin API: filters, long-poll wait, clearing, clock, GOAWAY orders.
 mod admin;

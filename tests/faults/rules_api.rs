@@ -1,0 +1,196 @@
+//! The fault rules of the admin API: create, list (evaluation order, hit counters), read,
+//! delete one, delete all; and refusals (400) whose message names the offending field.
+
+use http::StatusCode;
+use mock_apns::{MockApns, Reason};
+use serde_json::{json, Value};
+
+use super::{mount, OTHER};
+use crate::support::{assert_accepted, assert_rejected, Admin, ApnsClient, Push, DEVICE};
+
+/// The ids of `GET /api/v1/faults`, in evaluation order.
+async fn listed_ids(admin: &Admin) -> Vec<u64> {
+    let (status, body) = admin.get("/api/v1/faults").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body["faults"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no faults array: {body}"))
+        .iter()
+        .map(|r| r["id"].as_u64().expect("id"))
+        .collect()
+}
+
+#[tokio::test]
+async fn rules_can_be_created_listed_read_and_deleted() {
+    let apns = MockApns::start().await;
+    let admin = Admin::new(&apns.admin_uri());
+    let client = ApnsClient::connect(&apns).await;
+    let gone = json!({ "name": "gone", "match": { "device_token": DEVICE },
+                       "action": { "reject": "Unregistered", "timestamp": 1_700_000_000_000u64 } });
+    let slow = json!({ "priority": -1, "match": { "device_token": OTHER },
+                       "schedule": { "first": 1 }, "action": { "delay_ms": 1 } });
+
+    // Create: the answer is the rule with its id, counters, and every default spelt out.
+    let (created, gone_rule) = admin.post("/api/v1/faults", gone).await;
+    let slow_id = mount(&admin, slow).await;
+    let gone_id = gone_rule["id"].as_u64().expect("id");
+    // Counters move with pushes.
+    let first = client.send(&Push::voip(&apns)).await.unwrap();
+    let second = client.send(&Push::voip(&apns)).await.unwrap();
+    let (_, listed) = admin.get("/api/v1/faults").await;
+    let (read, read_back) = admin.get(&format!("/api/v1/faults/{gone_id}")).await;
+    // Delete one: the other stays, and the deleted one no longer applies.
+    let (deleted, deleted_rule) = admin.delete(&format!("/api/v1/faults/{gone_id}")).await;
+    let after_delete = listed_ids(&admin).await;
+    let third = client.send(&Push::voip(&apns)).await.unwrap();
+    // Delete all.
+    let (cleared, cleared_body) = admin.delete("/api/v1/faults").await;
+    let after_clear = listed_ids(&admin).await;
+    let (missing, _) = admin.get(&format!("/api/v1/faults/{gone_id}")).await;
+    let (delete_missing, _) = admin.delete(&format!("/api/v1/faults/{slow_id}")).await;
+    let (not_an_id, _) = admin.get("/api/v1/faults/first").await;
+
+    assert_eq!(created, StatusCode::CREATED, "{gone_rule}");
+    assert_eq!(
+        gone_rule,
+        json!({ "id": gone_id, "name": "gone", "priority": 0,
+                "match": { "device_token": DEVICE }, "schedule": "always",
+                "action": { "reject": "Unregistered", "timestamp": 1_700_000_000_000u64 },
+                "matched": 0, "hits": 0, "active": true })
+    );
+    assert_ne!(gone_id, slow_id);
+    assert_rejected(&apns, &first, Reason::Unregistered);
+    assert_rejected(&apns, &second, Reason::Unregistered);
+    let rules = listed["faults"].as_array().expect("faults");
+    let ids: Vec<_> = rules.iter().map(|r| r["id"].clone()).collect();
+    assert_eq!(
+        ids,
+        [json!(slow_id), json!(gone_id)],
+        "priority -1 first: {listed}"
+    );
+    let counters = |r: &Value| (r["matched"].clone(), r["hits"].clone());
+    assert_eq!(counters(&rules[0]), (json!(0), json!(0)), "{listed}");
+    assert_eq!(counters(&rules[1]), (json!(2), json!(2)), "{listed}");
+    assert_eq!(read, StatusCode::OK);
+    assert_eq!(read_back, rules[1]);
+    assert_eq!(deleted, StatusCode::OK);
+    assert_eq!(deleted_rule["id"], json!(gone_id));
+    assert_eq!(deleted_rule["active"], json!(false), "{deleted_rule}");
+    assert_eq!(after_delete, [slow_id]);
+    assert_accepted(&apns, &third);
+    assert_eq!(cleared, StatusCode::OK);
+    assert_eq!(cleared_body, json!({ "deleted": 1 }));
+    assert!(after_clear.is_empty(), "{after_clear:?}");
+    assert_eq!(missing, StatusCode::NOT_FOUND);
+    assert_eq!(delete_missing, StatusCode::NOT_FOUND);
+    assert_eq!(not_an_id, StatusCode::NOT_FOUND);
+}
+
+/// `POST` the rule; it must be refused with 400, an error naming each of `named`, and nothing
+/// mounted.
+async fn assert_refused(admin: &Admin, rule: Value, named: &[&str]) {
+    let (status, body) = admin.post("/api/v1/faults", rule.clone()).await;
+
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{rule}: {body}");
+    let error = body["error"].as_str().unwrap_or_default();
+    for name in named {
+        assert!(
+            error.contains(name),
+            "{rule}: {error:?} does not name {name:?}"
+        );
+    }
+    assert!(listed_ids(admin).await.is_empty(), "{rule} was mounted");
+}
+
+#[tokio::test]
+async fn an_unknown_field_is_a_400_naming_it() {
+    let apns = MockApns::start().await;
+    let admin = Admin::new(&apns.admin_uri());
+
+    for (rule, named) in [
+        (
+            json!({ "action": { "close": true }, "colour": "red" }),
+            &["colour"][..],
+        ),
+        (
+            json!({ "match": { "tpoic": "x" }, "action": { "close": true } }),
+            &["match", "tpoic"],
+        ),
+        (
+            json!({ "match": { "payload": { "pointer": "/a", "equal": 1 } }, "action": { "stall": true } }),
+            &["match.payload", "equal"],
+        ),
+        (
+            json!({ "action": { "goaway": { "reason": "Shutdown", "eror_code": "CANCEL" } } }),
+            &["action", "eror_code"],
+        ),
+        (
+            json!({ "action": { "explode": true } }),
+            &["action", "explode"],
+        ),
+        (
+            json!({ "schedule": { "sometimes": 2 }, "action": { "close": true } }),
+            &["schedule"],
+        ),
+        (
+            json!({ "action": { "reject": "Gone" } }),
+            &["action", "Gone"],
+        ),
+        (
+            json!({ "action": { "reset": "OOPS" } }),
+            &["action", "OOPS"],
+        ),
+        (json!({ "match": { "device_token": DEVICE } }), &["action"]),
+    ] {
+        assert_refused(&admin, rule, named).await;
+    }
+}
+
+#[tokio::test]
+async fn an_impossible_combination_is_a_400_naming_the_field() {
+    let apns = MockApns::start().await;
+    let admin = Admin::new(&apns.admin_uri());
+
+    for (rule, named) in [
+        (
+            json!({ "match": { "topic": "a" }, "action": { "max_connections": 1 } }),
+            "match",
+        ),
+        (
+            json!({ "schedule": { "first": 2 }, "action": { "max_connections": 1 } }),
+            "schedule",
+        ),
+        (
+            json!({ "schedule": { "first": 1 }, "action": { "rate_limit": { "max": 1, "window_ms": 1 } } }),
+            "schedule",
+        ),
+        (
+            json!({ "action": { "rate_limit": { "max": 0, "window_ms": 1000 } } }),
+            "action.rate_limit",
+        ),
+        (
+            json!({ "action": { "delay_ms": 5, "timestamp": 1 } }),
+            "timestamp",
+        ),
+        (json!({ "action": { "close": false } }), "action.close"),
+        (json!({ "action": { "stall": false } }), "action.stall"),
+        (
+            json!({ "action": { "outage": "BadTopic" } }),
+            "action.outage",
+        ),
+        (
+            json!({ "schedule": { "nth": 0 }, "action": { "close": true } }),
+            "schedule",
+        ),
+        (
+            json!({ "schedule": { "probability": 1.5, "seed": 1 }, "action": { "close": true } }),
+            "schedule.probability",
+        ),
+        (
+            json!({ "expire_after": 0, "action": { "close": true } }),
+            "expire_after",
+        ),
+    ] {
+        assert_refused(&admin, rule, &[named]).await;
+    }
+}
