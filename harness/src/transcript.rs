@@ -1,0 +1,430 @@
+//! [`Transcript`]: what happened, step by step, normalised so that a snapshot of it only
+//! changes when the traffic does.
+//!
+//! Normalisation happens in two places. Here: tokens are shown by name (`bob-iphone.voip`),
+//! values captured from the provider by their variable (`[call_id]`), the provider's and
+//! the mock's ports are hidden, connections and provider tokens (JWTs) are numbered in order
+//! of appearance, and the pushes of one step are ordered by (token, topic, arrival) so that
+//! concurrency cannot reorder a snapshot. In the snapshot: `apns-id`, `apns-unique-id`,
+//! arrival times and 410 timestamps are insta redactions ([`crate::snapshot::redactions`]),
+//! so the transcript itself keeps the real values for failure reports.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::record::Record;
+
+/// Strings longer than this are shortened in the transcript (an oversized payload stays
+/// readable).
+const LONG_STRING: usize = 200;
+
+/// Everything one scenario run produced.
+#[derive(Debug, Clone, Serialize)]
+pub struct Transcript {
+    /// The scenario's name (its file stem).
+    pub scenario: String,
+    /// Its description.
+    pub description: String,
+    /// One entry per step.
+    pub steps: Vec<StepRecord>,
+}
+
+/// One step and what it observed.
+#[derive(Debug, Clone, Serialize)]
+pub struct StepRecord {
+    /// Position, from 1.
+    pub step: usize,
+    /// What the step did, in one line: `call POST /calls`, `expect 2 pushes (push_type voip)`.
+    pub action: String,
+    /// The request body of a call, as the scenario wrote it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request: Option<Value>,
+    /// The provider's answer to a call.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response: Option<Answer>,
+    /// A command's exit code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exit: Option<i32>,
+    /// For expectations: every push that reached the mock since the previous expectation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pushes: Option<Vec<Exchange>>,
+}
+
+/// The provider's answer.
+#[derive(Debug, Clone, Serialize)]
+pub struct Answer {
+    /// HTTP status.
+    pub status: u16,
+    /// JSON body (a string when not JSON, null when empty).
+    pub body: Value,
+}
+
+/// One request that reached the mock, and the mock's answer.
+#[derive(Debug, Clone, Serialize)]
+pub struct Exchange {
+    /// The token, by name (`bob-ipad.voip`), or as sent when the scenario does not know it.
+    pub device: String,
+    /// Connection number, in order of appearance in this transcript.
+    pub connection: usize,
+    /// `:method`.
+    pub method: String,
+    /// `:path`, the token shown by name.
+    pub path: String,
+    /// Every `apns-*` header, sorted by name.
+    pub headers: BTreeMap<String, String>,
+    /// How the request authenticated.
+    pub auth: AuthView,
+    /// The body.
+    pub payload: Value,
+    /// The mock's status.
+    pub status: u16,
+    /// Apple's reason, for a rejection.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The 410 timestamp (redacted in snapshots).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<u64>,
+    /// The fault rule that decided the answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fault: Option<Value>,
+    /// `apns-id` answered (redacted in snapshots).
+    pub apns_id: String,
+    /// `apns-unique-id` answered (redacted in snapshots).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub apns_unique_id: Option<String>,
+    /// Arrival, epoch ms on the mock's clock (redacted in snapshots).
+    pub received_at: u64,
+}
+
+/// Authentication, without the token itself.
+#[derive(Debug, Clone, Serialize)]
+pub struct AuthView {
+    /// `token` or `none`.
+    pub kind: String,
+    /// `kid` (the scenario's key id when it is the harness's key).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<String>,
+    /// `iss`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub team_id: Option<String>,
+    /// Which provider token this is: 1 for the first `iat` seen, 2 after a refresh, ….
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jwt: Option<usize>,
+}
+
+/// A step as the runner saw it, before normalisation.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct RawStep {
+    pub(crate) action: String,
+    pub(crate) request: Option<Value>,
+    pub(crate) response: Option<(u16, Value)>,
+    pub(crate) exit: Option<i32>,
+    pub(crate) records: Option<Vec<Record>>,
+}
+
+/// What normalisation needs to know about the run.
+#[derive(Debug, Default)]
+pub(crate) struct Names {
+    /// Token value (lower case) → token name.
+    pub(crate) tokens: Vec<(String, String)>,
+    /// Captured value → variable name.
+    pub(crate) captures: Vec<(String, String)>,
+    /// `host:port` strings to hide, with their replacement.
+    pub(crate) addresses: Vec<(String, String)>,
+    /// The key actually used → the scenario's key id and team id.
+    pub(crate) key: Option<((String, String), (String, String))>,
+}
+
+impl Names {
+    fn token_name(&self, token: &str) -> Option<&str> {
+        self.tokens
+            .iter()
+            .find(|(value, _)| value.eq_ignore_ascii_case(token))
+            .map(|(_, name)| name.as_str())
+    }
+
+    /// A token's display name.
+    pub(crate) fn device(&self, token: &str) -> String {
+        self.token_name(token).unwrap_or(token).to_owned()
+    }
+
+    fn string(&self, s: &str) -> Value {
+        if let Some((_, var)) = self.captures.iter().find(|(v, _)| v == s) {
+            return Value::String(format!("[{var}]"));
+        }
+        let mut out = s.to_owned();
+        for (value, name) in &self.tokens {
+            if out.to_ascii_lowercase().contains(value.as_str()) {
+                out = replace_ignore_case(&out, value, &format!("[{name}]"));
+            }
+        }
+        for (value, var) in &self.captures {
+            // Short values (a call id of "7") would match by accident inside other text.
+            if value.len() >= 8 {
+                out = out.replace(value.as_str(), &format!("[{var}]"));
+            }
+        }
+        for (address, replacement) in &self.addresses {
+            out = out.replace(address.as_str(), replacement);
+        }
+        if out.chars().count() > LONG_STRING {
+            let head: String = out.chars().take(40).collect();
+            out = format!("{head}… ({} characters)", out.chars().count());
+        }
+        Value::String(out)
+    }
+
+    /// Normalises every string (and captured number) in a JSON value.
+    pub(crate) fn value(&self, v: &Value) -> Value {
+        match v {
+            Value::String(s) => self.string(s),
+            Value::Number(n) => match self.captures.iter().find(|(c, _)| *c == n.to_string()) {
+                Some((_, var)) => Value::String(format!("[{var}]")),
+                None => v.clone(),
+            },
+            Value::Array(items) => Value::Array(items.iter().map(|i| self.value(i)).collect()),
+            Value::Object(map) => Value::Object(
+                map.iter()
+                    .map(|(k, v)| (k.clone(), self.value(v)))
+                    .collect(),
+            ),
+            Value::Null | Value::Bool(_) => v.clone(),
+        }
+    }
+
+    fn text(&self, s: &str) -> String {
+        match self.string(s) {
+            Value::String(s) => s,
+            other => other.to_string(),
+        }
+    }
+}
+
+fn replace_ignore_case(haystack: &str, needle: &str, with: &str) -> String {
+    let lower = haystack.to_ascii_lowercase();
+    let mut out = String::with_capacity(haystack.len());
+    let mut last = 0;
+    for (at, _) in lower.match_indices(needle) {
+        out.push_str(&haystack[last..at]);
+        out.push_str(with);
+        last = at + needle.len();
+    }
+    out.push_str(&haystack[last..]);
+    out
+}
+
+/// Turns raw steps into the transcript: names, numbering, ordering.
+pub(crate) fn build(
+    scenario: &str,
+    description: &str,
+    raw: &[RawStep],
+    names: &Names,
+) -> Transcript {
+    let mut connections: Vec<u64> = Vec::new();
+    let mut jwts: Vec<(Option<String>, u64)> = Vec::new();
+    let steps = raw
+        .iter()
+        .enumerate()
+        .map(|(i, step)| {
+            let pushes = step.records.as_ref().map(|records| {
+                let mut sorted: Vec<&Record> = records.iter().collect();
+                sorted.sort_by_cached_key(|r| {
+                    (
+                        r.device_token.as_deref().map(|t| names.device(t)),
+                        r.header("apns-topic").map(str::to_owned),
+                        r.id,
+                    )
+                });
+                sorted
+                    .into_iter()
+                    .map(|r| exchange(r, names, &mut connections, &mut jwts))
+                    .collect()
+            });
+            StepRecord {
+                step: i + 1,
+                action: step.action.clone(),
+                request: step.request.as_ref().map(|b| names.value(b)),
+                response: step.response.as_ref().map(|(status, body)| Answer {
+                    status: *status,
+                    body: names.value(body),
+                }),
+                exit: step.exit,
+                pushes,
+            }
+        })
+        .collect();
+    Transcript {
+        scenario: scenario.to_owned(),
+        description: description.to_owned(),
+        steps,
+    }
+}
+
+fn number<T: PartialEq>(seen: &mut Vec<T>, item: T) -> usize {
+    match seen.iter().position(|s| *s == item) {
+        Some(i) => i + 1,
+        None => {
+            seen.push(item);
+            seen.len()
+        }
+    }
+}
+
+fn exchange(
+    r: &Record,
+    names: &Names,
+    connections: &mut Vec<u64>,
+    jwts: &mut Vec<(Option<String>, u64)>,
+) -> Exchange {
+    let device = r
+        .device_token
+        .as_deref()
+        .map_or_else(|| "-".to_owned(), |t| names.device(t));
+    let (key_id, team_id) = match (&names.key, &r.auth.key_id, &r.auth.team_id) {
+        (Some(((k, t), (sk, st))), Some(rk), Some(rt)) if k == rk && t == rt => {
+            (Some(sk.clone()), Some(st.clone()))
+        }
+        (_, k, t) => (k.clone(), t.clone()),
+    };
+    let jwt = r
+        .auth
+        .iat
+        .map(|iat| number(jwts, (r.auth.key_id.clone(), iat)));
+    Exchange {
+        device,
+        connection: number(connections, r.connection_id),
+        method: r.method.clone(),
+        path: names.text(&r.path),
+        headers: r
+            .headers
+            .iter()
+            .map(|(k, v)| (k.clone(), names.text(v)))
+            .collect(),
+        auth: AuthView {
+            kind: r.auth.kind.clone(),
+            key_id,
+            team_id,
+            jwt,
+        },
+        payload: names.value(&r.payload),
+        status: r.status,
+        reason: r.reason.clone(),
+        timestamp: r.timestamp,
+        fault: r.fault.as_ref().map(|f| names.value(f)),
+        apns_id: r.apns_id.clone(),
+        apns_unique_id: r.apns_unique_id.clone(),
+        received_at: r.received_at,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::RecordAuth;
+    use serde_json::json;
+
+    fn record(id: u64, token: &str, topic: &str, connection: u64, iat: u64) -> Record {
+        Record {
+            id,
+            received_at: 1,
+            connection_id: connection,
+            method: "POST".into(),
+            path: format!("/3/device/{token}"),
+            device_token: Some(token.into()),
+            headers: BTreeMap::from([("apns-topic".into(), topic.into())]),
+            auth: RecordAuth {
+                kind: "token".into(),
+                key_id: Some("REALKEY001".into()),
+                team_id: Some("TEAM000001".into()),
+                iat: Some(iat),
+            },
+            payload: json!({"call_id": "0f8fad5b-d9cb-469f-a165-70867728950e", "to": token}),
+            payload_size: 0,
+            status: 200,
+            reason: None,
+            apns_id: "X".into(),
+            apns_unique_id: None,
+            timestamp: None,
+            detail: None,
+            fault: None,
+        }
+    }
+
+    fn names() -> Names {
+        Names {
+            tokens: vec![
+                ("aa".into(), "bob-ipad.voip".into()),
+                ("bb".into(), "bob-iphone.voip".into()),
+            ],
+            captures: vec![(
+                "0f8fad5b-d9cb-469f-a165-70867728950e".into(),
+                "call_id".into(),
+            )],
+            addresses: vec![],
+            key: Some((
+                ("REALKEY001".into(), "TEAM000001".into()),
+                ("HARNESSKEY".into(), "DEVTEAM001".into()),
+            )),
+        }
+    }
+
+    #[test]
+    fn arrival_order_does_not_change_the_transcript() {
+        let a = record(1, "BB", "t.voip", 7, 100);
+        let b = record(2, "aa", "t.voip", 9, 100);
+        let step = |records| RawStep {
+            action: "expect".into(),
+            records: Some(records),
+            ..RawStep::default()
+        };
+        let one = build("s", "d", &[step(vec![a.clone(), b.clone()])], &names());
+        let two = build("s", "d", &[step(vec![b, a])], &names());
+        let devices = |t: &Transcript| {
+            t.steps[0]
+                .pushes
+                .as_ref()
+                .unwrap()
+                .iter()
+                .map(|e| e.device.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(devices(&one), ["bob-ipad.voip", "bob-iphone.voip"]);
+        assert_eq!(devices(&one), devices(&two));
+        let first = &one.steps[0].pushes.as_ref().unwrap()[0];
+        assert_eq!(first.connection, 1, "numbered in order of appearance");
+        assert_eq!(first.path, "/3/device/[bob-ipad.voip]");
+        assert_eq!(
+            first.payload,
+            json!({"call_id": "[call_id]", "to": "[bob-ipad.voip]"})
+        );
+        assert_eq!(first.auth.key_id.as_deref(), Some("HARNESSKEY"));
+    }
+
+    #[test]
+    fn a_new_iat_is_a_new_jwt_number() {
+        let raw = RawStep {
+            records: Some(vec![
+                record(1, "aa", "t", 1, 100),
+                record(2, "aa", "t", 1, 4000),
+            ]),
+            ..RawStep::default()
+        };
+        let t = build("s", "d", &[raw], &names());
+        let jwts: Vec<_> = t.steps[0]
+            .pushes
+            .as_ref()
+            .unwrap()
+            .iter()
+            .map(|e| e.auth.jwt)
+            .collect();
+        assert_eq!(jwts, [Some(1), Some(2)]);
+    }
+
+    #[test]
+    fn long_strings_are_shortened() {
+        let v = names().value(&json!("x".repeat(6000)));
+        assert_eq!(v, json!(format!("{}… (6000 characters)", "x".repeat(40))));
+    }
+}
