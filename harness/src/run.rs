@@ -239,10 +239,12 @@ impl<'a> Run<'a> {
                     let value = match answer.body.pointer(pointer) {
                         Some(Value::String(s)) => s.clone(),
                         Some(v @ Value::Number(_)) => v.to_string(),
-                        _ => return Err(failed(format!(
+                        _ => {
+                            return Err(failed(format!(
                             "capture {var}: the answer has no string or number at {pointer:?}: {}",
                             answer.body
-                        ))),
+                        )))
+                        }
                     };
                     self.values.insert(var.clone(), value.clone());
                     self.captures.retain(|(_, v)| v != var);
