@@ -92,7 +92,7 @@ impl Provider {
                 let process = ProviderProcess::start(c, env).await?;
                 RunningProvider::Http {
                     base: process.url().to_owned(),
-                    process: Some(process),
+                    process: Some(Box::new(process)),
                 }
             }
             Provider::Fn(f) => RunningProvider::Fn((f.make)(env)),
@@ -209,7 +209,7 @@ impl ProviderResponse {
 pub(crate) enum RunningProvider {
     Http {
         base: String,
-        process: Option<ProviderProcess>,
+        process: Option<Box<ProviderProcess>>,
     },
     Fn(Handler),
 }
