@@ -78,6 +78,9 @@ impl ApnsEnv {
             ("APNS_TEAM_ID", self.team_id.clone()),
             ("APNS_TOPIC", self.topic.clone()),
             ("MOCK_APNS_ADMIN_URL", self.admin_url.clone()),
+            // Test seam: the mock's clock, so a provider that reads it mints tokens that are
+            // fresh on the mock's (advanced) clock.
+            ("APNS_CLOCK_URL", format!("{}/api/v1/clock", self.admin_url)),
             ("SSL_CERT_FILE", ca.clone()),
             ("NODE_EXTRA_CA_CERTS", ca.clone()),
             ("REQUESTS_CA_BUNDLE", ca),
@@ -89,6 +92,8 @@ impl ApnsEnv {
 #[derive(Debug)]
 pub(crate) struct Mock {
     pub(crate) env: ApnsEnv,
+    /// The setup's fault rules: (id the mock gave, name for the transcript).
+    pub(crate) setup_faults: Vec<(Value, String)>,
     key: SigningKey,
     _own: Option<MockApns>,
     _files: tempfile::TempDir,
@@ -170,8 +175,9 @@ impl Mock {
             key_pem: key.to_pem(),
             admin_url,
         };
-        let mock = Mock {
+        let mut mock = Mock {
             env,
+            setup_faults: Vec::new(),
             key,
             _own: own,
             _files: files,
@@ -183,8 +189,19 @@ impl Mock {
                 mock.register(&t.value, &t.topic, t.environment).await?;
             }
         }
-        for rule in &setup.faults {
-            mock.add_fault(rule).await?;
+        let tokens = scenario
+            .tokens()
+            .into_iter()
+            .map(|t| (t.name, t.value))
+            .collect();
+        for (i, rule) in setup.faults.iter().enumerate() {
+            let rule = crate::template::expand_value(rule, &tokens)
+                .map_err(|e| Error::setup(format!("mock.faults[{i}]: {e}")))?;
+            let id = mock.add_fault(&rule).await?;
+            let name = rule["name"]
+                .as_str()
+                .map_or_else(|| format!("mock.faults[{i}]"), str::to_owned);
+            mock.setup_faults.push((id, name));
         }
         Ok(mock)
     }
@@ -258,6 +275,18 @@ impl Mock {
         parse_pushes(value)
     }
 
+    /// Every connection the mock has seen (`GET /api/v1/connections`).
+    pub(crate) async fn connections(&self) -> Result<Vec<ConnectionInfo>, Error> {
+        let value = self.admin("GET", "/api/v1/connections", None).await?;
+        #[derive(serde::Deserialize)]
+        struct List {
+            connections: Vec<ConnectionInfo>,
+        }
+        serde_json::from_value::<List>(value)
+            .map(|l| l.connections)
+            .map_err(|e| Error::setup(format!("the mock's connection list: {e}")))
+    }
+
     /// Waits (long-poll on the mock) until at least `count` records exist, or `timeout`
     /// passes; answers every record and whether the count was reached.
     pub(crate) async fn wait_total(
@@ -288,6 +317,16 @@ impl Mock {
         let now_ms = clock["now_ms"].as_u64().unwrap_or_default();
         Ok(self.key.token(now_ms / 1000))
     }
+}
+
+/// One connection from the mock's list (the fields the transcript shows).
+#[derive(Debug, Clone, serde::Deserialize)]
+pub(crate) struct ConnectionInfo {
+    pub(crate) id: u64,
+    #[serde(default)]
+    pub(crate) alpn: Option<String>,
+    #[serde(default)]
+    pub(crate) closed_how: Option<String>,
 }
 
 fn parse_pushes(value: Value) -> Result<Vec<Record>, Error> {

@@ -65,7 +65,8 @@ impl Harness {
         let provider = self.provider.start(&mock.env).await?;
         let mut run = Run::new(scenario, &mock, &provider);
         let outcome = run.play().await;
-        let names = run.names();
+        let mut names = run.names();
+        names.connections = mock.connections().await.unwrap_or_default();
         let raw = std::mem::take(&mut run.steps);
         let output = provider.stop().await;
         let transcript = transcript::build(&scenario.name, &scenario.description, &raw, &names);
@@ -127,8 +128,10 @@ struct Run<'a> {
     values: BTreeMap<String, String>,
     /// Captured values, for the transcript.
     captures: Vec<(String, String)>,
-    /// Fault name → the id the mock gave it.
+    /// Fault name → the id the mock gave it (rules still mounted).
     faults: BTreeMap<String, Value>,
+    /// Every fault added by a step: (id, name), for the transcript.
+    faults_added: Vec<(Value, String)>,
     /// Records already shown under an earlier expectation.
     seen: usize,
     steps: Vec<RawStep>,
@@ -148,6 +151,7 @@ impl<'a> Run<'a> {
             values,
             captures: Vec::new(),
             faults: BTreeMap::new(),
+            faults_added: Vec::new(),
             seen: 0,
             steps: Vec::new(),
         }
@@ -174,7 +178,16 @@ impl<'a> Run<'a> {
             }
         }
         let key = &self.scenario.mock.key;
+        let faults = self
+            .mock
+            .setup_faults
+            .iter()
+            .chain(self.faults_added.iter())
+            .filter_map(|(id, name)| id.as_u64().map(|id| (id, name.clone())))
+            .collect();
         Names {
+            faults,
+            connections: Vec::new(),
             tokens: self
                 .scenario
                 .tokens()
@@ -273,7 +286,9 @@ impl<'a> Run<'a> {
             }
             Step::ExpectNoPush(e) => self.expect_no_push(&e.filter(), e.span.duration()).await?,
             Step::AddFault(f) => {
-                let id = self.mock.add_fault(&f.rule).await?;
+                let rule = template::expand_value(&f.rule, &self.values).map_err(failed)?;
+                let id = self.mock.add_fault(&rule).await?;
+                self.faults_added.push((id.clone(), f.name.clone()));
                 self.faults.insert(f.name.clone(), id);
             }
             Step::RemoveFault(name) => {

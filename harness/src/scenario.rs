@@ -56,7 +56,7 @@ pub struct MockSetup {
     #[serde(default = "yes")]
     pub register_devices: bool,
     /// Fault rules installed before the first step, in the admin API's vocabulary
-    /// (`POST /api/v1/faults`), passed through unchanged.
+    /// (`POST /api/v1/faults`), passed through unchanged but for `{{token}}` templates.
     #[serde(default)]
     pub faults: Vec<Value>,
 }
@@ -333,7 +333,8 @@ impl ExpectNoPush {
 pub struct AddFault {
     /// The name `remove_fault` uses.
     pub name: String,
-    /// The rule, exactly as `POST /api/v1/faults` takes it.
+    /// The rule, exactly as `POST /api/v1/faults` takes it; string values may hold
+    /// templates (`"device_token": "{{bob-iphone.voip}}"`).
     pub rule: Value,
 }
 
@@ -528,6 +529,7 @@ impl Scenario {
                     if !f.rule.is_object() {
                         return Err((at(".rule"), "a fault rule is a JSON object".into()));
                     }
+                    template::check_value(&f.rule, &vars).map_err(|m| (at(".rule"), m))?;
                     if !faults.insert(f.name.clone()) {
                         return Err((at(".name"), format!("fault {:?} is already added", f.name)));
                     }

@@ -208,6 +208,7 @@ mod tests {
                 exit: None,
                 pushes: None,
             }],
+            connections: vec![],
         }
     }
 

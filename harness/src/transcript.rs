@@ -29,6 +29,32 @@ pub struct Transcript {
     pub description: String,
     /// One entry per step.
     pub steps: Vec<StepRecord>,
+    /// The connections the pushes came on, in order of appearance, and how the mock ended
+    /// them (a GOAWAY, a close) when it did.
+    pub connections: Vec<ConnectionView>,
+}
+
+/// One connection of the transcript.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConnectionView {
+    /// Its number in this transcript.
+    pub connection: usize,
+    /// The ALPN protocol negotiated (`h2`), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alpn: Option<String>,
+    /// How the mock ended it (`GOAWAY Shutdown (NO_ERROR), …`), if it did by the end of the
+    /// scenario. Closings by the provider are left out: their timing is the provider's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ended_by_mock: Option<String>,
+}
+
+/// A fault rule that decided a push.
+#[derive(Debug, Clone, Serialize)]
+pub struct FaultView {
+    /// The rule's name in the scenario.
+    pub rule: String,
+    /// What it did.
+    pub action: Value,
 }
 
 /// One step and what it observed.
@@ -88,7 +114,7 @@ pub struct Exchange {
     pub timestamp: Option<u64>,
     /// The fault rule that decided the answer.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub fault: Option<Value>,
+    pub fault: Option<FaultView>,
     /// `apns-id` answered (redacted in snapshots).
     pub apns_id: String,
     /// `apns-unique-id` answered (redacted in snapshots).
@@ -135,6 +161,10 @@ pub(crate) struct Names {
     pub(crate) addresses: Vec<(String, String)>,
     /// The key actually used → the scenario's key id and team id.
     pub(crate) key: Option<((String, String), (String, String))>,
+    /// Fault rule id → its name in the scenario.
+    pub(crate) faults: Vec<(u64, String)>,
+    /// The mock's connections at the end of the run.
+    pub(crate) connections: Vec<crate::mock::ConnectionInfo>,
 }
 
 impl Names {
@@ -169,6 +199,9 @@ impl Names {
         for (address, replacement) in &self.addresses {
             out = out.replace(address.as_str(), replacement);
         }
+        for (id, name) in &self.faults {
+            out = replace_rule_id(&out, *id, name);
+        }
         if out.chars().count() > LONG_STRING {
             let head: String = out.chars().take(40).collect();
             out = format!("{head}… ({} characters)", out.chars().count());
@@ -200,6 +233,25 @@ impl Names {
             other => other.to_string(),
         }
     }
+}
+
+/// `fault rule #3 …` → `fault rule [name] …` (ids differ between mocks, names do not).
+fn replace_rule_id(text: &str, id: u64, name: &str) -> String {
+    let needle = format!("#{id}");
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(&needle) {
+        let after = &rest[at + needle.len()..];
+        out.push_str(&rest[..at]);
+        if after.starts_with(|c: char| c.is_ascii_digit()) {
+            out.push_str(&needle);
+        } else {
+            out.push_str(&format!("[{name}]"));
+        }
+        rest = after;
+    }
+    out.push_str(rest);
+    out
 }
 
 fn replace_ignore_case(haystack: &str, needle: &str, with: &str) -> String {
@@ -255,11 +307,32 @@ pub(crate) fn build(
             }
         })
         .collect();
+    let connections = connections
+        .iter()
+        .enumerate()
+        .map(|(i, id)| {
+            let info = names.connections.iter().find(|c| c.id == *id);
+            ConnectionView {
+                connection: i + 1,
+                alpn: info.and_then(|c| c.alpn.clone()),
+                ended_by_mock: info
+                    .and_then(|c| c.closed_how.as_deref())
+                    .filter(|how| ended_by_mock(how))
+                    .map(|how| names.text(how)),
+            }
+        })
+        .collect();
     Transcript {
         scenario: scenario.to_owned(),
         description: description.to_owned(),
         steps,
+        connections,
     }
+}
+
+/// Whether a connection's end was the mock's doing (so its timing is the scenario's).
+fn ended_by_mock(how: &str) -> bool {
+    how.starts_with("GOAWAY") || how.starts_with("closed without GOAWAY")
 }
 
 fn number<T: PartialEq>(seen: &mut Vec<T>, item: T) -> usize {
@@ -312,10 +385,25 @@ fn exchange(
         status: r.status,
         reason: r.reason.clone(),
         timestamp: r.timestamp,
-        fault: r.fault.as_ref().map(|f| names.value(f)),
+        fault: r.fault.as_ref().map(|f| fault_view(f, names)),
         apns_id: r.apns_id.clone(),
         apns_unique_id: r.apns_unique_id.clone(),
         received_at: r.received_at,
+    }
+}
+
+fn fault_view(applied: &Value, names: &Names) -> FaultView {
+    let id = applied["rule_id"].as_u64();
+    let rule = names
+        .faults
+        .iter()
+        .find(|(known, _)| Some(*known) == id)
+        .map(|(_, name)| name.clone())
+        .or_else(|| applied["name"].as_str().map(str::to_owned))
+        .unwrap_or_else(|| format!("#{}", id.unwrap_or_default()));
+    FaultView {
+        rule,
+        action: names.value(&applied["action"]),
     }
 }
 
@@ -363,6 +451,8 @@ mod tests {
                 "call_id".into(),
             )],
             addresses: vec![],
+            faults: vec![(3, "outage".into())],
+            connections: vec![],
             key: Some((
                 ("REALKEY001".into(), "TEAM000001".into()),
                 ("HARNESSKEY".into(), "DEVTEAM001".into()),
@@ -420,6 +510,14 @@ mod tests {
             .map(|e| e.auth.jwt)
             .collect();
         assert_eq!(jwts, [Some(1), Some(2)]);
+    }
+
+    #[test]
+    fn fault_rule_ids_become_names() {
+        assert_eq!(
+            names().text("GOAWAY Shutdown (NO_ERROR): fault rule #3, not #31"),
+            "GOAWAY Shutdown (NO_ERROR): fault rule [outage], not #31"
+        );
     }
 
     #[test]

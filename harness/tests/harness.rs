@@ -1,6 +1,10 @@
 //! Tests of the harness library and CLI against stand-in providers (a Rust closure and a
 //! Python command). The committed scenarios against the reference provider are in
 //! `scenarios.rs`.
+#![allow(
+    clippy::unwrap_used,
+    reason = "helpers of tests: a failure is a failed test"
+)]
 
 mod support {
     pub(crate) mod apns_client;

@@ -1,5 +1,9 @@
 //! A small APNs client for the stand-in provider: rustls trusting the mock's CA, HTTP/2 via
 //! h2, provider tokens from the `.p8` the harness hands out.
+#![allow(
+    clippy::unwrap_used,
+    reason = "test support: a failure here is a failed test"
+)]
 
 use bytes::Bytes;
 use harness::ApnsEnv;
@@ -13,7 +17,8 @@ use tokio_rustls::TlsConnector;
 /// One HTTP/2 connection to the mock.
 pub(crate) struct ApnsClient {
     send: h2::client::SendRequest<Bytes>,
-    key: SigningKey,
+    /// One provider token per connection: APNs refuses a new one within 20 minutes.
+    jwt: String,
     topic: String,
     authority: String,
 }
@@ -40,9 +45,13 @@ impl ApnsClient {
         let (send, conn) = h2::client::handshake(tls).await.unwrap();
         tokio::spawn(conn);
         let key = SigningKey::from_pem(&env.key_id, &env.team_id, env.key_pem.as_bytes()).unwrap();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
         ApnsClient {
             send,
-            key,
+            jwt: key.token(now),
             topic: env.topic.clone(),
             authority: format!("localhost:{}", env.port),
         }
@@ -59,12 +68,8 @@ impl ApnsClient {
             "voip" => format!("{}.voip", self.topic),
             _ => self.topic.clone(),
         };
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_secs();
         let request = http::Request::post(format!("https://{}/3/device/{token}", self.authority))
-            .header("authorization", format!("bearer {}", self.key.token(now)))
+            .header("authorization", format!("bearer {}", self.jwt))
             .header("apns-topic", topic)
             .header("apns-push-type", push_type)
             .header("apns-priority", "10")

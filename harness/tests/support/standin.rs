@@ -1,5 +1,9 @@
 //! A stand-in call provider as a closure: just enough of the reference provider's API
 //! (`/devices`, `/calls`, `/calls/{id}/cancel`) to exercise the closure adapter.
+#![allow(
+    clippy::unwrap_used,
+    reason = "test support: a failure here is a failed test"
+)]
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
