@@ -1,4 +1,5 @@
 //! Where the reference call provider's binary is, for the scenario tests.
+#![allow(dead_code, reason = "each test binary uses part of these helpers")]
 #![allow(
     clippy::unwrap_used,
     reason = "helpers of tests: a failure is a failed test"
