@@ -78,9 +78,6 @@ impl ApnsEnv {
             ("APNS_TEAM_ID", self.team_id.clone()),
             ("APNS_TOPIC", self.topic.clone()),
             ("MOCK_APNS_ADMIN_URL", self.admin_url.clone()),
-            // Test seam: the mock's clock, so a provider that reads it mints tokens that are
-            // fresh on the mock's (advanced) clock.
-            ("APNS_CLOCK_URL", format!("{}/api/v1/clock", self.admin_url)),
             ("SSL_CERT_FILE", ca.clone()),
             ("NODE_EXTRA_CA_CERTS", ca.clone()),
             ("REQUESTS_CA_BUNDLE", ca),
@@ -311,11 +308,13 @@ impl Mock {
         Ok((parse_pushes(value)?, complete))
     }
 
-    /// A provider token signed with the scenario's key, issued now on the mock's clock.
-    pub(crate) async fn jwt(&self) -> Result<String, Error> {
-        let clock = self.admin("GET", "/api/v1/clock", None).await?;
-        let now_ms = clock["now_ms"].as_u64().unwrap_or_default();
-        Ok(self.key.token(now_ms / 1000))
+    /// A provider token signed with the scenario's key, issued now (real time, as a provider
+    /// mints it; the mock ages tokens by its own clock from when it first sees them).
+    pub(crate) fn jwt(&self) -> String {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        self.key.token(now)
     }
 }
 

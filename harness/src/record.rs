@@ -76,6 +76,9 @@ pub struct RecordAuth {
     /// `iat`.
     #[serde(default)]
     pub iat: Option<u64>,
+    /// A fingerprint of the token itself (mocks that report it).
+    #[serde(default)]
+    pub token_sha256: Option<String>,
 }
 
 impl Record {

@@ -266,7 +266,7 @@ impl<'a> Run<'a> {
             }
             Step::Run(run) => {
                 let command = self.expand(&run.command)?;
-                let jwt = self.mock.jwt().await?;
+                let jwt = self.mock.jwt();
                 let timeout = run.timeout.map_or(RUN_TIMEOUT, |s| s.duration());
                 let (code, output) = run_command(&command, &self.mock.env.vars(), &jwt, timeout)
                     .await

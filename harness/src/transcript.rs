@@ -275,7 +275,7 @@ pub(crate) fn build(
     names: &Names,
 ) -> Transcript {
     let mut connections: Vec<u64> = Vec::new();
-    let mut jwts: Vec<(Option<String>, u64)> = Vec::new();
+    let mut jwts: Vec<(Option<String>, String)> = Vec::new();
     let steps = raw
         .iter()
         .enumerate()
@@ -349,7 +349,7 @@ fn exchange(
     r: &Record,
     names: &Names,
     connections: &mut Vec<u64>,
-    jwts: &mut Vec<(Option<String>, u64)>,
+    jwts: &mut Vec<(Option<String>, String)>,
 ) -> Exchange {
     let device = r
         .device_token
@@ -361,10 +361,14 @@ fn exchange(
         }
         (_, k, t) => (k.clone(), t.clone()),
     };
-    let jwt = r
-        .auth
-        .iat
-        .map(|iat| number(jwts, (r.auth.key_id.clone(), iat)));
+    // A token is told apart by its fingerprint when the mock reports one (a refresh within
+    // the same second keeps `iat`), else by its `iat`.
+    let identity = match (&r.auth.token_sha256, r.auth.iat) {
+        (Some(sha), _) => Some(sha.clone()),
+        (None, Some(iat)) => Some(iat.to_string()),
+        (None, None) => None,
+    };
+    let jwt = identity.map(|id| number(jwts, (r.auth.key_id.clone(), id)));
     Exchange {
         device,
         connection: number(connections, r.connection_id),
@@ -427,6 +431,7 @@ mod tests {
                 key_id: Some("REALKEY001".into()),
                 team_id: Some("TEAM000001".into()),
                 iat: Some(iat),
+                token_sha256: None,
             },
             payload: json!({"call_id": "0f8fad5b-d9cb-469f-a165-70867728950e", "to": token}),
             payload_size: 0,
@@ -499,6 +504,27 @@ mod tests {
                 record(1, "aa", "t", 1, 100),
                 record(2, "aa", "t", 1, 4000),
             ]),
+            ..RawStep::default()
+        };
+        let t = build("s", "d", &[raw], &names());
+        let jwts: Vec<_> = t.steps[0]
+            .pushes
+            .as_ref()
+            .unwrap()
+            .iter()
+            .map(|e| e.auth.jwt)
+            .collect();
+        assert_eq!(jwts, [Some(1), Some(2)]);
+    }
+
+    #[test]
+    fn a_refresh_in_the_same_second_is_a_new_jwt_number() {
+        let mut a = record(1, "aa", "t", 1, 100);
+        let mut b = record(2, "aa", "t", 2, 100);
+        a.auth.token_sha256 = Some("0123456789abcdef".into());
+        b.auth.token_sha256 = Some("fedcba9876543210".into());
+        let raw = RawStep {
+            records: Some(vec![a, b]),
             ..RawStep::default()
         };
         let t = build("s", "d", &[raw], &names());
