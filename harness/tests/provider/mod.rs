@@ -20,7 +20,7 @@ pub(crate) fn scenarios_dir() -> PathBuf {
 }
 
 /// The reference provider's binary: `CALL_PROVIDER_BIN`, or the workspace's own build
-/// (built here when `cargo test -p harness` did not build it).
+/// (rebuilt here if needed).
 pub(crate) fn call_provider() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
@@ -34,15 +34,23 @@ pub(crate) fn call_provider() -> &'static Path {
             .parent()
             .unwrap()
             .join("call-provider");
-        if !bin.exists() {
-            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-            let status = Command::new(cargo)
-                .args(["build", "-p", "call-provider", "--bin", "call-provider"])
-                .current_dir(workspace())
-                .status()
-                .unwrap();
-            assert!(status.success(), "building call-provider failed");
-        }
+        // Always (re)build: `cargo test -p harness` alone would otherwise use a stale binary.
+        // Cargo has released its build lock by the time tests run, and this is a no-op when
+        // `--workspace` already built it.
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status = Command::new(cargo)
+            .args([
+                "build",
+                "--quiet",
+                "-p",
+                "call-provider",
+                "--bin",
+                "call-provider",
+            ])
+            .current_dir(workspace())
+            .status()
+            .unwrap();
+        assert!(status.success(), "building call-provider failed");
         bin
     })
 }
