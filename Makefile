@@ -1,7 +1,7 @@
 # One-line wrappers; the README documents each target.
 CARGO ?= cargo
 
-.PHONY: run test unit e2e-deps lint fmt-check bench doc clients
+.PHONY: run test unit e2e-deps lint fmt-check bench doc clients scenarios
 
 ## run: the mock on its defaults (APNs 127.0.0.1:2197, admin 127.0.0.1:2198, state in ./.mock-apns)
 run:
@@ -48,3 +48,8 @@ doc:
 ## bench: h2load against mock-apns and a bare HTTP/2 baseline (installs nghttp2-client if needed)
 bench:
 	bash bench/run.sh
+
+## scenarios: replay fixtures/scenarios against the reference provider with the CLI (ACCEPT=1 updates the snapshots)
+scenarios:
+	$(CARGO) build --locked -p harness -p call-provider
+	target/debug/apns-harness run fixtures/scenarios --provider-cmd target/debug/call-provider $(if $(ACCEPT),--accept)

@@ -132,6 +132,10 @@ pub struct AuthSummary {
     /// `iat` of the provider token (epoch seconds).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub iat: Option<u64>,
+    /// The first 16 hex digits of the provider token's SHA-256: tells a refreshed token from
+    /// the one it replaces even when both were issued in the same second (same `iat`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_sha256: Option<Box<str>>,
     /// The client certificate's subject.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub subject: Option<Box<str>>,

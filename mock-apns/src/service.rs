@@ -295,10 +295,23 @@ fn auth_summary(ctx: &Ctx<'_>) -> AuthSummary {
             key_id: Some(t.key_id.as_ref().into()),
             team_id: Some(t.team_id.as_ref().into()),
             iat: Some(t.iat),
+            token_sha256: crate::auth::bearer(ctx.head.header("authorization"))
+                .ok()
+                .map(token_fingerprint),
             ..AuthSummary::default()
         },
         None => AuthSummary::default(),
     }
+}
+
+/// The first 8 bytes of the token's SHA-256, in hex: enough to tell tokens apart in a record.
+fn token_fingerprint(token: &str) -> Box<str> {
+    let digest = ring::digest::digest(&ring::digest::SHA256, token.as_bytes());
+    digest.as_ref()[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<String>()
+        .into()
 }
 
 /// APNs's stream limit follows the provider's record (`shared/reference/apns.md` §6): full
@@ -347,5 +360,20 @@ fn acceptance_note(payload: &Payload) -> Option<Box<str>> {
             Some("accepted, but the payload is not a JSON dictionary as Apple requires".into())
         }
         Payload::Json(_) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn two_tokens_of_the_same_second_have_different_fingerprints() {
+        let key = crate::SigningKey::generate("TEAM123456").unwrap();
+        let (a, b) = (key.token(1_700_000_000), key.token(1_700_000_000));
+        assert_ne!(a, b, "ES256 signatures are randomised");
+        assert_eq!(token_fingerprint(&a), token_fingerprint(&a));
+        assert_ne!(token_fingerprint(&a), token_fingerprint(&b));
+        assert_eq!(token_fingerprint(&a).len(), 16);
     }
 }

@@ -1,0 +1,195 @@
+//! A command provider's process: started in its own process group with the mock's
+//! variables, ready when it says so on its output, stopped with its whole group, and its
+//! output kept for failure reports.
+
+use std::collections::VecDeque;
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt as _, AsyncRead, BufReader};
+use tokio::process::{Child, Command};
+use tokio::sync::mpsc;
+
+use crate::mock::ApnsEnv;
+use crate::provider::CommandProvider;
+use crate::Error;
+
+/// Output lines kept for a failure report.
+const KEPT_LINES: usize = 400;
+/// How long a provider gets to exit after SIGTERM before SIGKILL.
+const STOP_GRACE: Duration = Duration::from_secs(5);
+
+/// A running command provider.
+#[derive(Debug)]
+pub(crate) struct ProviderProcess {
+    child: Child,
+    url: String,
+    output: Arc<Mutex<VecDeque<String>>>,
+}
+
+impl ProviderProcess {
+    /// Starts the command and waits for its ready line.
+    pub(crate) async fn start(spec: &CommandProvider, env: &ApnsEnv) -> Result<Self, Error> {
+        let mut command = Command::new("sh");
+        command
+            .arg("-c")
+            .arg(&spec.command)
+            .env("PORT", "0")
+            .envs(env.vars())
+            .envs(spec.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .process_group(0)
+            .kill_on_drop(true);
+        if let Some(dir) = &spec.current_dir {
+            command.current_dir(dir);
+        }
+        let mut child = command.spawn().map_err(|e| {
+            Error::setup(format!(
+                "cannot start provider command {:?}: {e}",
+                spec.command
+            ))
+        })?;
+        let output = Arc::new(Mutex::new(VecDeque::new()));
+        let (lines_tx, mut lines_rx) = mpsc::unbounded_channel();
+        if let Some(out) = child.stdout.take() {
+            tokio::spawn(collect(out, "", output.clone(), lines_tx.clone()));
+        }
+        if let Some(err) = child.stderr.take() {
+            tokio::spawn(collect(err, "stderr| ", output.clone(), lines_tx));
+        }
+        let mut process = ProviderProcess {
+            child,
+            url: String::new(),
+            output,
+        };
+        let ready = async {
+            while let Some(line) = lines_rx.recv().await {
+                if line.contains(&spec.ready_line) {
+                    return Some(line);
+                }
+            }
+            None // both streams closed: the process is gone
+        };
+        let line = match tokio::time::timeout(spec.ready_timeout, ready).await {
+            Ok(Some(line)) => line,
+            Ok(None) => {
+                let status = process.child.wait().await.ok();
+                return Err(Error::setup(format!(
+                    "provider command {:?} ended ({}) before printing {:?}\n{}",
+                    spec.command,
+                    status.map_or("?".into(), |s| s.to_string()),
+                    spec.ready_line,
+                    indent(&process.output())
+                )));
+            }
+            Err(_) => {
+                let output = process.stop().await;
+                return Err(Error::setup(format!(
+                    "provider command {:?} did not print {:?} within {:?}\n{}",
+                    spec.command,
+                    spec.ready_line,
+                    spec.ready_timeout,
+                    indent(&output)
+                )));
+            }
+        };
+        process.url = match &spec.url {
+            Some(url) => url.clone(),
+            None => match first_url(&line) {
+                Some(url) => url,
+                None => {
+                    let output = process.stop().await;
+                    return Err(Error::setup(format!(
+                        "the provider's ready line {line:?} holds no http:// URL; pass the URL \
+                         (--provider-url)\n{}",
+                        indent(&output)
+                    )));
+                }
+            },
+        };
+        Ok(process)
+    }
+
+    pub(crate) fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Everything the process printed so far (the last lines).
+    pub(crate) fn output(&self) -> String {
+        let lines = self.output.lock().unwrap_or_else(|p| p.into_inner());
+        lines.iter().map(|l| format!("{l}\n")).collect()
+    }
+
+    /// SIGTERM to the whole group, then SIGKILL if it lingers; answers the output.
+    pub(crate) async fn stop(mut self) -> String {
+        if let Some(pid) = self
+            .child
+            .id()
+            .and_then(|id| rustix::process::Pid::from_raw(id as i32))
+        {
+            let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::TERM);
+            if tokio::time::timeout(STOP_GRACE, self.child.wait())
+                .await
+                .is_err()
+            {
+                let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
+                let _ = self.child.wait().await;
+            }
+        }
+        self.output()
+    }
+}
+
+async fn collect(
+    stream: impl AsyncRead + Unpin,
+    prefix: &'static str,
+    output: Arc<Mutex<VecDeque<String>>>,
+    lines: mpsc::UnboundedSender<String>,
+) {
+    let mut reader = BufReader::new(stream).lines();
+    while let Ok(Some(line)) = reader.next_line().await {
+        {
+            let mut kept = output.lock().unwrap_or_else(|p| p.into_inner());
+            kept.push_back(format!("{prefix}{line}"));
+            if kept.len() > KEPT_LINES {
+                kept.pop_front();
+            }
+        }
+        let _ = lines.send(line);
+    }
+}
+
+/// The first `http://` or `https://` word of a line, without trailing punctuation.
+fn first_url(line: &str) -> Option<String> {
+    line.split_whitespace()
+        .find(|w| w.starts_with("http://") || w.starts_with("https://"))
+        .map(|w| {
+            w.trim_end_matches(['.', ',', ';', ')', '"', '\''])
+                .to_owned()
+        })
+}
+
+/// Provider output, indented under an error message.
+pub(crate) fn indent(output: &str) -> String {
+    if output.trim().is_empty() {
+        return "  (the provider printed nothing)".into();
+    }
+    output.lines().map(|l| format!("  | {l}\n")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_url_is_the_first_http_word() {
+        assert_eq!(
+            first_url("call-provider listening on http://127.0.0.1:4242."),
+            Some("http://127.0.0.1:4242".into())
+        );
+        assert_eq!(first_url("listening on port 4242"), None);
+    }
+}

@@ -1,0 +1,73 @@
+//! Why a run did not produce a transcript.
+
+use crate::scenario::ScenarioError;
+use crate::transcript::Transcript;
+
+/// A run's failure. [`Error::Step`] is the provider's fault (exit 1 in the CLI); the others
+/// are the set-up's (exit 2).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The scenario file is invalid.
+    #[error(transparent)]
+    Scenario(#[from] ScenarioError),
+    /// The mock or the provider could not be started or driven.
+    #[error("{0}")]
+    Setup(String),
+    /// The provider could not be reached for a call.
+    #[error("{0}")]
+    Provider(String),
+    /// A step's expectation failed.
+    #[error(transparent)]
+    Step(Box<StepFailure>),
+}
+
+impl Error {
+    pub(crate) fn setup(message: impl Into<String>) -> Self {
+        Error::Setup(message.into())
+    }
+
+    /// Whether the provider (not the set-up) is at fault.
+    pub fn is_failure(&self) -> bool {
+        matches!(self, Error::Step(_))
+    }
+}
+
+/// A failed step, with what the run had seen so far.
+#[derive(Debug, thiserror::Error)]
+#[error("{scenario}: step {step} ({action}) failed: {message}{}{}",
+    pushes_section(&self.pushes), output_section(&self.provider_output))]
+pub struct StepFailure {
+    /// The scenario.
+    pub scenario: String,
+    /// The step's position, from 1.
+    pub step: usize,
+    /// The step's one-line description.
+    pub action: String,
+    /// What went wrong.
+    pub message: String,
+    /// One line per push seen since the previous expectation.
+    pub pushes: Vec<String>,
+    /// The transcript up to and including the failed step.
+    pub transcript: Transcript,
+    /// The provider's last output lines (command providers).
+    pub provider_output: String,
+}
+
+fn pushes_section(pushes: &[String]) -> String {
+    if pushes.is_empty() {
+        return "\n  pushes since the previous expectation: none".into();
+    }
+    let lines: String = pushes.iter().map(|p| format!("\n    {p}")).collect();
+    format!("\n  pushes since the previous expectation:{lines}")
+}
+
+fn output_section(output: &str) -> String {
+    if output.is_empty() {
+        return String::new();
+    }
+    format!(
+        "\n  provider output:\n{}",
+        crate::command::indent(output).trim_end()
+    )
+}

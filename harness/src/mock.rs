@@ -1,0 +1,395 @@
+//! The mock a scenario runs against, driven only through its admin API: a fresh in-process
+//! [`MockApns`] per scenario, or a `mock-apns` already running (`--mock URL`).
+//!
+//! Either way the provider gets the same [`ApnsEnv`]: the endpoint, the CA to trust and the
+//! `.p8` key to sign provider tokens with, as files in a directory that lives as long as the
+//! run.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use mock_apns::{Environment, MockApns, SigningKey};
+use serde_json::{json, Value};
+
+use crate::http::{self, HttpReply};
+use crate::record::{Pushes, Record};
+use crate::scenario::Scenario;
+use crate::Error;
+
+/// Admin calls are local and quick; this only bounds a hung mock.
+const ADMIN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Which mock the harness uses.
+#[derive(Debug, Clone, Default)]
+pub enum MockTarget {
+    /// A fresh mock in this process for every scenario (the default).
+    #[default]
+    InProcess,
+    /// A running `mock-apns`: its admin URL and its state directory (where `ca.pem` and
+    /// `dev-key.json` are). Its record is cleared before each scenario.
+    Remote {
+        /// `http://127.0.0.1:2198`.
+        admin_url: String,
+        /// The mock's `--state-dir` (default `./.mock-apns`).
+        state_dir: PathBuf,
+    },
+}
+
+/// What a provider needs to reach the mock; a command provider gets it as environment
+/// variables ([`ApnsEnv::vars`]).
+#[derive(Debug, Clone)]
+pub struct ApnsEnv {
+    /// `https://localhost:<port>`.
+    pub url: String,
+    /// `localhost`.
+    pub host: String,
+    /// The APNs port.
+    pub port: u16,
+    /// PEM file of the CA to trust.
+    pub ca_file: PathBuf,
+    /// The provider key, an Apple-style `.p8` file.
+    pub key_file: PathBuf,
+    /// The key's id (`kid`).
+    pub key_id: String,
+    /// The team id (`iss`).
+    pub team_id: String,
+    /// The app's bundle id.
+    pub topic: String,
+    /// The CA's PEM text.
+    pub ca_pem: String,
+    /// The key's PEM text.
+    pub key_pem: String,
+    /// The mock's admin API.
+    pub admin_url: String,
+}
+
+impl ApnsEnv {
+    /// The environment variables a command provider is started with. The CA goes into the
+    /// variables OpenSSL, Node and Python's requests read, so most stacks trust it unchanged.
+    pub fn vars(&self) -> Vec<(&'static str, String)> {
+        let ca = self.ca_file.display().to_string();
+        vec![
+            ("APNS_URL", self.url.clone()),
+            ("APNS_HOST", self.host.clone()),
+            ("APNS_PORT", self.port.to_string()),
+            ("APNS_CA_FILE", ca.clone()),
+            ("APNS_KEY_FILE", self.key_file.display().to_string()),
+            ("APNS_KEY_ID", self.key_id.clone()),
+            ("APNS_TEAM_ID", self.team_id.clone()),
+            ("APNS_TOPIC", self.topic.clone()),
+            ("MOCK_APNS_ADMIN_URL", self.admin_url.clone()),
+            ("SSL_CERT_FILE", ca.clone()),
+            ("NODE_EXTRA_CA_CERTS", ca.clone()),
+            ("REQUESTS_CA_BUNDLE", ca),
+        ]
+    }
+}
+
+/// A mock ready for one scenario.
+#[derive(Debug)]
+pub(crate) struct Mock {
+    pub(crate) env: ApnsEnv,
+    /// The setup's fault rules: (id the mock gave, name for the transcript).
+    pub(crate) setup_faults: Vec<(Value, String)>,
+    key: SigningKey,
+    _own: Option<MockApns>,
+    _files: tempfile::TempDir,
+}
+
+impl Mock {
+    /// Starts (or connects to and resets) the mock and applies the scenario's setup.
+    pub(crate) async fn start(target: &MockTarget, scenario: &Scenario) -> Result<Self, Error> {
+        let files = tempfile::Builder::new()
+            .prefix("apns-harness-")
+            .tempdir()
+            .map_err(|e| Error::setup(format!("cannot create a temporary directory: {e}")))?;
+        let setup = &scenario.mock;
+        let (own, admin_url, apns_url, ca_pem, key) = match target {
+            MockTarget::InProcess => {
+                let generated = SigningKey::generate(&setup.key.team_id)
+                    .and_then(|k| {
+                        SigningKey::from_pem(
+                            &setup.key.key_id,
+                            &setup.key.team_id,
+                            k.to_pem().as_bytes(),
+                        )
+                    })
+                    .map_err(|e| Error::setup(format!("mock.key: {e}")))?;
+                let apns = MockApns::builder()
+                    .environment(setup.environment)
+                    .strict_devices(setup.strict_devices)
+                    .dev_key(generated.clone())
+                    .try_start()
+                    .await
+                    .map_err(|e| Error::setup(format!("mock-apns could not start: {e}")))?;
+                let (admin, uri, ca) =
+                    (apns.admin_uri(), apns.uri(), apns.ca_cert_pem().to_owned());
+                (Some(apns), admin, uri, ca, generated)
+            }
+            MockTarget::Remote {
+                admin_url,
+                state_dir,
+            } => {
+                if setup.strict_devices {
+                    return Err(Error::setup(
+                        "mock.strict_devices needs the harness's own mock (a running mock keeps \
+                         its --strict-devices setting); drop --mock",
+                    ));
+                }
+                let admin_url = admin_url.trim_end_matches('/').to_owned();
+                let health = admin_json(&admin_url, "GET", "/api/v1/health", None).await?;
+                let apns_url = health["apns_url"].as_str().unwrap_or_default().to_owned();
+                let environment = health["environment"].as_str().unwrap_or_default();
+                if environment != setup.environment.as_str() {
+                    return Err(Error::setup(format!(
+                        "the scenario wants a {} mock; the one at {admin_url} is {environment}",
+                        setup.environment
+                    )));
+                }
+                let (ca, key) = read_state_dir(state_dir)?;
+                (None, admin_url, apns_url, ca, key)
+            }
+        };
+        let port = apns_url
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.trim_end_matches('/').parse().ok())
+            .ok_or_else(|| Error::setup(format!("the mock's APNs URL {apns_url:?} has no port")))?;
+        let ca_file = files.path().join("mock-apns-ca.pem");
+        let key_file = files.path().join(format!("AuthKey_{}.p8", key.key_id()));
+        write(&ca_file, &ca_pem)?;
+        write(&key_file, &key.to_pem())?;
+        let env = ApnsEnv {
+            url: apns_url,
+            host: "localhost".into(),
+            port,
+            ca_file,
+            key_file,
+            key_id: key.key_id().to_owned(),
+            team_id: key.team_id().to_owned(),
+            topic: scenario.bundle_id.clone(),
+            ca_pem,
+            key_pem: key.to_pem(),
+            admin_url,
+        };
+        let mut mock = Mock {
+            env,
+            setup_faults: Vec::new(),
+            key,
+            _own: own,
+            _files: files,
+        };
+        mock.reset(matches!(target, MockTarget::Remote { .. }))
+            .await?;
+        if setup.register_devices {
+            for t in scenario.tokens() {
+                mock.register(&t.value, &t.topic, t.environment).await?;
+            }
+        }
+        let tokens = scenario
+            .tokens()
+            .into_iter()
+            .map(|t| (t.name, t.value))
+            .collect();
+        for (i, rule) in setup.faults.iter().enumerate() {
+            let rule = crate::template::expand_value(rule, &tokens)
+                .map_err(|e| Error::setup(format!("mock.faults[{i}]: {e}")))?;
+            let id = mock.add_fault(&rule).await?;
+            let name = rule["name"]
+                .as_str()
+                .map_or_else(|| format!("mock.faults[{i}]"), str::to_owned);
+            mock.setup_faults.push((id, name));
+        }
+        Ok(mock)
+    }
+
+    /// Forgets the record (and, on a shared mock, its fault rules).
+    async fn reset(&self, shared: bool) -> Result<(), Error> {
+        if shared {
+            self.admin("DELETE", "/api/v1/pushes", None).await?;
+            // A mock without the fault API has no rules to forget.
+            let _ = self.admin("DELETE", "/api/v1/faults", None).await;
+        }
+        Ok(())
+    }
+
+    async fn admin(&self, method: &str, path: &str, body: Option<Value>) -> Result<Value, Error> {
+        admin_json(&self.env.admin_url, method, path, body).await
+    }
+
+    pub(crate) async fn register(
+        &self,
+        token: &str,
+        topic: &str,
+        environment: Environment,
+    ) -> Result<(), Error> {
+        let body = json!({ "topic": topic, "environment": environment });
+        self.admin("PUT", &format!("/api/v1/devices/{token}"), Some(body))
+            .await
+            .map(drop)
+    }
+
+    pub(crate) async fn unregister(
+        &self,
+        token: &str,
+        timestamp_ms: Option<u64>,
+    ) -> Result<(), Error> {
+        let query = timestamp_ms
+            .map(|t| format!("?timestamp={t}"))
+            .unwrap_or_default();
+        self.admin("DELETE", &format!("/api/v1/devices/{token}{query}"), None)
+            .await
+            .map(drop)
+    }
+
+    pub(crate) async fn advance_clock(&self, by: Duration) -> Result<(), Error> {
+        let body = json!({ "advance_ms": by.as_millis() as u64 });
+        self.admin("POST", "/api/v1/clock", Some(body))
+            .await
+            .map(drop)
+    }
+
+    /// Installs a fault rule, passed through unchanged; returns the id the mock gave it.
+    pub(crate) async fn add_fault(&self, rule: &Value) -> Result<Value, Error> {
+        let answer = self
+            .admin("POST", "/api/v1/faults", Some(rule.clone()))
+            .await?;
+        Ok(answer.get("id").cloned().unwrap_or(Value::Null))
+    }
+
+    pub(crate) async fn remove_fault(&self, id: &Value) -> Result<(), Error> {
+        let id = id
+            .as_u64()
+            .map_or_else(|| id.to_string(), |n| n.to_string());
+        self.admin("DELETE", &format!("/api/v1/faults/{id}"), None)
+            .await
+            .map(drop)
+    }
+
+    /// Every record so far.
+    pub(crate) async fn records(&self) -> Result<Vec<Record>, Error> {
+        let value = self.admin("GET", "/api/v1/pushes", None).await?;
+        parse_pushes(value)
+    }
+
+    /// Every connection the mock has seen (`GET /api/v1/connections`).
+    pub(crate) async fn connections(&self) -> Result<Vec<ConnectionInfo>, Error> {
+        let value = self.admin("GET", "/api/v1/connections", None).await?;
+        #[derive(serde::Deserialize)]
+        struct List {
+            connections: Vec<ConnectionInfo>,
+        }
+        serde_json::from_value::<List>(value)
+            .map(|l| l.connections)
+            .map_err(|e| Error::setup(format!("the mock's connection list: {e}")))
+    }
+
+    /// Waits (long-poll on the mock) until at least `count` records exist, or `timeout`
+    /// passes; answers every record and whether the count was reached.
+    pub(crate) async fn wait_total(
+        &self,
+        count: usize,
+        timeout: Duration,
+    ) -> Result<(Vec<Record>, bool), Error> {
+        let path = format!(
+            "/api/v1/pushes/wait?count={count}&timeout_ms={}",
+            timeout.as_millis()
+        );
+        let url = http::join(&self.env.admin_url, &path);
+        let reply = http::request("GET", &url, None, timeout + ADMIN_TIMEOUT)
+            .await
+            .map_err(|e| Error::setup(format!("mock admin API: {e}")))?;
+        let complete = match reply.status {
+            200 => true,
+            408 => false,
+            _ => return Err(admin_status_error("GET", &path, &reply)),
+        };
+        let value = reply.json().unwrap_or(Value::Null);
+        Ok((parse_pushes(value)?, complete))
+    }
+
+    /// A provider token signed with the scenario's key, issued now (real time, as a provider
+    /// mints it; the mock ages tokens by its own clock from when it first sees them).
+    pub(crate) fn jwt(&self) -> String {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        self.key.token(now)
+    }
+}
+
+/// One connection from the mock's list (the fields the transcript shows).
+#[derive(Debug, Clone, serde::Deserialize)]
+pub(crate) struct ConnectionInfo {
+    pub(crate) id: u64,
+    #[serde(default)]
+    pub(crate) alpn: Option<String>,
+    #[serde(default)]
+    pub(crate) closed_how: Option<String>,
+}
+
+fn parse_pushes(value: Value) -> Result<Vec<Record>, Error> {
+    serde_json::from_value::<Pushes>(value)
+        .map(|p| p.pushes)
+        .map_err(|e| {
+            Error::setup(format!(
+                "the mock's record is not what this harness reads: {e}"
+            ))
+        })
+}
+
+async fn admin_json(
+    base: &str,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+) -> Result<Value, Error> {
+    let url = http::join(base, path);
+    let body = body.map(|b| b.to_string().into_bytes());
+    let reply = http::request(method, &url, body, ADMIN_TIMEOUT)
+        .await
+        .map_err(|e| Error::setup(format!("mock admin API: {e}")))?;
+    if !(200..300).contains(&reply.status) {
+        return Err(admin_status_error(method, path, &reply));
+    }
+    Ok(reply.json().unwrap_or(Value::Null))
+}
+
+fn admin_status_error(method: &str, path: &str, reply: &HttpReply) -> Error {
+    let text = String::from_utf8_lossy(&reply.body);
+    let hint = if reply.status == 404 && path.starts_with("/api/v1/faults") {
+        " (this mock-apns has no fault rules API yet)"
+    } else {
+        ""
+    };
+    Error::setup(format!(
+        "mock admin API {method} {path} answered {}{hint}: {}",
+        reply.status,
+        text.trim()
+    ))
+}
+
+fn read_state_dir(dir: &Path) -> Result<(String, SigningKey), Error> {
+    let read = |name: &str| {
+        let path = dir.join(name);
+        std::fs::read_to_string(&path).map_err(|e| {
+            Error::setup(format!(
+                "{}: {e} (point --mock-state-dir at the running mock's --state-dir)",
+                path.display()
+            ))
+        })
+    };
+    let ca = read("ca.pem")?;
+    let meta: Value = serde_json::from_str(&read("dev-key.json")?)
+        .map_err(|e| Error::setup(format!("dev-key.json: {e}")))?;
+    let field = |name: &str| meta[name].as_str().unwrap_or_default().to_owned();
+    let pem = read(&field("file"))?;
+    let key = SigningKey::from_pem(&field("key_id"), &field("team_id"), pem.as_bytes())
+        .map_err(|e| Error::setup(format!("the mock's development key: {e}")))?;
+    Ok((ca, key))
+}
+
+fn write(path: &Path, text: &str) -> Result<(), Error> {
+    std::fs::write(path, text)
+        .map_err(|e| Error::setup(format!("cannot write {}: {e}", path.display())))
+}

@@ -1,0 +1,367 @@
+//! Tests of the harness library and CLI against stand-in providers (a Rust closure and a
+//! Python command). The committed scenarios against the reference provider are in
+//! `scenarios.rs`.
+#![allow(
+    clippy::unwrap_used,
+    reason = "helpers of tests: a failure is a failed test"
+)]
+
+mod support {
+    pub(crate) mod apns_client;
+    pub(crate) mod standin;
+}
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use harness::{CommandProvider, Error, Harness, MockTarget};
+use mock_apns::MockApns;
+use serde_json::json;
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+fn env_provider() -> CommandProvider {
+    CommandProvider::new(format!(
+        "exec python3 {}",
+        fixture("env_provider.py").display()
+    ))
+}
+
+/// Writes `text` as `<dir>/<name>.json`.
+fn scenario_file(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(format!("{name}.json"));
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// The stand-in scenario with its steps replaced.
+fn standin_with_steps(steps: serde_json::Value) -> String {
+    let mut scenario: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("standin_call.json")).unwrap())
+            .unwrap();
+    scenario["steps"] = steps;
+    scenario.to_string()
+}
+
+#[tokio::test]
+async fn a_closure_provider_s_transcript_names_tokens_and_orders_pushes() {
+    // Arrange
+    let harness = Harness::new(support::standin::provider());
+
+    // Act
+    let transcript = harness
+        .run_file(fixture("standin_call.json"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+
+    // Assert: the VoIP pushes of step 4, one per device, in token-name order.
+    let ring = transcript.steps[3].pushes.as_ref().unwrap();
+    let devices: Vec<_> = ring.iter().map(|p| p.device.as_str()).collect();
+    assert_eq!(devices, ["bob-ipad.voip", "bob-iphone.voip"]);
+    assert_eq!(ring[0].headers["apns-topic"], "com.example.app.voip");
+    assert_eq!(ring[0].path, "/3/device/[bob-ipad.voip]");
+    assert_eq!(ring[0].payload["call_id"], json!("[call_id]"));
+    assert_eq!(ring[0].auth.key_id.as_deref(), Some("HARNESSKEY"));
+    assert_eq!(ring[0].auth.jwt, Some(1));
+    assert_eq!(ring[0].connection, 1);
+    assert_eq!(
+        transcript.steps[2].response.as_ref().unwrap().body,
+        json!({"call_id": "[call_id]"})
+    );
+    // The cancel: alerts to the regular tokens.
+    let missed = transcript.steps[6].pushes.as_ref().unwrap();
+    let devices: Vec<_> = missed.iter().map(|p| p.device.as_str()).collect();
+    assert_eq!(devices, ["bob-ipad.apns", "bob-iphone.apns"]);
+    assert_eq!(transcript.steps[4].action, "mark: alice hangs up");
+    // The snapshot text: redacted, no raw token.
+    let yaml = harness::snapshot::to_yaml(&transcript);
+    assert!(yaml.contains("apns_id: \"[apns-id]\""), "{yaml}");
+    assert!(yaml.contains("received_at: \"[time]\""), "{yaml}");
+    assert!(yaml.contains("apns-expiration: \"0\""), "{yaml}");
+    assert!(!yaml.contains("b1b1b1b1"), "raw tokens leak: {yaml}");
+}
+
+#[tokio::test]
+async fn a_missing_push_fails_its_step_and_lists_what_arrived() {
+    // Arrange: the call rings two devices, the scenario waits for three.
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario_file(
+        dir.path(),
+        "three",
+        &standin_with_steps(json!([
+            {"call": {"path": "/devices", "body": {"user": "bob", "apns_token": "{{bob-iphone.apns}}", "voip_token": "{{bob-iphone.voip}}"}}},
+            {"call": {"path": "/devices", "body": {"user": "bob", "apns_token": "{{bob-ipad.apns}}", "voip_token": "{{bob-ipad.voip}}"}}},
+            {"call": {"path": "/calls", "body": {"from": "alice", "to": "bob"}}},
+            {"expect_pushes": {"count": 3, "timeout": "300ms"}}
+        ])),
+    );
+
+    // Act
+    let err = Harness::new(support::standin::provider())
+        .run_file(&file)
+        .await
+        .unwrap_err();
+
+    // Assert
+    let Error::Step(failure) = &err else {
+        panic!("expected a step failure, got {err}");
+    };
+    assert_eq!(failure.step, 4);
+    assert!(
+        failure.message.contains("expected 3 matching pushes"),
+        "{err}"
+    );
+    assert_eq!(failure.pushes.len(), 2, "{err}");
+    assert!(
+        err.to_string()
+            .contains("voip com.example.app.voip bob-ipad.voip → 200"),
+        "{err}"
+    );
+    assert!(err.is_failure());
+}
+
+#[tokio::test]
+async fn a_push_during_expect_no_push_fails_the_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario_file(
+        dir.path(),
+        "quiet",
+        &standin_with_steps(json!([
+            {"call": {"path": "/devices", "body": {"user": "bob", "apns_token": "{{bob-iphone.apns}}", "voip_token": "{{bob-iphone.voip}}"}}},
+            {"call": {"path": "/calls", "body": {"from": "alice", "to": "bob"}}},
+            {"expect_no_push": {"for": "5s", "push_type": "voip"}}
+        ])),
+    );
+
+    let started = std::time::Instant::now();
+    let err = Harness::new(support::standin::provider())
+        .run_file(&file)
+        .await
+        .unwrap_err();
+
+    assert!(
+        err.to_string()
+            .contains("step 3 (expect no push for 5s (push_type voip)) failed: a push arrived"),
+        "{err}"
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(4),
+        "fails as soon as the push arrives"
+    );
+}
+
+#[tokio::test]
+async fn an_unexpected_provider_status_fails_with_the_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario_file(
+        dir.path(),
+        "status",
+        &standin_with_steps(json!([
+            {"call": {"path": "/nowhere", "expect_status": 200}},
+            {"expect_no_push": {"for": "10ms"}}
+        ])),
+    );
+    let err = Harness::new(support::standin::provider())
+        .run_file(&file)
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("the provider answered 404 (expected 200)"),
+        "{err}"
+    );
+    assert!(err.to_string().contains("no route"), "{err}");
+}
+
+#[tokio::test]
+async fn a_command_provider_gets_the_mock_s_variables() {
+    let harness = Harness::new(env_provider().env("EXTRA", "yes").into());
+
+    let transcript = harness
+        .run_file(fixture("env_only.json"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+
+    let body = &transcript.steps[0].response.as_ref().unwrap().body;
+    assert_eq!(
+        body,
+        &json!({
+            "url": "https://localhost:[port]",
+            "topic": "com.example.env",
+            "key_id": "ENVKEY0001",
+            "team_id": "ENVTEAM001",
+            "port_given": "0",
+            "extra": "yes",
+            "ca_is_pem": true,
+            "key_is_p8": true,
+            "ca_everywhere": true,
+        })
+    );
+}
+
+#[tokio::test]
+async fn a_command_provider_is_stopped_after_its_scenario() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario_file(
+        dir.path(),
+        "pid",
+        &json!({
+            "description": "d", "bundle_id": "com.example.env", "devices": {},
+            "steps": [{"call": {"method": "GET", "path": "/pid"}}, {"expect_no_push": {"for": "10ms"}}]
+        })
+        .to_string(),
+    );
+
+    let transcript = Harness::new(env_provider().into())
+        .run_file(&file)
+        .await
+        .unwrap();
+
+    let pid = transcript.steps[0].response.as_ref().unwrap().body["pid"]
+        .as_i64()
+        .unwrap();
+    let pid = rustix::process::Pid::from_raw(pid as i32).unwrap();
+    let gone = rustix::process::test_kill_process(pid).is_err();
+    assert!(gone, "the provider process {pid:?} is still running");
+}
+
+#[tokio::test]
+async fn a_provider_that_never_gets_ready_is_a_setup_error_with_its_output() {
+    let provider =
+        CommandProvider::new("echo booting the provider; echo config missing >&2; exit 3");
+
+    let err = Harness::new(provider.into())
+        .run_file(fixture("env_only.json"))
+        .await
+        .unwrap_err();
+
+    assert!(matches!(err, Error::Setup(_)), "{err}");
+    let text = err.to_string();
+    assert!(text.contains("exit status: 3"), "{text}");
+    assert!(text.contains("| booting the provider"), "{text}");
+    assert!(text.contains("| stderr| config missing"), "{text}");
+}
+
+#[tokio::test]
+async fn a_running_mock_gives_the_same_transcript_as_an_own_one() {
+    // Arrange: a mock-apns with a state directory, as the binary runs it.
+    let state = tempfile::tempdir().unwrap();
+    let running = MockApns::builder().state_dir(state.path()).start().await;
+    let remote = Harness::new(support::standin::provider()).mock(MockTarget::Remote {
+        admin_url: running.admin_uri(),
+        state_dir: state.path().to_owned(),
+    });
+    let own = Harness::new(support::standin::provider());
+
+    // Act: twice on the running mock (its record is reset in between), once on an own one.
+    let first = remote
+        .run_file(fixture("standin_call.json"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let second = remote
+        .run_file(fixture("standin_call.json"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let reference = own.run_file(fixture("standin_call.json")).await.unwrap();
+
+    // Assert
+    let yaml = harness::snapshot::to_yaml;
+    assert_eq!(yaml(&first), yaml(&reference));
+    assert_eq!(yaml(&second), yaml(&reference));
+}
+
+fn cli(args: &[&str]) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_apns-harness"))
+        .args(args)
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code().unwrap_or(-1), text)
+}
+
+#[test]
+fn cli_check_names_the_file_and_the_json_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = scenario_file(
+        dir.path(),
+        "bad",
+        &standin_with_steps(json!([{"expect_pushes": {"count": 1, "within": "1s"}}])),
+    );
+
+    let (code, out) = cli(&[
+        "check",
+        fixture("standin_call.json").to_str().unwrap(),
+        bad.to_str().unwrap(),
+    ]);
+
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains(&format!(
+            "error {} at steps[0].expect_pushes.within",
+            bad.display()
+        )),
+        "{out}"
+    );
+    assert!(out.contains("1 valid, 1 invalid"), "{out}");
+}
+
+#[test]
+fn cli_usage_errors_exit_2() {
+    let (code, out) = cli(&["run", fixture("env_only.json").to_str().unwrap()]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("--provider-cmd"), "{out}");
+
+    let (code, out) = cli(&[
+        "run",
+        fixture("env_only.json").to_str().unwrap(),
+        "--provider-url",
+        "http://127.0.0.1:9",
+    ]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("needs --mock"), "{out}");
+}
+
+#[test]
+fn cli_writes_a_pending_snapshot_then_accepts_then_matches() {
+    // Arrange: a scenario in a fresh directory, no snapshot yet.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("env_only.json");
+    std::fs::copy(fixture("env_only.json"), &file).unwrap();
+    let cmd = format!("exec python3 {}", fixture("env_provider.py").display());
+    let run = |extra: &[&str]| {
+        let mut args = vec!["run", file.to_str().unwrap(), "--provider-cmd", &cmd];
+        args.extend_from_slice(extra);
+        cli(&args)
+    };
+
+    // Act + Assert: new → 1 and a .snap.new; --accept → 0 and a .snap; again → 0, "ok".
+    let (code, out) = run(&[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("NEW   env_only"), "{out}");
+    assert!(dir.path().join("snapshots/env_only.snap.new").exists());
+
+    let (code, out) = run(&["--accept"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(dir.path().join("snapshots/env_only.snap").exists());
+    assert!(!dir.path().join("snapshots/env_only.snap.new").exists());
+
+    let (code, out) = run(&[]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("ok    env_only"), "{out}");
+    assert!(out.contains("1 passed, 0 failed"), "{out}");
+
+    // A changed answer is a diff, exit 1.
+    let (code, out) = run(&["--provider-env", "EXTRA=changed"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("DIFF  env_only"), "{out}");
+    assert!(out.contains("-        extra: ~"), "{out}");
+    assert!(out.contains("+        extra: changed"), "{out}");
+}

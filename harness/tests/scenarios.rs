@@ -1,0 +1,166 @@
+//! The committed scenarios (`fixtures/scenarios/*.json`) against the reference call provider
+//! (`examples/call-provider`): replayed once through the CLI, checked for orphans, and the
+//! proof that a wrong provider fails them with a readable diff. The insta replay through the
+//! library is `replay.rs`, a binary of its own (see there).
+
+#![allow(
+    clippy::unwrap_used,
+    reason = "helpers of tests: a failure is a failed test"
+)]
+
+mod provider;
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use harness::snapshot::{self, Comparison};
+use harness::Harness;
+use provider::{call_provider, reference_provider, scenarios_dir, workspace};
+
+#[test]
+fn every_snapshot_has_a_scenario_and_there_are_at_least_eight() {
+    let dir = scenarios_dir();
+    let mut scenarios = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|x| x == "json") {
+            scenarios += 1;
+            assert!(
+                snapshot::snapshot_path(&path).exists(),
+                "{} has no snapshot: run it and review the .snap.new",
+                path.display()
+            );
+        }
+    }
+    for entry in std::fs::read_dir(dir.join("snapshots")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|x| x == "snap") {
+            let scenario = dir.join(path.file_stem().unwrap()).with_extension("json");
+            assert!(
+                scenario.exists(),
+                "{} is an orphan snapshot",
+                path.display()
+            );
+        }
+    }
+    assert!(scenarios >= 8, "only {scenarios} scenarios");
+}
+
+#[test]
+fn the_cli_replays_every_scenario_with_provider_cmd() {
+    let out = Command::new(env!("CARGO_BIN_EXE_apns-harness"))
+        .args(["run", "fixtures/scenarios", "--provider-cmd"])
+        .arg(format!("exec '{}'", call_provider().display()))
+        .current_dir(workspace())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    let scenarios = std::fs::read_dir(scenarios_dir())
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "json")
+        })
+        .count();
+    assert!(
+        stdout.contains(&format!("{scenarios} passed, 0 failed")),
+        "{stdout}"
+    );
+}
+
+/// The missed-call scenario and its snapshot, copied to a scratch directory so pending
+/// snapshots land there.
+fn scratch_copy_of_the_cancel_scenario() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let name = "caller_cancels_missed_call_alert";
+    let scenario = dir.path().join(format!("{name}.json"));
+    std::fs::copy(scenarios_dir().join(format!("{name}.json")), &scenario).unwrap();
+    std::fs::create_dir(dir.path().join("snapshots")).unwrap();
+    std::fs::copy(
+        snapshot::snapshot_path(&scenarios_dir().join(format!("{name}.json"))),
+        snapshot::snapshot_path(&scenario),
+    )
+    .unwrap();
+    (dir, scenario)
+}
+
+const BUG: (&str, &str) = ("CALL_PROVIDER_BUG", "cancel-as-voip");
+
+#[tokio::test]
+async fn a_provider_that_sends_the_cancel_as_voip_fails_the_snapshot_with_a_readable_diff() {
+    // Arrange: the reference provider with its deliberate bug.
+    let (_dir, scenario) = scratch_copy_of_the_cancel_scenario();
+    let buggy = reference_provider().env(BUG.0, BUG.1);
+
+    // Act: the expectations (two pushes) still hold; only the traffic differs.
+    let transcript = Harness::new(buggy.into())
+        .run_file(&scenario)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+
+    // Assert: the diff shows the alert on the regular token turned into a VoIP push.
+    let Comparison::Differs { diff } = snapshot::compare(&scenario, &transcript) else {
+        panic!("the buggy provider matched the snapshot");
+    };
+    assert!(diff.contains("--- stored snapshot"), "{diff}");
+    assert!(diff.contains("-      - device: bob-ipad.apns"), "{diff}");
+    assert!(diff.contains("+      - device: bob-ipad.voip"), "{diff}");
+    assert!(diff.contains("-          apns-push-type: alert"), "{diff}");
+    assert!(diff.contains("+          apns-push-type: voip"), "{diff}");
+
+    // And insta's own assertion (what `cargo test` runs) fails on it too, unless the run was
+    // told to accept everything.
+    let forced = std::env::var("INSTA_UPDATE").is_ok_and(|v| v == "always")
+        || std::env::var_os("INSTA_FORCE_PASS").is_some();
+    if !forced {
+        let settings = harness::snapshot_settings(&scenario);
+        let name = harness::snapshot_name(&scenario);
+        let failed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            settings.bind(|| insta::assert_yaml_snapshot!(name, transcript));
+        }));
+        let message = failed.expect_err("insta accepted the buggy transcript");
+        let message = message
+            .downcast_ref::<String>()
+            .cloned()
+            .unwrap_or_default();
+        assert!(
+            message.contains("caller_cancels_missed_call_alert"),
+            "{message}"
+        );
+    }
+}
+
+#[test]
+fn the_cli_reports_the_buggy_provider_with_a_diff_and_exit_1() {
+    let (dir, scenario) = scratch_copy_of_the_cancel_scenario();
+
+    let out = Command::new(env!("CARGO_BIN_EXE_apns-harness"))
+        .arg("run")
+        .arg(&scenario)
+        .arg("--provider-cmd")
+        .arg(format!("exec '{}'", call_provider().display()))
+        .args(["--provider-env", &format!("{}={}", BUG.0, BUG.1)])
+        .output()
+        .unwrap();
+
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("DIFF  caller_cancels_missed_call_alert"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("+          apns-push-type: voip"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("0 passed, 1 failed"), "{stdout}");
+    assert!(dir
+        .path()
+        .join("snapshots/caller_cancels_missed_call_alert.snap.new")
+        .exists());
+}
