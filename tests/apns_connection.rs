@@ -303,6 +303,7 @@ async fn the_connection_list_describes_each_connection() {
     assert!(conn["opened_at"].as_u64().unwrap() <= record.received_at);
     assert!(conn["closed_at"].is_null());
     assert_eq!(ordered["goaway"]["reason"], "Shutdown");
+    assert_eq!(ordered["last_stream_id"], 3, "both streams were processed");
     let how = after["closed_how"].as_str().unwrap();
     assert!(how.starts_with("GOAWAY Shutdown (NO_ERROR)"), "{how}");
     assert_eq!(

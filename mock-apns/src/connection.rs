@@ -193,9 +193,12 @@ async fn serve_h2<S>(
             },
             Some(order) = control.recv() => match order {
                 Control::StreamLimit(limit) => h2.set_max_concurrent_streams(limit),
-                Control::GoAway(goaway, why) => {
+                Control::GoAway(goaway, why, queued) => {
                     closing = true;
-                    send_go_away(&mut h2, &conn, &shared, goaway, &why);
+                    let last = send_go_away(&mut h2, &conn, &shared, goaway, &why);
+                    if let Some(queued) = queued {
+                        let _ = queued.send(last);
+                    }
                 }
                 Control::Close(why) => {
                     conn.closed(shared.clock.now_ms(), format!("closed without GOAWAY: {why}"));
@@ -226,7 +229,8 @@ fn send_go_away<S>(
     shared: &Shared,
     goaway: GoAway,
     why: &str,
-) where
+) -> u32
+where
     S: tokio::io::AsyncRead + AsyncWrite + Unpin,
 {
     let last = goaway
@@ -242,6 +246,7 @@ fn send_go_away<S>(
             goaway.reason, goaway.error_code
         ),
     );
+    last
 }
 
 impl GoAway {

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
-use tokio::sync::{mpsc, watch, Notify};
+use tokio::sync::{mpsc, oneshot, watch, Notify};
 
 use crate::auth::ConnectionAuth;
 use crate::{CertIdentity, Clock, ErrorCode, Reason};
@@ -38,8 +38,9 @@ pub struct GoAway {
 pub(crate) enum Control {
     /// Advertise a new `SETTINGS_MAX_CONCURRENT_STREAMS`.
     StreamLimit(u32),
-    /// Send GOAWAY; streams up to its last-stream-id are still answered. The string says why.
-    GoAway(GoAway, String),
+    /// Send GOAWAY; streams up to its last-stream-id are still answered. The string says why;
+    /// the sender, if any, learns the last-stream-id once the frame is queued.
+    GoAway(GoAway, String, Option<oneshot::Sender<u32>>),
     /// Close the TCP connection at once, without GOAWAY. The string says why.
     Close(String),
 }
@@ -157,8 +158,22 @@ impl Connection {
             self.going_away(last);
         }
         self.control
-            .send(Control::GoAway(goaway, why.into()))
+            .send(Control::GoAway(goaway, why.into(), None))
             .is_ok()
+    }
+
+    /// Like [`Self::go_away`], resolving once the frame is queued, with its last-stream-id
+    /// (`None` if the connection ended first): the connection list then says how it closed.
+    pub(crate) async fn go_away_queued(
+        &self,
+        goaway: GoAway,
+        why: impl Into<String>,
+    ) -> Option<u32> {
+        let (tx, rx) = oneshot::channel();
+        self.control
+            .send(Control::GoAway(goaway, why.into(), Some(tx)))
+            .ok()?;
+        rx.await.ok()
     }
 
     /// Asks the connection's task to drop the TCP connection without GOAWAY.

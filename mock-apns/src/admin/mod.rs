@@ -142,15 +142,22 @@ async fn route(req: Request<Incoming>, ctx: &AdminCtx) -> Reply {
                 Ok(conn) => conn,
                 Err(reply) => return *reply,
             };
-            match read_json::<GoAway>(req).await {
-                Ok(goaway) if conn.go_away(goaway.clone(), "requested through the admin API") => {
-                    ok(json!({ "connection_id": conn.id, "goaway": goaway }))
-                }
-                Ok(_) => error(
+            let goaway = match read_json::<GoAway>(req).await {
+                Ok(goaway) => goaway,
+                Err(e) => return error(StatusCode::BAD_REQUEST, e),
+            };
+            // Answer once the frame is queued, so the connection list already shows it.
+            let why = "requested through the admin API";
+            match conn.go_away_queued(goaway.clone(), why).await {
+                Some(last) => ok(json!({
+                    "connection_id": conn.id,
+                    "goaway": goaway,
+                    "last_stream_id": last,
+                })),
+                None => error(
                     StatusCode::CONFLICT,
                     format!("connection {} is closed", conn.id),
                 ),
-                Err(e) => error(StatusCode::BAD_REQUEST, e),
             }
         }
         (Method::POST, ["api", "v1", "faults"]) => {

@@ -174,7 +174,8 @@ pub enum Action {
         rate_limit: RateLimitAction,
     },
     /// The whole service is down: every push gets 503 `ServiceUnavailable`, or 503 `Shutdown`
-    /// followed by GOAWAY.
+    /// plus a GOAWAY `{"reason":"Shutdown"}` whose last-stream-id covers
+    /// the push (the two may reach the client in either order; nothing is lost either way).
     Outage {
         /// `ServiceUnavailable` or `Shutdown`.
         outage: Reason,
