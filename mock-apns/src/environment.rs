@@ -1,6 +1,5 @@
 //! APNs environments: development (sandbox) and production.
 
-use std::fmt;
 use std::str::FromStr;
 
 /// Which APNs the mock stands in for. Development is the default, like a provider's first
@@ -25,12 +24,6 @@ impl Environment {
     }
 }
 
-impl fmt::Display for Environment {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 /// Not `development` or `production`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown environment {0:?} (expected \"development\" or \"production\")")]
@@ -48,15 +41,4 @@ impl FromStr for Environment {
     }
 }
 
-impl serde::Serialize for Environment {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for Environment {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        s.parse().map_err(serde::de::Error::custom)
-    }
-}
+crate::str_enum::str_traits!(Environment);

@@ -1,6 +1,5 @@
 //! HTTP/2 error codes by name, for GOAWAY and RST_STREAM in the admin API and fault rules.
 
-use std::fmt;
 use std::str::FromStr;
 
 /// An HTTP/2 error code (RFC 9113 §7).
@@ -74,12 +73,6 @@ impl ErrorCode {
     }
 }
 
-impl fmt::Display for ErrorCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 /// Not an HTTP/2 error code name.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown HTTP/2 error code {0:?} (expected e.g. NO_ERROR, REFUSED_STREAM, CANCEL, INTERNAL_ERROR)")]
@@ -97,18 +90,7 @@ impl FromStr for ErrorCode {
     }
 }
 
-impl serde::Serialize for ErrorCode {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for ErrorCode {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        s.parse().map_err(serde::de::Error::custom)
-    }
-}
+crate::str_enum::str_traits!(ErrorCode);
 
 #[cfg(test)]
 mod tests {

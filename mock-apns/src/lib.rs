@@ -82,6 +82,7 @@ mod rewind;
 mod server;
 mod service;
 mod state;
+mod str_enum;
 pub mod tls;
 mod validate;
 

@@ -248,12 +248,7 @@ impl MockApns {
 
     /// Every recorded request so far, accepted or rejected, in order.
     pub fn received_notifications(&self) -> Vec<Notification> {
-        self.shared
-            .recorder
-            .all()
-            .iter()
-            .map(|n| Notification::clone(n))
-            .collect()
+        self.shared.recorder.snapshot()
     }
 
     /// Waits until `count` requests have been recorded; the timeout only bounds failure.
@@ -312,11 +307,6 @@ impl FaultsHandle {
     }
 
     pub(crate) fn received(&self) -> Vec<Notification> {
-        self.shared
-            .recorder
-            .all()
-            .iter()
-            .map(|n| Notification::clone(n))
-            .collect()
+        self.shared.recorder.snapshot()
     }
 }

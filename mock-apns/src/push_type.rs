@@ -2,7 +2,6 @@
 //!
 //! Source: Apple, "Sending notification requests to APNs" (table in `shared/reference/apns.md` §2).
 
-use std::fmt;
 use std::str::FromStr;
 
 /// One of Apple's eleven push types.
@@ -104,12 +103,6 @@ pub const MAX_PAYLOAD: usize = 4096;
 /// Largest VoIP payload (Apple: 5 KB, inclusive).
 pub const VOIP_MAX_PAYLOAD: usize = 5120;
 
-impl fmt::Display for PushType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 /// The value is not one of Apple's push types.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown apns-push-type {0:?}")]
@@ -128,18 +121,7 @@ impl FromStr for PushType {
     }
 }
 
-impl serde::Serialize for PushType {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for PushType {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        s.parse().map_err(serde::de::Error::custom)
-    }
-}
+crate::str_enum::str_traits!(PushType);
 
 #[cfg(test)]
 mod tests {

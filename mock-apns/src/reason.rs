@@ -4,7 +4,6 @@
 //! `shared/reference/apns.md` §4. Everything else (validation, fault injection, the admin API)
 //! names reasons through this enum, so a status can never disagree with its reason.
 
-use std::fmt;
 use std::str::FromStr;
 
 macro_rules! reasons {
@@ -121,12 +120,6 @@ impl Reason {
     }
 }
 
-impl fmt::Display for Reason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 /// The string was not one of Apple's reasons.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
@@ -146,18 +139,7 @@ impl FromStr for Reason {
     }
 }
 
-impl serde::Serialize for Reason {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for Reason {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        s.parse().map_err(serde::de::Error::custom)
-    }
-}
+crate::str_enum::str_traits!(Reason);
 
 #[cfg(test)]
 mod tests {

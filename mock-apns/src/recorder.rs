@@ -110,6 +110,11 @@ impl Recorder {
         all
     }
 
+    /// Every kept record, in id order, as owned values (for the Rust test API).
+    pub(crate) fn snapshot(&self) -> Vec<Notification> {
+        self.all().iter().map(|n| Notification::clone(n)).collect()
+    }
+
     /// How many records were dropped to keep memory bounded.
     pub(crate) fn dropped(&self) -> u64 {
         self.dropped.load(Ordering::Relaxed)
