@@ -1,0 +1,299 @@
+#!/usr/bin/env bash
+# `make bench`: h2load against mock-apns and against apns-baseline (a bare h2 + rustls server that
+# answers 200 and does nothing else), so the table shows what validation and recording cost.
+#
+# - Both servers run at once on free loopback ports, with the same certificate and SETTINGS;
+#   runs ALTERNATE between them (mock, baseline, mock, baseline, ...) so drift on a shared
+#   machine (thermal, page cache, neighbours) hits both alike. Figures are medians over rounds.
+# - Two shapes: 16 connections x 100 streams (throughput) and 1 x 1 (latency of one push).
+# - Every request is a real VoIP push with ONE reused provider token, so the mock runs its full
+#   validation (JWT verified once per connection, then cached) and records every push in memory.
+# - Memory per recorded push is measured on a fresh mock: RSS growth over N pushes, divided by N.
+#
+# Knobs (environment): ROUNDS, MANY_REQUESTS (16x100), ONE_REQUESTS (1x1), MEMORY_PUSHES.
+# Output: a table on stdout and in bench/out/results.txt; raw h2load logs in bench/out/.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+OUT=$ROOT/bench/out
+STATE=$OUT/state
+CARGO=${CARGO:-cargo}
+BIN=$ROOT/target/release
+
+ROUNDS=${ROUNDS:-3}
+MANY_REQUESTS=${MANY_REQUESTS:-200000}
+ONE_REQUESTS=${ONE_REQUESTS:-40000}
+WARMUP_REQUESTS=${WARMUP_REQUESTS:-20000}
+MEMORY_PUSHES=${MEMORY_PUSHES:-50000}
+# Bounds a failure (a server that never prints its address), never synchronises anything.
+READY_TIMEOUT=60
+PAYLOAD_SIZE=1024
+
+DEVICE=a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90
+TOPIC=com.example.app.voip
+PAYLOAD=$OUT/payload.json
+RUNS=$OUT/runs.tsv
+RESULTS=$OUT/results.txt
+
+PIDS=()        # every process this script started, killed by id on exit
+MOCK_PID= MOCK_URL= MOCK_ADMIN=
+BASE_PID= BASE_URL=
+TOKEN=
+
+die() {
+    echo "bench: $*" >&2
+    exit 1
+}
+
+log() {
+    echo "bench: $*" >&2
+}
+
+cleanup() {
+    local pid
+    for pid in "${PIDS[@]}"; do
+        kill "$pid" 2>/dev/null || true
+    done
+    for pid in "${PIDS[@]}"; do
+        wait "$pid" 2>/dev/null || true
+    done
+}
+trap cleanup EXIT
+
+# h2load comes from Debian's nghttp2-client; CI and fresh machines run as root.
+ensure_h2load() {
+    command -v h2load >/dev/null && return
+    [[ $(id -u) -eq 0 ]] || die "h2load is missing: install nghttp2-client (needs root)"
+    log "installing nghttp2-client (h2load)"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nghttp2-client >/dev/null
+}
+
+build() {
+    log "building release binaries"
+    (cd "$ROOT" && "$CARGO" build --locked --release -q -p mock-apns -p apns-baseline)
+}
+
+# A ~1 KB JSON VoIP payload, padded to exactly PAYLOAD_SIZE bytes so the memory target is exact.
+write_payload() {
+    local head='{"aps":{},"call_id":"c0ffee00-1234-4567-89ab-0123456789ab","caller":"Alice Example","pad":"'
+    local tail='"}'
+    local pad=$((PAYLOAD_SIZE - ${#head} - ${#tail}))
+    { printf '%s' "$head"; head -c "$pad" /dev/zero | tr '\0' x; printf '%s' "$tail"; } >"$PAYLOAD"
+    [[ $(wc -c <"$PAYLOAD") -eq $PAYLOAD_SIZE ]] || die "payload is not $PAYLOAD_SIZE bytes"
+}
+
+# start_server NAME PATTERN CMD...: runs CMD in the background with its stdout on a FIFO, and
+# reads that FIFO line by line until a line matches PATTERN. Reading blocks on the server's own
+# output, so readiness is an event, not a guess. Sets STARTED_PID; the stdout is kept in
+# $OUT/NAME.stdout (later lines are drained there too, so a full pipe never blocks the server).
+start_server() {
+    local name=$1 pattern=$2
+    shift 2
+    local fifo=$OUT/$name.fifo stdout=$OUT/$name.stdout line fd
+    rm -f "$fifo"
+    mkfifo "$fifo"
+    "$@" >"$fifo" 2>"$OUT/$name.stderr" &
+    STARTED_PID=$!
+    PIDS+=("$STARTED_PID")
+    exec {fd}<"$fifo"
+    rm -f "$fifo"
+    : >"$stdout"
+    while IFS= read -r -t "$READY_TIMEOUT" -u "$fd" line; do
+        printf '%s\n' "$line" >>"$stdout"
+        if [[ $line =~ $pattern ]]; then
+            cat <&"$fd" >>"$stdout" &
+            exec {fd}<&-
+            return 0
+        fi
+    done
+    die "$name printed no line matching /$pattern/ within ${READY_TIMEOUT}s; see $OUT/$name.stderr"
+}
+
+# Starts mock-apns with its defaults (validation on, in-memory recording) plus ARGS, on free
+# ports; its banner names the ports. Ready once the admin API's health endpoint answers.
+start_mock() {
+    start_server mock 'admin API +(http://[^ ]+)/api/v1/' \
+        "$BIN/mock-apns" --listen 127.0.0.1:0 --admin-listen 127.0.0.1:0 \
+        --state-dir "$STATE" --log warn "$@"
+    MOCK_PID=$STARTED_PID
+    MOCK_ADMIN=${BASH_REMATCH[1]}
+    MOCK_URL=$(grep -oE 'https://localhost:[0-9]+' "$OUT/mock.stdout" | head -n1)
+    [[ -n $MOCK_URL ]] || die "no APNs endpoint in the mock's banner ($OUT/mock.stdout)"
+    curl -fsS --max-time "$READY_TIMEOUT" "$MOCK_ADMIN/api/v1/health" | grep -q '"status":"ok"' ||
+        die "mock-apns health check failed"
+    log "mock-apns pid $MOCK_PID at $MOCK_URL (admin $MOCK_ADMIN)"
+}
+
+stop_mock() {
+    kill "$MOCK_PID"
+    wait "$MOCK_PID" 2>/dev/null || true
+    # Forget its id: cleanup must never signal a process that later reuses it.
+    local pid kept=()
+    for pid in "${PIDS[@]}"; do
+        [[ $pid == "$MOCK_PID" ]] || kept+=("$pid")
+    done
+    PIDS=("${kept[@]}")
+}
+
+start_baseline() {
+    start_server baseline '^127\.0\.0\.1:([0-9]+)$' \
+        "$BIN/apns-baseline" --listen 127.0.0.1:0 --state-dir "$STATE"
+    BASE_PID=$STARTED_PID
+    BASE_URL=https://localhost:${BASH_REMATCH[1]}
+    log "apns-baseline pid $BASE_PID at $BASE_URL"
+}
+
+rss_kib() {
+    awk '/^VmRSS:/ {print $2}' "/proc/$1/status"
+}
+
+# User + system CPU time of a process, in clock ticks.
+cpu_ticks() {
+    awk '{print $14 + $15}' "/proc/$1/stat"
+}
+
+# Nearest-rank p50 and p99 (ms) of h2load's per-request log (column 3: microseconds).
+percentiles() {
+    cut -f3 "$1" | sort -n | awk '
+        { v[NR] = $1 }
+        END { printf "%.3f\t%.3f\n", v[int((NR * 50 + 99) / 100)] / 1000, v[int((NR * 99 + 99) / 100)] / 1000 }'
+}
+
+# load URL CLIENTS STREAMS REQUESTS LOGFILE: one h2load run; every request must get a 2xx.
+# Prints its h2load summary to LOGFILE.summary and "req/s" on stdout.
+load() {
+    local url=$1 clients=$2 streams=$3 requests=$4 logfile=$5 summary
+    summary=$(h2load --threads 1 --clients "$clients" --max-concurrent-streams "$streams" \
+        --requests "$requests" --data "$PAYLOAD" \
+        --header "authorization: bearer $TOKEN" --header "apns-push-type: voip" \
+        --header "apns-topic: $TOPIC" --header "apns-priority: 10" \
+        --log-file "$logfile" "$url/3/device/$DEVICE")
+    printf '%s\n' "$summary" >"$logfile.summary"
+    grep -q "^status codes: $requests 2xx" <<<"$summary" ||
+        die "not every request got a 2xx from $url; see $logfile.summary"
+    # "finished in 4.06s, 24648.82 req/s, 1.68MB/s" (the duration's unit varies: s, ms).
+    local rps
+    rps=$(sed -nE 's/^finished in [^,]+, ([0-9.]+) req\/s.*/\1/p' <<<"$summary")
+    [[ -n $rps ]] || die "no req/s in h2load's summary; see $logfile.summary"
+    echo "$rps"
+}
+
+# measure SHAPE SERVER ROUND: one run, appended to $RUNS as
+# shape, server, round, req/s, p50 ms, p99 ms, server CPU microseconds per request.
+measure() {
+    local shape=$1 server=$2 round=$3 url pid clients streams requests logfile rps before after
+    case $server in
+        mock) url=$MOCK_URL pid=$MOCK_PID ;;
+        baseline) url=$BASE_URL pid=$BASE_PID ;;
+    esac
+    case $shape in
+        16x100) clients=16 streams=100 requests=$MANY_REQUESTS ;;
+        1x1) clients=1 streams=1 requests=$ONE_REQUESTS ;;
+    esac
+    logfile=$OUT/h2load-$shape-$server-$round.tsv
+    before=$(cpu_ticks "$pid")
+    rps=$(load "$url" "$clients" "$streams" "$requests" "$logfile")
+    after=$(cpu_ticks "$pid")
+    local cpu_us=$(((after - before) * 1000000 / $(getconf CLK_TCK) / requests))
+    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$shape" "$server" "$round" "$rps" \
+        "$(percentiles "$logfile")" "$cpu_us" >>"$RUNS"
+    log "round $round $shape $server: $rps req/s"
+}
+
+# median SHAPE SERVER COLUMN: the median of a column of $RUNS over the rounds.
+median() {
+    awk -F'\t' -v s="$1" -v v="$2" -v c="$3" '$1 == s && $2 == v {print $c}' "$RUNS" | sort -g |
+        awk '{ v[NR] = $1 } END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; print m }'
+}
+
+# The alternating rounds, after one unmeasured warm-up per server (first-touch allocations,
+# connection set-up paths) so round 1 is not penalised.
+throughput_and_latency() {
+    : >"$RUNS"
+    load "$MOCK_URL" 16 100 "$WARMUP_REQUESTS" "$OUT/warmup-mock.tsv" >/dev/null
+    load "$BASE_URL" 16 100 "$WARMUP_REQUESTS" "$OUT/warmup-baseline.tsv" >/dev/null
+    local round shape
+    for ((round = 1; round <= ROUNDS; round++)); do
+        for shape in 16x100 1x1; do
+            measure "$shape" mock "$round"
+            measure "$shape" baseline "$round"
+        done
+    done
+    MOCK_RSS=$(rss_kib "$MOCK_PID")
+    BASE_RSS=$(rss_kib "$BASE_PID")
+}
+
+# Memory per recorded push, on a fresh mock that keeps every record: warm it up, then RSS growth
+# over MEMORY_PUSHES more pushes, divided by their number. The admin API confirms the count.
+memory_per_push() {
+    stop_mock
+    start_mock --max-records $((WARMUP_REQUESTS + MEMORY_PUSHES))
+    load "$MOCK_URL" 16 100 "$WARMUP_REQUESTS" "$OUT/memory-warmup.tsv" >/dev/null
+    local before after recorded
+    before=$(rss_kib "$MOCK_PID")
+    load "$MOCK_URL" 16 100 "$MEMORY_PUSHES" "$OUT/memory.tsv" >/dev/null
+    after=$(rss_kib "$MOCK_PID")
+    # Each record is acknowledged only after it is stored, so all are there when h2load ends.
+    curl -fsS "$MOCK_ADMIN/api/v1/health" | grep -q '"records_dropped":0' ||
+        die "the mock dropped records during the memory run"
+    recorded=$(curl -fsS "$MOCK_ADMIN/api/v1/pushes?status=200" | grep -oE '"status":200' | wc -l)
+    [[ $recorded -eq $((WARMUP_REQUESTS + MEMORY_PUSHES)) ]] ||
+        die "the mock recorded $recorded pushes, expected $((WARMUP_REQUESTS + MEMORY_PUSHES))"
+    PER_PUSH=$(((after - before) * 1024 / MEMORY_PUSHES))
+    MEMORY_GROWTH_MIB=$(((after - before) / 1024))
+}
+
+report() {
+    local shape server rps_m rps_b ratio verdict
+    printf 'mock-apns bench (%s, %s cores, h2load 1 thread on the same machine)\n' \
+        "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(nproc)"
+    printf 'requests per run: 16x100 %s, 1x1 %s; %s rounds, medians shown; payload %s bytes\n\n' \
+        "$MANY_REQUESTS" "$ONE_REQUESTS" "$ROUNDS" "$PAYLOAD_SIZE"
+    printf '%-7s %-9s %10s %9s %9s %12s %14s\n' shape server 'req/s' 'p50 ms' 'p99 ms' \
+        'cpu us/req' 'RSS after MiB'
+    for shape in 16x100 1x1; do
+        for server in mock baseline; do
+            local rss=$MOCK_RSS
+            [[ $server == baseline ]] && rss=$BASE_RSS
+            printf '%-7s %-9s %10.0f %9.3f %9.3f %12s %14d\n' "$shape" "$server" \
+                "$(median "$shape" "$server" 4)" "$(median "$shape" "$server" 5)" \
+                "$(median "$shape" "$server" 6)" "$(median "$shape" "$server" 7)" \
+                $((rss / 1024))
+        done
+    done
+    printf '\n'
+    for shape in 16x100 1x1; do
+        rps_m=$(median "$shape" mock 4)
+        rps_b=$(median "$shape" baseline 4)
+        ratio=$(awk -v m="$rps_m" -v b="$rps_b" 'BEGIN { printf "%.2f", m / b }')
+        verdict=''
+        if [[ $shape == 16x100 ]]; then
+            verdict=$(awk -v r="$ratio" 'BEGIN { print (r >= 0.75) ? "  (target >= 0.75: met)" : "  (target >= 0.75: MISSED)" }')
+        fi
+        printf 'ratio mock/baseline req/s, %-6s %s%s\n' "$shape" "$ratio" "$verdict"
+    done
+    local target=$((PAYLOAD_SIZE + 1024))
+    verdict=met
+    ((PER_PUSH <= target)) || verdict=MISSED
+    printf 'memory per recorded push: %d bytes (RSS +%d MiB over %d pushes); target <= %d (payload + 1 KiB): %s\n' \
+        "$PER_PUSH" "$MEMORY_GROWTH_MIB" "$MEMORY_PUSHES" "$target" "$verdict"
+    printf '\nThe mock keeps up to --max-records (default 100000) records, so its RSS after the\n'
+    printf 'runs includes that many recorded pushes; the baseline keeps nothing.\n'
+}
+
+main() {
+    mkdir -p "$OUT"
+    ensure_h2load
+    build
+    write_payload
+    start_mock
+    start_baseline
+    # One token for every request, as Apple asks providers to reuse theirs for 20-60 minutes.
+    TOKEN=$("$BIN/bench-token" "$STATE")
+    throughput_and_latency
+    memory_per_push
+    report | tee "$RESULTS"
+}
+
+main "$@"
