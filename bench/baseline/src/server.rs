@@ -25,19 +25,27 @@ pub(crate) async fn run(listener: TcpListener, acceptor: TlsAcceptor) -> Result<
 async fn serve(tcp: TcpStream, acceptor: TlsAcceptor) -> Result<()> {
     tcp.set_nodelay(true)?;
     let tls = acceptor.accept(tcp).await.context("TLS handshake")?;
-    // The same SETTINGS as mock-apns's connection.rs (APNs's observed values).
+    // The same SETTINGS as mock-apns's connection.rs (APNs's observed values), including its
+    // start at one concurrent stream.
     let mut h2 = h2::server::Builder::new()
         .header_table_size(4096)
-        .max_concurrent_streams(1000)
+        .max_concurrent_streams(1)
         .initial_window_size(65_535)
         .max_frame_size(16_384)
         .max_header_list_size(8000)
         .handshake::<_, Bytes>(tls)
         .await
         .context("HTTP/2 handshake")?;
+    let mut raised = false;
     while let Some(next) = h2.accept().await {
         let (request, respond) = next.context("HTTP/2 connection")?;
         tokio::spawn(answer(request.into_body(), respond));
+        if !raised {
+            // mock-apns raises the limit to 1000 once a push is accepted; every push is
+            // accepted here, so raise it with the first (the patched h2 in vendor/ can).
+            h2.set_max_concurrent_streams(1000);
+            raised = true;
+        }
     }
     Ok(())
 }
