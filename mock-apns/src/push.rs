@@ -17,7 +17,9 @@ pub(crate) struct PushHead {
 }
 
 impl PushHead {
-    pub(crate) fn from_parts(parts: &http::request::Parts) -> Self {
+    /// Takes the head over: the header map moves, it is not copied (a clone per push was a
+    /// measurable part of the mock's CPU time under load).
+    pub(crate) fn from_parts(parts: http::request::Parts) -> Self {
         let path = parts
             .uri
             .path_and_query()
@@ -25,9 +27,9 @@ impl PushHead {
             .unwrap_or("")
             .to_owned();
         Self {
-            method: parts.method.clone(),
+            method: parts.method,
             path,
-            headers: parts.headers.clone(),
+            headers: parts.headers,
         }
     }
 

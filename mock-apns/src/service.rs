@@ -27,7 +27,7 @@ pub(crate) async fn handle(
     let stream_limit = conn.stream_limit();
     let stream_id = respond.stream_id().as_u32();
     let (parts, body) = request.into_parts();
-    let head = PushHead::from_parts(&parts);
+    let head = PushHead::from_parts(parts);
     let Ok(body) = read_body(body, head.payload_limit()).await else {
         // The client reset the stream: there is no one to answer, and nothing was acknowledged.
         tracing::debug!(
