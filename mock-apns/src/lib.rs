@@ -47,6 +47,7 @@
 //! - `client_cert` / [`tls`]: certificate auth, the generated CA and server certificate.
 //! - `server` / `connection` / `connections` / `service`: accept loop, one connection (SETTINGS,
 //!   GOAWAY, idle timeout), the connection registry, one stream.
+//! - `ids`: the random `apns-id` and `apns-unique-id` answered.
 //! - [`faults`] / [`Mock`] / [`matchers`]: fault rules and their wiremock-style Rust face.
 //! - `recorder` / [`Notification`]: what was received and answered.
 //! - `admin`: the HTTP/1.1 admin API.
@@ -69,6 +70,7 @@ mod error;
 mod error_code;
 pub mod faults;
 mod files;
+mod ids;
 pub mod keys;
 pub mod matchers;
 mod mock;

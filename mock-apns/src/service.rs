@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use crate::connections::{Connection, GoAway};
 use crate::faults::{Action, PushFacts, Rule};
+use crate::ids;
 use crate::notification::{AppliedFault, AuthKind, AuthSummary, Notification, Payload};
 use crate::push::{Body, PushHead};
 use crate::state::Shared;
@@ -65,17 +66,11 @@ pub(crate) async fn handle(
         .header("apns-id")
         .filter(|id| validate::is_canonical_uuid(id))
         .map(Box::from)
-        .unwrap_or_else(|| {
-            uuid::Uuid::new_v4()
-                .hyphenated()
-                .to_string()
-                .to_uppercase()
-                .into()
-        });
+        .unwrap_or_else(ids::upper_case);
     let answered = matches!(wire, Wire::Answer);
     let apns_unique_id =
         (answered && outcome.is_ok() && shared.config.environment == Environment::Development)
-            .then(|| Box::from(uuid::Uuid::new_v4().hyphenated().to_string()));
+            .then(ids::lower_case);
 
     let payload = Payload::from_bytes(&body.bytes);
     let (status, reason, timestamp, detail) = match (&wire, &outcome) {
