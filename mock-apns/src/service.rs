@@ -323,11 +323,22 @@ fn adjust_stream_limit(conn: &Connection, shared: &Shared, status: u16) {
 
 /// Reads at most `limit + 1` bytes, releasing flow-control capacity as it goes, and stops as
 /// soon as the limit is passed: a 100 MB body costs 4 KB of memory, not 100 MB.
+///
+/// The usual push body arrives in one DATA frame; it is kept as it came, and bytes are copied
+/// only once a second frame arrives.
 async fn read_body(mut body: RecvStream, limit: usize) -> Result<Body, h2::Error> {
+    let mut single: Option<Bytes> = None;
     let mut buf = BytesMut::new();
     while let Some(chunk) = body.data().await {
         let chunk = chunk?;
         let _ = body.flow_control().release_capacity(chunk.len());
+        if single.is_none() && buf.is_empty() && chunk.len() <= limit {
+            single = Some(chunk);
+            continue;
+        }
+        if let Some(first) = single.take() {
+            buf.extend_from_slice(&first);
+        }
         if buf.len() + chunk.len() > limit {
             let room = limit + 1 - buf.len();
             buf.extend_from_slice(&chunk[..room.min(chunk.len())]);
@@ -339,7 +350,7 @@ async fn read_body(mut body: RecvStream, limit: usize) -> Result<Body, h2::Error
         buf.extend_from_slice(&chunk);
     }
     Ok(Body {
-        bytes: buf.freeze(),
+        bytes: single.unwrap_or_else(|| buf.freeze()),
         too_large: false,
     })
 }
