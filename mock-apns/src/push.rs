@@ -71,17 +71,21 @@ impl PushHead {
     }
 
     /// Every `apns-*` header, in the order sent (repeated names are kept).
+    /// The vector is sized exactly: it is kept with every record.
     pub(crate) fn apns_headers(&self) -> Vec<(Box<str>, Box<str>)> {
-        self.headers
-            .iter()
-            .filter(|(name, _)| name.as_str().starts_with("apns-"))
-            .map(|(name, value)| {
-                (
-                    name.as_str().into(),
-                    String::from_utf8_lossy(value.as_bytes()).into(),
-                )
-            })
-            .collect()
+        let apns = || {
+            self.headers
+                .iter()
+                .filter(|(name, _)| name.as_str().starts_with("apns-"))
+        };
+        let mut headers = Vec::with_capacity(apns().count());
+        headers.extend(apns().map(|(name, value)| {
+            (
+                name.as_str().into(),
+                String::from_utf8_lossy(value.as_bytes()).into(),
+            )
+        }));
+        headers
     }
 
     /// The first header name that appears more than once.
