@@ -34,6 +34,10 @@ struct Args {
     state_dir: PathBuf,
 }
 
+/// The same allocator as the mock-apns binary, so the comparison isolates the mock's own work.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> Result<()> {
     let args = Args::parse();
