@@ -57,7 +57,7 @@ impl PushHead {
     }
 
     /// The first value of a header, or `None`.
-    fn value(&self, name: &str) -> Option<&HeaderValue> {
+    pub(crate) fn value(&self, name: &str) -> Option<&HeaderValue> {
         match KNOWN.iter().position(|k| *k == name) {
             Some(i) => self.known[i].as_ref(),
             None => self.headers.get(name),

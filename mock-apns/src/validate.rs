@@ -307,11 +307,7 @@ fn priority(ctx: &Ctx<'_>) -> Result<(), Rejection> {
 
 /// `apns-collapse-id` must not exceed 64 bytes → 400 `BadCollapseId`.
 fn collapse_id(ctx: &Ctx<'_>) -> Result<(), Rejection> {
-    let len = ctx
-        .head
-        .headers
-        .get("apns-collapse-id")
-        .map_or(0, |v| v.len());
+    let len = ctx.head.value("apns-collapse-id").map_or(0, |v| v.len());
     if len <= 64 {
         return Ok(());
     }
