@@ -33,8 +33,8 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use self::devices::{register, unregister};
-use self::plumbing::{error, ok, parse_query, read_body, read_json, reply, Reply};
-use self::pushes::{pushes_json, wait, PushFilter};
+use self::plumbing::{error, ok, parse_query, read_body, read_json, reply, reply_raw, Reply};
+use self::pushes::{pushes_body, wait, PushFilter};
 use crate::connections::{Connection, GoAway};
 use crate::devices::Device;
 use crate::state::Shared;
@@ -89,7 +89,10 @@ async fn route(req: Request<Incoming>, ctx: &AdminCtx) -> Reply {
             "records_dropped": shared.recorder.dropped(),
         })),
         (Method::GET, ["api", "v1", "pushes"]) => match PushFilter::from_query(&query, &[]) {
-            Ok(filter) => ok(pushes_json(&shared.recorder.all(), &filter)),
+            Ok(filter) => reply_raw(
+                StatusCode::OK,
+                pushes_body(&shared.recorder.all(), &filter, None),
+            ),
             Err(e) => error(StatusCode::BAD_REQUEST, e),
         },
         (Method::GET, ["api", "v1", "pushes", "wait"]) => wait(&query, shared).await,

@@ -89,7 +89,12 @@ pub(super) fn error(status: StatusCode, message: impl Into<String>) -> Reply {
 }
 
 pub(super) fn reply(status: StatusCode, body: serde_json::Value) -> Reply {
-    let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
+    reply_raw(status, body.to_string().into_bytes())
+}
+
+/// A JSON answer already serialized.
+pub(super) fn reply_raw(status: StatusCode, body: Vec<u8>) -> Reply {
+    let mut response = Response::new(Full::new(Bytes::from(body)));
     *response.status_mut() = status;
     response.headers_mut().insert(
         http::header::CONTENT_TYPE,
