@@ -67,6 +67,35 @@ pub struct AppliedFault {
     pub action: crate::faults::Action,
 }
 
+#[cfg(test)]
+impl Notification {
+    /// A plain record for unit tests.
+    pub(crate) fn sample(id: u64, payload: Payload, status: u16) -> Self {
+        Notification {
+            id,
+            received_at: 1_700_000_000_000,
+            connection_id: 1,
+            stream_id: 1,
+            method: "POST".into(),
+            path: "/3/device/ab".into(),
+            device_token: Some("ab".into()),
+            headers: vec![("apns-topic".into(), "com.example.app.voip".into())],
+            auth: AuthSummary::default(),
+            environment: crate::Environment::Development,
+            stream_limit: 1,
+            payload_size: payload.as_str().len(),
+            payload,
+            status,
+            reason: None,
+            apns_id: "ABA4427E-50AB-4F5C-8360-E4E4CC041DA2".into(),
+            apns_unique_id: None,
+            timestamp: None,
+            detail: Some("a \"quoted\" note".into()),
+            fault: None,
+        }
+    }
+}
+
 impl Notification {
     /// The first value of an `apns-*` header.
     pub fn header(&self, name: &str) -> Option<&str> {

@@ -28,6 +28,8 @@ pub(crate) struct Recorder {
     shards: Box<[Mutex<VecDeque<Arc<Notification>>>]>,
     per_shard: usize,
     next_id: AtomicU64,
+    /// Records stored so far; lets a waiter skip looking when its count cannot be reached yet.
+    stored: AtomicU64,
     dropped: AtomicU64,
     file: Option<File>,
     notify: Notify,
@@ -54,6 +56,7 @@ impl Recorder {
             shards: (0..shards).map(|_| Mutex::new(VecDeque::new())).collect(),
             per_shard: max_records.div_ceil(shards),
             next_id: AtomicU64::new(1),
+            stored: AtomicU64::new(0),
             dropped: AtomicU64::new(0),
             file,
             notify: Notify::new(),
@@ -87,6 +90,8 @@ impl Recorder {
                 self.dropped.fetch_add(1, Ordering::Relaxed);
             }
         }
+        // After the push above: a waiter that reads the new count finds the record too.
+        self.stored.fetch_add(1, Ordering::SeqCst);
         if self.waiters.load(Ordering::SeqCst) > 0 {
             self.notify.notify_waiters();
         }
@@ -138,18 +143,32 @@ impl Recorder {
         let deadline = tokio::time::Instant::now() + timeout;
         self.waiters.fetch_add(1, Ordering::SeqCst);
         let _guard = WaiterGuard(&self.waiters);
+        let matching = || -> Vec<_> { self.all().into_iter().filter(|n| filter(n)).collect() };
+        // Looking means copying and sorting every kept record; doing it on every new record
+        // halved the mock's throughput while one long-poll was pending. Each record stored
+        // after a look adds at most one match, so after finding `m` the count cannot be
+        // reached before `count - m` more records are stored: until then, don't look.
+        let mut look_at = 0;
         loop {
             let notified = self.notify.notified();
             tokio::pin!(notified);
             // Register before looking, so a record stored after the look still wakes us.
             notified.as_mut().enable();
-            let matching: Vec<_> = self.all().into_iter().filter(|n| filter(n)).collect();
-            if matching.len() >= count {
-                return (matching, true);
+            let stored = self.stored.load(Ordering::SeqCst);
+            if stored >= look_at {
+                let found = matching();
+                if found.len() >= count {
+                    return (found, true);
+                }
+                look_at = stored + (count - found.len()) as u64;
             }
             tokio::select! {
                 () = notified => {}
-                () = tokio::time::sleep_until(deadline) => return (matching, false),
+                () = tokio::time::sleep_until(deadline) => {
+                    let found = matching();
+                    let complete = found.len() >= count;
+                    return (found, complete);
+                }
             }
         }
     }
@@ -160,5 +179,52 @@ struct WaiterGuard<'a>(&'a AtomicUsize);
 impl Drop for WaiterGuard<'_> {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Payload;
+
+    fn store(recorder: &Recorder, status: u16) {
+        let n = Notification::sample(recorder.next_id(), Payload::Json("{}".into()), status);
+        recorder.record(n).unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_waiter_sees_matching_records_stored_while_it_waits() {
+        let recorder = Arc::new(Recorder::new(100, None).unwrap());
+        store(&recorder, 200);
+        let waiter = {
+            let recorder = recorder.clone();
+            tokio::spawn(async move {
+                recorder
+                    .wait_for(3, Duration::from_secs(10), |n| n.status == 200)
+                    .await
+            })
+        };
+        for status in [400, 200, 400, 400, 200] {
+            tokio::task::yield_now().await;
+            store(&recorder, status);
+        }
+        let (found, complete) = waiter.await.unwrap();
+        assert!(complete, "3 accepted pushes were stored");
+        assert_eq!(
+            found.iter().map(|n| n.id).collect::<Vec<_>>(),
+            vec![1, 3, 6]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_waiter_that_times_out_gets_what_matches_then() {
+        let recorder = Recorder::new(100, None).unwrap();
+        store(&recorder, 200);
+        store(&recorder, 400);
+        let (found, complete) = recorder
+            .wait_for(2, Duration::from_millis(20), |n| n.status == 200)
+            .await;
+        assert!(!complete);
+        assert_eq!(found.len(), 1);
     }
 }
