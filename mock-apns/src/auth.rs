@@ -31,6 +31,9 @@ pub(crate) struct ProviderToken {
     pub(crate) iat: u64,
     /// The environment the key is limited to, if any.
     pub(crate) environment: Option<Environment>,
+    /// The first 8 bytes of the token's SHA-256 in hex: tells tokens apart in the record
+    /// (same `iat`, new token) without showing it. Computed once, when the token is verified.
+    pub(crate) fingerprint: Arc<str>,
     /// How far the mock's clock had been advanced when the mock first saw this token: its age
     /// is its real age then plus any advance since (see [`check_age`]).
     pub(crate) clock_offset_secs: u64,
@@ -124,8 +127,19 @@ pub(crate) fn verify(token: &str, keys: &KeyStore) -> Result<ProviderToken, Reje
         team_id: key.team_id.clone(),
         iat,
         environment: key.environment,
+        fingerprint: token_fingerprint(token),
         clock_offset_secs: 0,
     })
+}
+
+/// The first 8 bytes of the token's SHA-256, in hex: enough to tell tokens apart in a record.
+fn token_fingerprint(token: &str) -> Arc<str> {
+    let digest = ring::digest::digest(&ring::digest::SHA256, token.as_bytes());
+    digest.as_ref()[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<String>()
+        .into()
 }
 
 /// Checks the token's age against `now_secs` (the mock's clock).
@@ -394,6 +408,16 @@ mod tests {
     }
 
     #[test]
+    fn two_tokens_of_the_same_second_have_different_fingerprints() {
+        let key = crate::SigningKey::generate("TEAM123456").unwrap();
+        let (a, b) = (key.token(1_700_000_000), key.token(1_700_000_000));
+        assert_ne!(a, b, "ES256 signatures are randomised");
+        assert_eq!(token_fingerprint(&a), token_fingerprint(&a));
+        assert_ne!(token_fingerprint(&a), token_fingerprint(&b));
+        assert_eq!(token_fingerprint(&a).len(), 16);
+    }
+
+    #[test]
     fn a_minted_token_verifies_and_reports_its_identity() {
         let key = SigningKey::generate("TEAM123456").unwrap();
         let v = verify(&key.token(1_700_000_000), &store(&key)).unwrap();
@@ -452,6 +476,7 @@ mod tests {
             team_id: "T".into(),
             iat: 10_000,
             environment: None,
+            fingerprint: "f".into(),
             clock_offset_secs: 0,
         };
         assert!(check_age(&t, 10_000 + 3600).is_ok());

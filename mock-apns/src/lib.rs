@@ -68,6 +68,7 @@ mod devices;
 mod environment;
 mod error;
 mod error_code;
+mod fault_effect;
 pub mod faults;
 mod files;
 mod ids;

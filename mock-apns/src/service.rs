@@ -6,10 +6,8 @@ use bytes::{Bytes, BytesMut};
 use h2::server::SendResponse;
 use h2::RecvStream;
 
-use std::time::Duration;
-
-use crate::connections::{Connection, GoAway};
-use crate::faults::{Action, PushFacts, Rule};
+use crate::connections::Connection;
+use crate::fault_effect::{apply_fault, facts, Wire};
 use crate::ids;
 use crate::notification::{AppliedFault, AuthKind, AuthSummary, Notification, Payload};
 use crate::push::{Body, PushHead};
@@ -20,7 +18,7 @@ use crate::{Environment, ErrorCode, Reason};
 /// Handles one request from arrival to answer. Never panics on input.
 pub(crate) async fn handle(
     request: http::Request<RecvStream>,
-    mut respond: SendResponse<Bytes>,
+    respond: SendResponse<Bytes>,
     conn: &Connection,
     shared: &Shared,
 ) {
@@ -126,6 +124,39 @@ pub(crate) async fn handle(
         tracing::error!("writing the record file failed: {e}");
     }
 
+    deliver(
+        wire,
+        respond,
+        conn,
+        shared,
+        Answer {
+            status,
+            apns_id,
+            apns_unique_id,
+            reason,
+            timestamp,
+        },
+    )
+    .await;
+}
+
+/// The HTTP answer decided for a stream.
+struct Answer {
+    status: u16,
+    apns_id: Box<str>,
+    apns_unique_id: Option<Box<str>>,
+    reason: Option<Reason>,
+    timestamp: Option<u64>,
+}
+
+/// Puts the stream's fate on the wire: the answer, or a reset, a closed connection, a stall.
+async fn deliver(
+    wire: Wire,
+    mut respond: SendResponse<Bytes>,
+    conn: &Connection,
+    shared: &Shared,
+    answer: Answer,
+) {
     match wire {
         Wire::Answer => {}
         Wire::Reset(code) => return respond.send_reset(code.to_h2()),
@@ -145,6 +176,14 @@ pub(crate) async fn handle(
             return respond.send_reset(h2::Reason::REFUSED_STREAM);
         }
     }
+    let Answer {
+        status,
+        apns_id,
+        apns_unique_id,
+        reason,
+        timestamp,
+    } = answer;
+    let stream_id = respond.stream_id().as_u32();
     let mut response = http::Response::builder()
         .status(status)
         .header("apns-id", &*apns_id);
@@ -169,112 +208,6 @@ pub(crate) async fn handle(
     }
 }
 
-/// What goes on the wire for a stream.
-#[derive(Debug)]
-enum Wire {
-    /// An HTTP answer (the outcome, maybe changed by a fault).
-    Answer,
-    /// RST_STREAM with this code, no answer.
-    Reset(ErrorCode),
-    /// Close the TCP connection without GOAWAY.
-    Close(String),
-    /// Never answer.
-    Stall,
-}
-
-impl Wire {
-    fn describe(&self) -> String {
-        match self {
-            Wire::Answer => "answered".into(),
-            Wire::Reset(code) => format!("no answer: stream reset with {code}"),
-            Wire::Close(why) => format!("no answer: connection closed without GOAWAY ({why})"),
-            Wire::Stall => "no answer: stalled by a fault rule".into(),
-        }
-    }
-}
-
-/// Applies a fired rule: changes the outcome, or picks another fate for the stream.
-async fn apply_fault(
-    rule: &Rule,
-    outcome: &mut Result<(), Rejection>,
-    conn: &Connection,
-    stream_id: u32,
-    shared: &Shared,
-) -> Wire {
-    let by = format!("fault rule {}", rule.label());
-    let reject = |reason: Reason, timestamp: Option<u64>| {
-        let timestamp = reason
-            .has_timestamp()
-            .then(|| timestamp.unwrap_or(shared.clock.now_ms()));
-        Err(Rejection {
-            reason,
-            timestamp,
-            detail: by.clone(),
-        })
-    };
-    match &rule.spec.action {
-        Action::Reject {
-            reject: reason,
-            timestamp,
-        } => *outcome = reject(*reason, *timestamp),
-        Action::Delay { delay_ms } => tokio::time::sleep(Duration::from_millis(*delay_ms)).await,
-        Action::Reset { reset } => return Wire::Reset(*reset),
-        Action::GoAway { goaway } => {
-            // Excluded: last-stream-id stops below this stream, which is then refused, unread.
-            let last = if goaway.include_current {
-                stream_id
-            } else {
-                stream_id.saturating_sub(2)
-            };
-            let frame = GoAway {
-                reason: goaway.reason,
-                error_code: goaway.error_code,
-                last_stream_id: Some(last),
-            };
-            conn.go_away(frame, by.clone());
-            if !goaway.include_current {
-                return Wire::Reset(ErrorCode::RefusedStream);
-            }
-        }
-        Action::Close { .. } => return Wire::Close(by),
-        Action::Stall { .. } => return Wire::Stall,
-        Action::RateLimit { .. } => *outcome = reject(Reason::TooManyRequests, None),
-        Action::Outage { outage } => {
-            *outcome = reject(*outage, None);
-            if *outage == Reason::Shutdown {
-                let frame = GoAway {
-                    last_stream_id: Some(stream_id),
-                    ..GoAway::shutdown()
-                };
-                conn.go_away(frame, by.clone());
-            }
-        }
-        Action::MaxConnections { .. } => {}
-    }
-    Wire::Answer
-}
-
-/// What a fault rule's match sees of a push.
-fn facts<'a>(ctx: &'a Ctx<'_>) -> PushFacts<'a> {
-    let (team_id, key_id) = match ctx.token.get() {
-        Some(t) => (Some(&*t.team_id), Some(&*t.key_id)),
-        None => (None, None),
-    };
-    PushFacts {
-        device_token: ctx.head.device_token(),
-        topic: ctx.topic(),
-        push_type: ctx.head.header("apns-push-type"),
-        priority: ctx
-            .head
-            .header("apns-priority")
-            .map_or(Some(10), |p| p.parse().ok()),
-        team_id,
-        key_id,
-        connection_id: ctx.conn.id,
-        payload: &ctx.body.bytes,
-    }
-}
-
 fn auth_summary(ctx: &Ctx<'_>) -> AuthSummary {
     if let Some(cert) = &ctx.conn.cert {
         return AuthSummary {
@@ -290,23 +223,11 @@ fn auth_summary(ctx: &Ctx<'_>) -> AuthSummary {
             key_id: Some(t.key_id.as_ref().into()),
             team_id: Some(t.team_id.as_ref().into()),
             iat: Some(t.iat),
-            token_sha256: crate::auth::bearer(ctx.head.header("authorization"))
-                .ok()
-                .map(token_fingerprint),
+            token_sha256: Some(t.fingerprint.as_ref().into()),
             ..AuthSummary::default()
         },
         None => AuthSummary::default(),
     }
-}
-
-/// The first 8 bytes of the token's SHA-256, in hex: enough to tell tokens apart in a record.
-fn token_fingerprint(token: &str) -> Box<str> {
-    let digest = ring::digest::digest(&ring::digest::SHA256, token.as_bytes());
-    digest.as_ref()[..8]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect::<String>()
-        .into()
 }
 
 /// APNs's stream limit follows the provider's record (`shared/reference/apns.md` §6): full
@@ -366,20 +287,5 @@ fn acceptance_note(payload: &Payload) -> Option<Box<str>> {
             Some("accepted, but the payload is not a JSON dictionary as Apple requires".into())
         }
         Payload::Json(_) => None,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn two_tokens_of_the_same_second_have_different_fingerprints() {
-        let key = crate::SigningKey::generate("TEAM123456").unwrap();
-        let (a, b) = (key.token(1_700_000_000), key.token(1_700_000_000));
-        assert_ne!(a, b, "ES256 signatures are randomised");
-        assert_eq!(token_fingerprint(&a), token_fingerprint(&a));
-        assert_ne!(token_fingerprint(&a), token_fingerprint(&b));
-        assert_eq!(token_fingerprint(&a).len(), 16);
     }
 }
