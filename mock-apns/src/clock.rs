@@ -49,11 +49,6 @@ impl Clock {
         self.inner.advanced.notify_waiters();
     }
 
-    /// Resolves the next time the clock is advanced.
-    pub async fn advanced(&self) {
-        self.inner.advanced.notified().await;
-    }
-
     /// Sleeps until the clock reads `deadline_ms`, waking early (and re-checking) whenever it
     /// is advanced.
     pub async fn sleep_until_ms(&self, deadline_ms: u64) {

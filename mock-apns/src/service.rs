@@ -51,11 +51,13 @@ pub(crate) async fn handle(
     };
     let mut outcome = validate::validate(&ctx);
     // A stream beyond a GOAWAY's last-stream-id is not processed, so rules do not count it.
-    let fault = (!conn.beyond_goaway(stream_id))
+    // Decided once: a GOAWAY sent meanwhile must not leave a rule counting a refused stream.
+    let refused = conn.beyond_goaway(stream_id);
+    let fault = (!refused)
         .then(|| shared.faults.evaluate(&facts(&ctx), shared.clock.now_ms()))
         .flatten();
     let wire = match &fault {
-        _ if conn.beyond_goaway(stream_id) => Wire::Reset(ErrorCode::RefusedStream),
+        _ if refused => Wire::Reset(ErrorCode::RefusedStream),
         None => Wire::Answer,
         Some(fired) => apply_fault(&fired.rule, &mut outcome, conn, stream_id, shared).await,
     };
