@@ -4,6 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::faults::RuleError;
+
 /// Why the mock could not start or a setup call failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -34,10 +36,50 @@ pub enum Error {
     },
     /// A fault rule is invalid.
     #[error("fault rules: {0}")]
-    Faults(String),
-    /// Certificates could not be generated or loaded.
+    Faults(#[from] RuleError),
+    /// Certificates could not be generated, loaded or issued.
     #[error("TLS: {0}")]
-    Tls(String),
+    Tls(#[from] TlsError),
+}
+
+/// Why certificates could not be generated, loaded or issued.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TlsError {
+    /// rcgen could not generate or sign a key or certificate.
+    #[error(transparent)]
+    Generate(#[from] rcgen::Error),
+    /// rustls refused the certificate, the key or the configuration.
+    #[error(transparent)]
+    Config(#[from] rustls::Error),
+    /// The client-certificate verifier could not be built from the CA.
+    #[error(transparent)]
+    Verifier(#[from] rustls::server::VerifierBuilderError),
+    /// A PEM file could not be read: `what` names it.
+    #[error("{what}: {source}")]
+    Pem {
+        /// The file or the kind of object.
+        what: String,
+        /// What the PEM reader said.
+        source: rustls_pki_types::pem::Error,
+    },
+    /// A key file rcgen could not read: `what` names it.
+    #[error("{what}: {source}")]
+    Key {
+        /// The file.
+        what: String,
+        /// What rcgen said.
+        source: rcgen::Error,
+    },
+    /// The certificate file holds no certificate.
+    #[error("no CERTIFICATE in the certificate file")]
+    NoCertificate,
+    /// Client certificates need a CA the mock generated (not `--tls-cert`).
+    #[error("client certificates need the mock's own CA, not --tls-cert")]
+    NoCa,
+    /// A client certificate was asked for with an unusable bundle id.
+    #[error("{0:?} is not a bundle id")]
+    BadBundleId(String),
 }
 
 impl Error {
@@ -55,7 +97,7 @@ impl Error {
         }
     }
 
-    pub(crate) fn tls(message: impl std::fmt::Display) -> Self {
-        Error::Tls(message.to_string())
+    pub(crate) fn tls(e: impl Into<TlsError>) -> Self {
+        Error::Tls(e.into())
     }
 }

@@ -40,70 +40,61 @@
 //! ```
 //!
 //! # Layout
-//! - [`reason`]: Apple's reason strings and statuses, the single table.
-//! - [`push_type`]: the eleven push types and their topic suffixes.
-//! - `validate`: the ordered checks a push goes through.
-//! - `auth` / [`keys`]: provider tokens (ES256 JWT), per-connection token rules, the keys.
-//! - `client_cert` / [`tls`]: certificate auth, the generated CA and server certificate.
-//! - `server` / `connection` / `connections` / `service`: accept loop, one connection (SETTINGS,
-//!   GOAWAY, idle timeout), the connection registry, one stream.
-//! - `ids`: the random `apns-id` and `apns-unique-id` answered.
-//! - [`faults`] / [`Mock`] / [`matchers`]: fault rules and their wiremock-style Rust face.
-//! - `recorder` / [`Notification`]: what was received and answered.
-//! - `admin`: the HTTP/1.1 admin API.
-//! - `connect_proxy` / [`ClientEnv`]: the CONNECT front door and the environment that points
-//!   unmodified clients at the mock.
-//! - [`MockApnsBuilder`] / [`MockApns`]: configuration and the test-facing handle.
+//! Each folder answers one question; read them bottom-up.
+//! - `apns/`: APNs's vocabulary and rules: the [`Reason`] table (and a rejection beside it),
+//!   [`PushType`]s and their topic suffixes, [`ErrorCode`]s, [`Environment`]s, the push head a
+//!   request is read into, the ordered checks, the `apns-id`s answered.
+//! - `auth/`: provider tokens (ES256 JWT) and the per-connection token rules, the registered
+//!   [`keys`] and the development key, client certificates, the mock's [`Pki`].
+//! - `record/`: the [`Notification`] record and the recorder, registered [`Device`]s, the
+//!   [`Clock`] every time rule reads.
+//! - [`faults`]: fault rules (match + schedule + action), their effect on a push, the rate
+//!   limiter.
+//! - `server/`: the accept loop, one task per connection, what is known of each connection
+//!   ([`ConnectionSummary`], [`GoAway`]), one stream's handling, and a [`Bound`] server's life.
+//! - `redirect/`: the CONNECT front door and the [`ClientEnv`] that points unmodified clients at
+//!   the mock.
+//! - `admin/`: the HTTP/1.1 admin API.
+//! - `api/`: the test-facing [`MockApns`] handle, [`MockApnsBuilder`], [`Mock`] with
+//!   [`matchers`], and verification ([`Times`]).
+//! - `config.rs` / `shared.rs` / `state_dir.rs` / `error.rs`: the settings, the state every task
+//!   shares, the files kept in the state directory, setup errors.
+//!
+//! Wire facts and their public sources: `docs/apns.md` in the repository.
 
 mod admin;
+mod api;
+mod apns;
 mod auth;
-mod builder;
-mod client_cert;
-mod client_env;
-mod clock;
-mod connect_proxy;
-mod connection;
-mod connections;
-mod devices;
-mod environment;
+mod config;
 mod error;
-mod error_code;
-mod fault_effect;
 pub mod faults;
-mod files;
-mod ids;
-pub mod keys;
-pub mod matchers;
-mod mock;
-mod mock_apns;
-mod notification;
-mod push;
-pub mod push_type;
-pub mod reason;
-mod recorder;
-mod rewind;
+mod record;
+mod redirect;
 mod server;
-mod service;
-mod state;
-mod str_enum;
-pub mod tls;
-mod validate;
+mod shared;
+mod state_dir;
 
-pub use builder::{Bound, MockApnsBuilder, DEV_TEAM_ID};
-pub use client_cert::{CertIdentity, ClientCert, ClientCertRequest};
-pub use client_env::{ClientEnv, Shell};
-pub use clock::Clock;
-pub use connect_proxy::{APNS_HOSTS, APNS_PORTS};
-pub use connections::{ConnectionSummary, GoAway};
-pub use devices::Device;
-pub use environment::Environment;
+pub use api::builder::MockApnsBuilder;
+pub use api::handle::{MockApns, WaitTimeout};
+pub use api::matchers;
+pub use api::mock::{Mock, MockBuilder, MockGuard};
+pub use api::verification::Times;
+pub use apns::environment::Environment;
+pub use apns::error_code::ErrorCode;
+pub use apns::push_type::{self, PushType};
+pub use apns::reason::{self, Reason};
+pub use auth::client_cert::{CertIdentity, ClientCert, ClientCertRequest};
+pub use auth::dev_key::DEV_TEAM_ID;
+pub use auth::keys::{self, SigningKey, VerifyingKey};
+pub use auth::pki::{Pki, SERVER_NAMES};
+pub use config::Config;
 pub use error::Error;
-pub use error_code::ErrorCode;
 pub use faults::{Action, RuleSpec, Schedule};
-pub use keys::{SigningKey, VerifyingKey};
-pub use mock::{Mock, MockBuilder, MockGuard, Times};
-pub use mock_apns::{MockApns, WaitTimeout};
-pub use notification::{AppliedFault, AuthKind, AuthSummary, Notification, Payload};
-pub use push_type::PushType;
-pub use reason::Reason;
-pub use state::Config;
+pub use record::clock::Clock;
+pub use record::devices::Device;
+pub use record::notification::{AppliedFault, AuthKind, AuthSummary, Notification, Payload};
+pub use redirect::client_env::{ClientEnv, Shell};
+pub use redirect::connect_proxy::{APNS_HOSTS, APNS_PORTS};
+pub use server::bound::Bound;
+pub use server::connection_state::{ConnectionSummary, GoAway};

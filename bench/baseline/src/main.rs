@@ -16,7 +16,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context as _, Result};
 use clap::Parser;
-use mock_apns::tls::Pki;
+use mock_apns::Pki;
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 

@@ -4,8 +4,8 @@ use http::StatusCode;
 use serde_json::json;
 
 use super::plumbing::{error, ok, query_u64, Reply};
-use crate::devices::Device;
-use crate::state::Shared;
+use crate::record::devices::Device;
+use crate::shared::Shared;
 
 pub(super) fn register(token: &str, device: Device, shared: &Shared) -> Reply {
     if token.is_empty() || !token.bytes().all(|b| b.is_ascii_hexdigit()) || token.len() % 2 != 0 {

@@ -24,20 +24,20 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::shared::StopSignal;
 use http::{Method, Request, StatusCode};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use serde::Deserialize;
 use serde_json::json;
 use tokio::net::TcpListener;
-use tokio::sync::watch;
 
 use self::devices::{register, unregister};
 use self::plumbing::{error, ok, parse_query, read_body, read_json, reply, reply_raw, Reply};
 use self::pushes::{pushes_body, wait, PushFilter};
-use crate::connections::{Connection, GoAway};
-use crate::devices::Device;
-use crate::state::Shared;
+use crate::record::devices::Device;
+use crate::server::connection_state::{Connection, GoAway};
+use crate::shared::Shared;
 
 /// What the admin API needs besides the shared state.
 #[derive(Debug, Clone)]
@@ -48,7 +48,7 @@ pub(crate) struct AdminCtx {
 }
 
 /// Serves the admin API until `shutdown` flips to true.
-pub(crate) async fn run(listener: TcpListener, ctx: AdminCtx, shutdown: watch::Receiver<bool>) {
+pub(crate) async fn run(listener: TcpListener, ctx: AdminCtx, shutdown: StopSignal) {
     let mut stop = shutdown.clone();
     let ctx = Arc::new(ctx);
     loop {
@@ -67,11 +67,11 @@ pub(crate) async fn run(listener: TcpListener, ctx: AdminCtx, shutdown: watch::R
                     tokio::pin!(conn);
                     tokio::select! {
                         _ = conn.as_mut() => {}
-                        () = crate::server::stopped(&mut shutdown) => conn.as_mut().graceful_shutdown(),
+                        () = shutdown.stopped() => conn.as_mut().graceful_shutdown(),
                     }
                 });
             }
-            () = crate::server::stopped(&mut stop) => break,
+            () = stop.stopped() => break,
         }
     }
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 use http::StatusCode;
 
 use super::plumbing::{error, query_u64, reply_raw, Reply};
-use crate::state::Shared;
+use crate::shared::Shared;
 use crate::{Notification, Reason};
 
 /// Longest long-poll accepted, so a forgotten waiter cannot hold a connection forever.

@@ -5,6 +5,8 @@
 //! schedule fires decides. The rule list is read lock-free on every push (copy-on-write through
 //! `ArcSwap`); counters are atomics.
 
+pub(crate) mod effect;
+mod error;
 mod rate_limit;
 mod rule;
 
@@ -14,6 +16,7 @@ use std::sync::Arc;
 use arc_swap::ArcSwap;
 use serde::Serialize;
 
+pub use error::RuleError;
 pub use rule::{
     parse_rule, parse_rules, Action, GoAwayAction, Match, PayloadMatch, RateLimitAction, RuleSpec,
     Schedule,
@@ -139,7 +142,7 @@ pub(crate) struct Faults {
 
 impl Faults {
     /// Mounts a rule and returns it (with its id).
-    pub(crate) fn add(&self, spec: RuleSpec) -> Result<Arc<Rule>, String> {
+    pub(crate) fn add(&self, spec: RuleSpec) -> Result<Arc<Rule>, RuleError> {
         spec.check()?;
         let limiter = match &spec.action {
             Action::RateLimit { rate_limit } => Some(RateLimiter::new(rate_limit.clone())),

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::faults::error::RuleError;
 use crate::{ErrorCode, Reason};
 
 /// A rule as written (JSON) or built (Rust), before the mock gives it an id.
@@ -372,71 +373,73 @@ impl RuleSpec {
     }
 
     /// Refuses impossible combinations, naming the field.
-    pub fn check(&self) -> Result<(), String> {
+    pub fn check(&self) -> Result<(), RuleError> {
         match &self.action {
-            Action::Close { close: false } => return Err("action.close must be true".into()),
-            Action::Stall { stall: false } => return Err("action.stall must be true".into()),
+            Action::Close { close: false } => return Err(RuleError::new("action.close must be true")),
+            Action::Stall { stall: false } => return Err(RuleError::new("action.stall must be true")),
             Action::Outage { outage }
                 if !matches!(outage, Reason::ServiceUnavailable | Reason::Shutdown) =>
             {
-                return Err(format!(
+                return Err(RuleError::new(format!(
                     "action.outage must be \"ServiceUnavailable\" or \"Shutdown\", not {outage:?}"
-                ))
+                )))
             }
             Action::RateLimit { rate_limit } if rate_limit.max == 0 || rate_limit.window_ms == 0 => {
-                return Err("action.rate_limit: max and window_ms must be at least 1".into())
+                return Err(RuleError::new("action.rate_limit: max and window_ms must be at least 1"))
             }
             Action::MaxConnections { .. } if !self.matcher.is_everything() => {
-                return Err("match: a max_connections rule applies to connections, not pushes; remove \"match\"".into())
+                return Err(RuleError::new("match: a max_connections rule applies to connections, not pushes; remove \"match\""))
             }
             Action::MaxConnections { .. } if self.schedule != Schedule::Always => {
-                return Err("schedule: a max_connections rule has no schedule".into())
+                return Err(RuleError::new("schedule: a max_connections rule has no schedule"))
             }
             Action::RateLimit { .. } if self.schedule != Schedule::Always => {
-                return Err("schedule: a rate_limit rule counts every push itself; remove \"schedule\"".into())
+                return Err(RuleError::new("schedule: a rate_limit rule counts every push itself; remove \"schedule\""))
             }
             _ => {}
         }
         match self.schedule {
             Schedule::First(0) | Schedule::Nth(0) | Schedule::Every(0) => {
-                Err("schedule: the count must be at least 1".into())
+                Err(RuleError::new("schedule: the count must be at least 1"))
             }
             Schedule::Probability { probability, .. } if !(0.0..=1.0).contains(&probability) => {
-                Err(format!(
+                Err(RuleError::new(format!(
                     "schedule.probability must be between 0 and 1, not {probability}"
-                ))
+                )))
             }
-            _ if self.expire_after == Some(0) => Err("expire_after must be at least 1".into()),
+            _ if self.expire_after == Some(0) => {
+                Err(RuleError::new("expire_after must be at least 1"))
+            }
             _ => Ok(()),
         }
     }
 }
 
 /// Parses one rule from JSON, with errors that name the field (`action.goaway.reason: …`).
-pub fn parse_rule(json: &[u8]) -> Result<RuleSpec, String> {
+pub fn parse_rule(json: &[u8]) -> Result<RuleSpec, RuleError> {
     let rule: RuleSpec = parse_with_path(json)?;
     rule.check()?;
     Ok(rule)
 }
 
 /// Parses a JSON array of rules (a `--faults` file); errors name the rule's index and field.
-pub fn parse_rules(json: &[u8]) -> Result<Vec<RuleSpec>, String> {
+pub fn parse_rules(json: &[u8]) -> Result<Vec<RuleSpec>, RuleError> {
     let rules: Vec<RuleSpec> = parse_with_path(json)?;
     for (i, rule) in rules.iter().enumerate() {
-        rule.check().map_err(|e| format!("[{i}].{e}"))?;
+        rule.check().map_err(|e| e.in_list(i))?;
     }
     Ok(rules)
 }
 
-fn parse_with_path<T: serde::de::DeserializeOwned>(json: &[u8]) -> Result<T, String> {
+fn parse_with_path<T: serde::de::DeserializeOwned>(json: &[u8]) -> Result<T, RuleError> {
     let de = &mut serde_json::Deserializer::from_slice(json);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
         if path == "." {
-            inner.to_string()
+            RuleError::new(inner.to_string())
         } else {
-            format!("{path}: {inner}")
+            RuleError::at(path, inner.to_string())
         }
     })
 }
@@ -481,32 +484,32 @@ mod tests {
 
     #[test]
     fn unknown_fields_and_impossible_combinations_name_the_field() {
-        let err = parse_rule(br#"{"action":{"reject":"Unregistered"},"colour":1}"#).unwrap_err();
+        let err = parse_rule(br#"{"action":{"reject":"Unregistered"},"colour":1}"#).unwrap_err().to_string();
         assert!(err.contains("colour"), "{err}");
         let err = parse_rule(br#"{"match":{"topic":"a","tpoic":"b"},"action":{"close":true}}"#)
-            .unwrap_err();
+            .unwrap_err().to_string();
         assert!(err.contains("match") && err.contains("tpoic"), "{err}");
-        let err = parse_rule(br#"{"action":{"reject":"Gone"}}"#).unwrap_err();
+        let err = parse_rule(br#"{"action":{"reject":"Gone"}}"#).unwrap_err().to_string();
         assert!(err.contains("action") && err.contains("Gone"), "{err}");
         let err =
             parse_rule(br#"{"action":{"goaway":{"reason":"Shutdown","eror_code":"CANCEL"}}}"#)
-                .unwrap_err();
+                .unwrap_err().to_string();
         assert!(err.contains("eror_code"), "{err}");
-        let err = parse_rule(br#"{"action":{"explode":true}}"#).unwrap_err();
+        let err = parse_rule(br#"{"action":{"explode":true}}"#).unwrap_err().to_string();
         assert!(err.contains("explode"), "{err}");
         let err =
-            parse_rule(br#"{"match":{"topic":"a"},"action":{"max_connections":1}}"#).unwrap_err();
+            parse_rule(br#"{"match":{"topic":"a"},"action":{"max_connections":1}}"#).unwrap_err().to_string();
         assert!(err.starts_with("match"), "{err}");
-        let err = parse_rule(br#"{"action":{"outage":"BadTopic"}}"#).unwrap_err();
+        let err = parse_rule(br#"{"action":{"outage":"BadTopic"}}"#).unwrap_err().to_string();
         assert!(err.contains("action.outage"), "{err}");
     }
 
     #[test]
     fn a_rules_file_names_the_failing_rule() {
         let err =
-            parse_rules(br#"[{"action":{"close":true}},{"action":{"stall":false}}]"#).unwrap_err();
+            parse_rules(br#"[{"action":{"close":true}},{"action":{"stall":false}}]"#).unwrap_err().to_string();
         assert!(err.starts_with("[1]."), "{err}");
-        let err = parse_rules(br#"[{"action":{"close":true}},{"acton":{}}]"#).unwrap_err();
+        let err = parse_rules(br#"[{"action":{"close":true}},{"acton":{}}]"#).unwrap_err().to_string();
         assert!(err.contains("[1]") && err.contains("acton"), "{err}");
     }
 

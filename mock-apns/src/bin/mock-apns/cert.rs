@@ -1,7 +1,7 @@
 //! `mock-apns cert issue`: a provider certificate signed by the mock's CA.
 
 use anyhow::{Context as _, Result};
-use mock_apns::tls::Pki;
+use mock_apns::Pki;
 use mock_apns::{ClientCertRequest, Environment};
 
 use crate::cli::CertIssue;

@@ -1,7 +1,7 @@
 //! `mock-apns env`: the environment lines that point unmodified clients at the mock.
 
 use anyhow::{Context as _, Result};
-use mock_apns::tls::Pki;
+use mock_apns::Pki;
 use mock_apns::{ClientEnv, Shell};
 
 use crate::cli::EnvArgs;

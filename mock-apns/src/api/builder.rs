@@ -1,28 +1,20 @@
-//! Configures a mock, binds its sockets and loads its keys: [`MockApnsBuilder`] and [`Bound`].
+//! Configures a mock, loads its keys and binds its sockets: [`MockApnsBuilder`].
 
-use std::future::Future;
-use std::net::{SocketAddr, TcpListener as StdListener};
-use std::path::{Path, PathBuf};
+use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
-use tokio::net::TcpListener;
-use tokio_rustls::TlsAcceptor;
-
-use crate::admin::{self, AdminCtx};
+use crate::apns::environment::Environment;
+use crate::auth::dev_key::{load_or_generate_dev_key, DEV_TEAM_ID};
+use crate::auth::keys::{KeyStore, SigningKey, VerifyingKey};
+use crate::auth::pki::Pki;
+use crate::config::Config;
 use crate::error::Error;
 use crate::faults::RuleSpec;
-use crate::keys::{KeyStore, SigningKey, VerifyingKey};
-use crate::recorder::Recorder;
-use crate::state::{Config, Shared};
-use crate::tls::Pki;
-use crate::{
-    connect_proxy, files, server, ClientCert, ClientCertRequest, Clock, Environment, MockApns,
-};
-
-/// Team id of a freshly generated development key: obviously not a real team.
-pub const DEV_TEAM_ID: &str = "DEVTEAM001";
-const DEV_KEY_FILE: &str = "dev-key.json";
+use crate::record::clock::Clock;
+use crate::record::recorder::Recorder;
+use crate::server::bound::{bind, bind_error, Bound};
+use crate::shared::Shared;
 
 /// Builds a [`MockApns`] (tests) or a [`Bound`] server (the binary).
 #[derive(Debug)]
@@ -190,7 +182,7 @@ impl MockApnsBuilder {
             shared
                 .faults
                 .add(rule)
-                .map_err(|e| Error::Faults(format!("[{i}].{e}")))?;
+                .map_err(|e| Error::Faults(e.in_list(i)))?;
         }
         let apns = bind(self.listen)?;
         let admin = bind(self.admin_listen)?;
@@ -214,153 +206,5 @@ impl MockApnsBuilder {
             listeners: (apns, admin),
             proxy_listener: proxy,
         })
-    }
-
-    /// Starts the mock on its own thread and runtime, so it works under any test runtime.
-    ///
-    /// # Panics
-    /// If it cannot start (a test cannot go on without it); use [`Self::try_start`] to handle it.
-    pub async fn start(self) -> MockApns {
-        match self.try_start().await {
-            Ok(mock) => mock,
-            Err(e) => panic!("mock-apns could not start: {e}"),
-        }
-    }
-
-    /// Like [`Self::start`], returning the error.
-    pub async fn try_start(self) -> Result<MockApns, Error> {
-        MockApns::spawn(self.bind()?)
-    }
-}
-
-fn bind(addr: SocketAddr) -> Result<StdListener, Error> {
-    let listener = StdListener::bind(addr).map_err(|e| bind_error(addr, e))?;
-    listener
-        .set_nonblocking(true)
-        .map_err(|e| bind_error(addr, e))?;
-    Ok(listener)
-}
-
-fn bind_error(addr: SocketAddr, source: std::io::Error) -> Error {
-    Error::Bind {
-        addr: addr.to_string(),
-        source,
-    }
-}
-
-/// What `dev-key.json` in the state directory says.
-#[derive(Debug, Serialize, Deserialize)]
-struct DevKeyFile {
-    key_id: String,
-    team_id: String,
-    file: String,
-}
-
-fn load_or_generate_dev_key(dir: &Path) -> Result<(SigningKey, PathBuf), Error> {
-    let meta_path = dir.join(DEV_KEY_FILE);
-    if let Ok(text) = std::fs::read_to_string(&meta_path) {
-        let meta: DevKeyFile = serde_json::from_str(&text)
-            .map_err(|e| Error::key(&meta_path.display().to_string(), e.to_string()))?;
-        let path = dir.join(&meta.file);
-        let pem = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
-        return Ok((
-            SigningKey::from_pem(&meta.key_id, &meta.team_id, &pem)?,
-            path,
-        ));
-    }
-    files::ensure_dir(dir)?;
-    let key = SigningKey::generate(DEV_TEAM_ID)?;
-    let path = key.write_p8(dir)?;
-    let meta = DevKeyFile {
-        key_id: key.key_id().to_owned(),
-        team_id: key.team_id().to_owned(),
-        file: format!("AuthKey_{}.p8", key.key_id()),
-    };
-    let json = serde_json::to_string_pretty(&meta).unwrap_or_default();
-    files::write_public(&meta_path, json.as_bytes())?;
-    Ok((key, path))
-}
-
-/// A mock whose sockets are bound and keys loaded, ready to serve.
-#[derive(Debug)]
-pub struct Bound {
-    /// The APNs endpoint's address.
-    pub apns_addr: SocketAddr,
-    /// The admin API's address.
-    pub admin_addr: SocketAddr,
-    /// PEM of the certificate clients must trust.
-    pub ca_cert_pem: String,
-    /// Where that certificate is on disk, if it is.
-    pub ca_path: Option<PathBuf>,
-    /// The development key, registered automatically.
-    pub dev_key: SigningKey,
-    /// Where the development key's `.p8` is on disk, if it is.
-    pub dev_key_path: Option<PathBuf>,
-    /// The CONNECT front door's address, when it is on.
-    pub connect_proxy_addr: Option<SocketAddr>,
-    pub(crate) shared: Arc<Shared>,
-    pub(crate) pki: Arc<Pki>,
-    tls: Arc<rustls::ServerConfig>,
-    listeners: (StdListener, StdListener),
-    proxy_listener: Option<StdListener>,
-}
-
-impl Bound {
-    /// The APNs endpoint as an `https://` URL (the certificate names `localhost`).
-    pub fn apns_url(&self) -> String {
-        format!("https://localhost:{}", self.apns_addr.port())
-    }
-
-    /// Issues a client certificate signed by the mock's CA (certificate authentication).
-    pub fn issue_client_cert(&self, request: &ClientCertRequest) -> Result<ClientCert, Error> {
-        self.pki.issue_client_cert(request)
-    }
-
-    /// The admin API as an `http://` URL.
-    pub fn admin_url(&self) -> String {
-        format!("http://{}", self.admin_addr)
-    }
-
-    /// Serves until `shutdown` completes, then shuts down gracefully: accepted streams are
-    /// answered (and recorded) before the connections close.
-    pub async fn serve(self, shutdown: impl Future<Output = ()>) -> Result<(), Error> {
-        let apns_url = self.apns_url();
-        let (apns, admin) = self.listeners;
-        let apns = TcpListener::from_std(apns).map_err(|e| bind_error(self.apns_addr, e))?;
-        let admin = TcpListener::from_std(admin).map_err(|e| bind_error(self.admin_addr, e))?;
-        let stop_rx = self.shared.stop_signal();
-        let acceptor = TlsAcceptor::from(self.tls);
-        let apns_task = tokio::spawn(server::run(
-            apns,
-            acceptor,
-            self.shared.clone(),
-            stop_rx.clone(),
-        ));
-        let shared = self.shared.clone();
-        let ctx = AdminCtx {
-            shared: self.shared,
-            apns_url,
-        };
-        let admin_task = tokio::spawn(admin::run(admin, ctx, stop_rx.clone()));
-        let proxy_task = match self.proxy_listener {
-            Some(listener) => {
-                let addr = self.connect_proxy_addr.unwrap_or(self.apns_addr);
-                let listener = TcpListener::from_std(listener).map_err(|e| bind_error(addr, e))?;
-                Some(tokio::spawn(connect_proxy::run(
-                    listener,
-                    self.apns_addr,
-                    stop_rx,
-                )))
-            }
-            None => None,
-        };
-        shutdown.await;
-        shared.stop();
-        let _ = apns_task.await;
-        let _ = admin_task.await;
-        if let Some(task) = proxy_task {
-            let _ = task.await;
-        }
-        Ok(())
     }
 }

@@ -3,10 +3,11 @@
 
 use std::time::Duration;
 
-use crate::connections::{Connection, GoAway};
+use crate::apns::checks::Ctx;
+use crate::apns::rejection::Rejection;
 use crate::faults::{Action, PushFacts, Rule};
-use crate::state::Shared;
-use crate::validate::{Ctx, Rejection};
+use crate::server::connection_state::{Connection, GoAway};
+use crate::shared::Shared;
 use crate::{ErrorCode, Reason};
 
 /// What goes on the wire for a stream.

@@ -90,7 +90,7 @@ impl FromStr for ErrorCode {
     }
 }
 
-crate::str_enum::str_traits!(ErrorCode);
+crate::apns::str_enum::str_traits!(ErrorCode);
 
 #[cfg(test)]
 mod tests {

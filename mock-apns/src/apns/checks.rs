@@ -3,37 +3,20 @@
 //! The order is the one a provider sees (method, path, device token, headers, authentication,
 //! registered devices, payload): the first failing check answers. Apple does not document its
 //! own order; Pushy's mock also checks the request's shape before authentication
-//! (`shared/reference/apns.md` §8). Registered-device checks come after authentication so an
+//! (`docs/apns.md` §8). Registered-device checks come after authentication so an
 //! unauthenticated client learns nothing about tokens.
 
 use std::sync::OnceLock;
 
-use crate::auth::{self, FirstSeen, ProviderToken, TokenEnv};
-use crate::connections::Connection;
-use crate::devices::Devices;
-use crate::keys::KeyStore;
-use crate::push::{Body, PushHead, DEVICE_PATH};
-use crate::push_type::PushType;
+use crate::apns::push_head::{Body, PushHead, DEVICE_PATH};
+use crate::apns::push_type::PushType;
+use crate::apns::rejection::Rejection;
+use crate::auth::connection_auth::TokenEnv;
+use crate::auth::keys::KeyStore;
+use crate::auth::provider_token::{self, FirstSeen, ProviderToken};
+use crate::record::devices::Devices;
+use crate::server::connection_state::Connection;
 use crate::{CertIdentity, Clock, Environment, Reason};
-
-/// Why a push is refused: Apple's reason, the 410 timestamp, and the mock's own explanation
-/// (recorded, never sent on the wire).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Rejection {
-    pub(crate) reason: Reason,
-    pub(crate) timestamp: Option<u64>,
-    pub(crate) detail: String,
-}
-
-impl Rejection {
-    pub(crate) fn new(reason: Reason, detail: impl Into<String>) -> Self {
-        Self {
-            reason,
-            timestamp: None,
-            detail: detail.into(),
-        }
-    }
-}
 
 /// Everything a check may look at.
 pub(crate) struct Ctx<'a> {
@@ -324,7 +307,7 @@ fn authentication(ctx: &Ctx<'_>) -> Result<(), Rejection> {
     if let Some(cert) = &ctx.conn.cert {
         return certificate(ctx, cert);
     }
-    let token = auth::bearer(ctx.head.header("authorization"))?;
+    let token = provider_token::bearer(ctx.head.header("authorization"))?;
     let env = TokenEnv {
         keys: ctx.keys,
         environment: ctx.environment,

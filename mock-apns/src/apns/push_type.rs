@@ -1,6 +1,6 @@
 //! `apns-push-type` values and the topic suffix each one requires.
 //!
-//! Source: Apple, "Sending notification requests to APNs" (table in `shared/reference/apns.md` §2).
+//! Source: Apple, "Sending notification requests to APNs" (table in `docs/apns.md` §2).
 
 use std::str::FromStr;
 
@@ -121,7 +121,7 @@ impl FromStr for PushType {
     }
 }
 
-crate::str_enum::str_traits!(PushType);
+crate::apns::str_enum::str_traits!(PushType);
 
 #[cfg(test)]
 mod tests {

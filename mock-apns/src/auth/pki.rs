@@ -16,8 +16,8 @@ use rustls::ServerConfig;
 use rustls_pki_types::pem::PemObject as _;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
-use crate::error::Error;
-use crate::files;
+use crate::error::{Error, TlsError};
+use crate::state_dir;
 
 /// Names the server certificate covers.
 pub const SERVER_NAMES: &[&str] = &[
@@ -101,8 +101,12 @@ impl Pki {
         let paths = [CA_FILE, CA_KEY_FILE, SERVER_FILE, SERVER_KEY_FILE].map(|f| dir.join(f));
         if paths.iter().all(|p| p.exists()) {
             let read = |p: &PathBuf| std::fs::read_to_string(p).map_err(|e| Error::io(p, e));
-            let ca_key = KeyPair::from_pem(&read(&paths[1])?)
-                .map_err(|e| Error::tls(format!("{}: {e}", paths[1].display())))?;
+            let ca_key = KeyPair::from_pem(&read(&paths[1])?).map_err(|source| {
+                Error::tls(TlsError::Key {
+                    what: paths[1].display().to_string(),
+                    source,
+                })
+            })?;
             return Self::assemble(
                 read(&paths[0])?,
                 Some((ca_params(), ca_key)),
@@ -110,21 +114,21 @@ impl Pki {
                 &read(&paths[3])?,
             );
         }
-        files::ensure_dir(dir)?;
+        state_dir::ensure_dir(dir)?;
         let pki = Self::generate()?;
         let Some((_, ca_key)) = &pki.ca else {
-            return Err(Error::tls("no CA was generated"));
+            return Err(Error::tls(TlsError::NoCa));
         };
-        files::write_public(&paths[0], pki.trust_pem.as_bytes())?;
-        files::write_private(&paths[1], ca_key.serialize_pem().as_bytes())?;
+        state_dir::write_public(&paths[0], pki.trust_pem.as_bytes())?;
+        state_dir::write_private(&paths[1], ca_key.serialize_pem().as_bytes())?;
         let chain_pem: String = pki
             .chain
             .iter()
-            .map(|c| crate::keys::pem_encode("CERTIFICATE", c))
+            .map(|c| crate::auth::keys::pem_encode("CERTIFICATE", c))
             .collect();
-        files::write_public(&paths[2], chain_pem.as_bytes())?;
-        let key_pem = crate::keys::pem_encode("PRIVATE KEY", pki.key.secret_der());
-        files::write_private(&paths[3], key_pem.as_bytes())?;
+        state_dir::write_public(&paths[2], chain_pem.as_bytes())?;
+        let key_pem = crate::auth::keys::pem_encode("PRIVATE KEY", pki.key.secret_der());
+        state_dir::write_private(&paths[3], key_pem.as_bytes())?;
         Ok(pki)
     }
 
@@ -144,12 +148,21 @@ impl Pki {
     ) -> Result<Self, Error> {
         let chain = CertificateDer::pem_slice_iter(chain_pem.as_bytes())
             .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| Error::tls(format!("certificate PEM: {e}")))?;
+            .map_err(|source| {
+                Error::tls(TlsError::Pem {
+                    what: "certificate PEM".into(),
+                    source,
+                })
+            })?;
         if chain.is_empty() {
-            return Err(Error::tls("no CERTIFICATE in the certificate file"));
+            return Err(Error::tls(TlsError::NoCertificate));
         }
-        let key = PrivateKeyDer::from_pem_slice(key_pem.as_bytes())
-            .map_err(|e| Error::tls(format!("private key PEM: {e}")))?;
+        let key = PrivateKeyDer::from_pem_slice(key_pem.as_bytes()).map_err(|source| {
+            Error::tls(TlsError::Pem {
+                what: "private key PEM".into(),
+                source,
+            })
+        })?;
         Ok(Self {
             trust_pem,
             ca,
@@ -161,14 +174,6 @@ impl Pki {
     /// The generated CA (parameters and key), able to issue client certificates.
     pub(crate) fn ca(&self) -> Option<(&CertificateParams, &KeyPair)> {
         self.ca.as_ref().map(|(params, key)| (params, key))
-    }
-
-    /// Issues a provider (client) certificate signed by the CA, for certificate auth.
-    pub fn issue_client_cert(
-        &self,
-        request: &crate::client_cert::ClientCertRequest,
-    ) -> Result<crate::client_cert::ClientCert, Error> {
-        crate::client_cert::issue(self, request)
     }
 
     /// PEM of the certificate clients must trust.
@@ -195,7 +200,13 @@ impl Pki {
             Some(_) => {
                 let mut roots = rustls::RootCertStore::empty();
                 for der in CertificateDer::pem_slice_iter(self.trust_pem.as_bytes()) {
-                    roots.add(der.map_err(Error::tls)?).map_err(Error::tls)?;
+                    let der = der.map_err(|source| {
+                        Error::tls(TlsError::Pem {
+                            what: "CA certificate PEM".into(),
+                            source,
+                        })
+                    })?;
+                    roots.add(der).map_err(Error::tls)?;
                 }
                 let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
                     Arc::new(roots),

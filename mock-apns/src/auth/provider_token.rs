@@ -7,15 +7,15 @@
 //! signature check.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use ring::signature::{UnparsedPublicKey, ECDSA_P256_SHA256_ASN1, ECDSA_P256_SHA256_FIXED};
 
-use crate::keys::KeyStore;
-use crate::validate::Rejection;
-use crate::{Clock, Environment, Reason};
+use crate::apns::rejection::Rejection;
+use crate::auth::keys::KeyStore;
+use crate::{Environment, Reason};
 
 /// Apple rejects provider tokens issued more than an hour ago.
 pub(crate) const MAX_TOKEN_AGE_SECS: u64 = 3600;
@@ -237,122 +237,14 @@ fn parse_iat(v: &serde_json::Value) -> Option<u64> {
     }
 }
 
-/// What token authentication consults besides the connection's own state.
-#[derive(Debug)]
-pub(crate) struct TokenEnv<'a> {
-    pub(crate) keys: &'a KeyStore,
-    pub(crate) environment: Environment,
-    pub(crate) clock: &'a Clock,
-    pub(crate) first_seen: &'a FirstSeen,
-}
-
-/// Apple: refresh a provider token no more than once every 20 minutes per connection.
-pub(crate) const MIN_TOKEN_CHANGE_SECS: u64 = 20 * 60;
-
-/// One connection's provider-token state ([TOKEN] in `shared/reference/apns.md` §5): the first
-/// accepted token pins the team and key id; the current token is cached so reuse skips the
-/// signature check; a token change is allowed once per 20 minutes.
-#[derive(Debug, Default)]
-pub(crate) struct ConnectionAuth {
-    /// Held only to compare or update a few fields; never across an await.
-    state: Mutex<TokenState>,
-}
-
-#[derive(Debug, Default)]
-struct TokenState {
-    current: Option<(Box<str>, ProviderToken)>,
-    /// When the current token was first accepted (mock clock, seconds).
-    changed_at: u64,
-}
-
-impl ConnectionAuth {
-    /// Authenticates a push's bearer token under this connection's rules. A token whose
-    /// signature verifies is put in `seen` even when a later rule rejects it, for the record.
-    pub(crate) fn authenticate(
-        &self,
-        token: &str,
-        env: &TokenEnv<'_>,
-        seen: &OnceLock<ProviderToken>,
-    ) -> Result<ProviderToken, Rejection> {
-        let (keys, environment, now_secs) = (env.keys, env.environment, env.clock.now_secs());
-        if let Some(same) = self.current_if(token) {
-            let _ = seen.set(same.clone());
-            check_age(&same, now_secs)?;
-            return Ok(same);
-        }
-        let mut verified = verify(token, keys)?;
-        let offset = env.clock.offset().as_secs();
-        verified.clock_offset_secs = env.first_seen.offset_secs(token, offset);
-        let _ = seen.set(verified.clone());
-        if let Some(only) = verified.environment.filter(|e| *e != environment) {
-            return Err(Rejection::new(
-                Reason::BadEnvironmentKeyIdInToken,
-                format!(
-                    "key {:?} is limited to {only}; this is {environment}",
-                    verified.key_id
-                ),
-            ));
-        }
-        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((_, first)) = &state.current {
-            if first.team_id != verified.team_id {
-                return Err(Rejection::new(
-                    Reason::InvalidProviderToken,
-                    format!(
-                        "this connection belongs to team {} (its first token); team {} needs its own connection",
-                        first.team_id, verified.team_id
-                    ),
-                ));
-            }
-            if first.key_id != verified.key_id {
-                return Err(Rejection::new(
-                    Reason::UnrelatedKeyIdInToken,
-                    format!(
-                        "this connection uses key {} (its first token); key {} needs its own connection",
-                        first.key_id, verified.key_id
-                    ),
-                ));
-            }
-        }
-        check_age(&verified, now_secs)?;
-        if state.current.is_some() && now_secs < state.changed_at + MIN_TOKEN_CHANGE_SECS {
-            return Err(Rejection::new(
-                Reason::TooManyProviderTokenUpdates,
-                format!(
-                    "a new token {} s after the previous change (at most one per {} s per connection)",
-                    now_secs.saturating_sub(state.changed_at),
-                    MIN_TOKEN_CHANGE_SECS
-                ),
-            ));
-        }
-        state.current = Some((token.into(), verified.clone()));
-        state.changed_at = now_secs;
-        Ok(verified)
-    }
-
-    fn current_if(&self, token: &str) -> Option<ProviderToken> {
-        let state = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        state
-            .current
-            .as_ref()
-            .filter(|(t, _)| &**t == token)
-            .map(|(_, v)| v.clone())
-    }
-
-    /// The team and key id this connection is pinned to, once a token was accepted.
-    pub(crate) fn pinned(&self) -> Option<(Arc<str>, Arc<str>)> {
-        let state = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        state
-            .current
-            .as_ref()
-            .map(|(_, t)| (t.team_id.clone(), t.key_id.clone()))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::keys::SigningKey;
+    use std::sync::OnceLock;
+
+    use crate::auth::connection_auth::{ConnectionAuth, TokenEnv, MIN_TOKEN_CHANGE_SECS};
+    use crate::auth::keys::SigningKey;
+    use crate::Clock;
 
     /// A clock, the keys and the first-seen table a connection authenticates against.
     struct Fixture {

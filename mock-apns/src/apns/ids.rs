@@ -78,10 +78,10 @@ mod tests {
     #[test]
     fn cases_are_as_apns_writes_them() {
         let upper = upper_case();
-        assert!(crate::validate::is_canonical_uuid(&upper));
+        assert!(crate::apns::checks::is_canonical_uuid(&upper));
         assert_eq!(&*upper, upper.to_ascii_uppercase());
         let lower = lower_case();
-        assert!(crate::validate::is_canonical_uuid(&lower));
+        assert!(crate::apns::checks::is_canonical_uuid(&lower));
         assert_eq!(&*lower, lower.to_ascii_lowercase());
     }
 }

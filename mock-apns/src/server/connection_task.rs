@@ -9,13 +9,14 @@ use std::time::Duration;
 use bytes::Bytes;
 use tokio::io::{AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _};
 use tokio::net::TcpStream;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::mpsc;
 use tokio_rustls::TlsAcceptor;
 
-use crate::connections::{Connection, Control, GoAway};
-use crate::rewind::Rewind;
-use crate::service;
-use crate::state::Shared;
+use crate::server::connection_state::{Connection, Control, GoAway};
+use crate::server::rewind::Rewind;
+use crate::server::stream;
+use crate::shared::Shared;
+use crate::shared::StopSignal;
 use crate::{CertIdentity, ErrorCode, Reason};
 
 /// The HTTP/2 client connection preface (RFC 9113 §3.4).
@@ -36,7 +37,7 @@ pub(crate) async fn serve(
     peer: SocketAddr,
     acceptor: TlsAcceptor,
     shared: Arc<Shared>,
-    shutdown: watch::Receiver<bool>,
+    shutdown: StopSignal,
 ) {
     let id = shared.next_connection_id();
     let _ = tcp.set_nodelay(true);
@@ -139,7 +140,7 @@ async fn serve_h2<S>(
     conn: Arc<Connection>,
     mut control: mpsc::UnboundedReceiver<Control>,
     shared: Arc<Shared>,
-    mut shutdown: watch::Receiver<bool>,
+    mut shutdown: StopSignal,
 ) where
     S: tokio::io::AsyncRead + AsyncWrite + Unpin,
 {
@@ -164,7 +165,7 @@ async fn serve_h2<S>(
     let mut closing = false;
     let idle_timeout = shared.config.idle_timeout;
     loop {
-        if !closing && *shutdown.borrow() {
+        if !closing && shutdown.is_stopped() {
             closing = true;
             send_go_away(
                 &mut h2,
@@ -180,7 +181,7 @@ async fn serve_h2<S>(
                     conn.stream_started(shared.clock.now_ms());
                     let (conn, shared) = (conn.clone(), shared.clone());
                     tokio::spawn(async move {
-                        service::handle(request, respond, &conn, &shared).await;
+                        stream::handle(request, respond, &conn, &shared).await;
                         conn.stream_ended(shared.clock.now_ms());
                     });
                 }
@@ -212,7 +213,7 @@ async fn serve_h2<S>(
                 let goaway = GoAway { reason: Reason::IdleTimeout, ..GoAway::shutdown() };
                 send_go_away(&mut h2, &conn, &shared, goaway, "idle timeout");
             }
-            _ = shutdown.changed(), if !closing => {}
+            () = shutdown.stopped(), if !closing => {}
         }
     }
     drop(h2);

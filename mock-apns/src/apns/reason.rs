@@ -1,7 +1,7 @@
 //! Apple's rejection reasons: the one table pairing each reason string with its HTTP status.
 //!
 //! Source: "Handling notification responses from APNs" (Apple), mirrored in
-//! `shared/reference/apns.md` §4. Everything else (validation, fault injection, the admin API)
+//! `docs/apns.md` §4. Everything else (validation, fault injection, the admin API)
 //! names reasons through this enum, so a status can never disagree with its reason.
 
 use std::str::FromStr;
@@ -139,7 +139,7 @@ impl FromStr for Reason {
     }
 }
 
-crate::str_enum::str_traits!(Reason);
+crate::apns::str_enum::str_traits!(Reason);
 
 #[cfg(test)]
 mod tests {

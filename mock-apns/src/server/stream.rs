@@ -6,13 +6,14 @@ use bytes::{Bytes, BytesMut};
 use h2::server::SendResponse;
 use h2::RecvStream;
 
-use crate::connections::Connection;
-use crate::fault_effect::{apply_fault, facts, Wire};
-use crate::ids;
-use crate::notification::{AppliedFault, AuthKind, AuthSummary, Notification, Payload};
-use crate::push::{Body, PushHead};
-use crate::state::Shared;
-use crate::validate::{self, Ctx, Rejection};
+use crate::apns::checks::{self, Ctx};
+use crate::apns::ids;
+use crate::apns::push_head::{Body, PushHead};
+use crate::apns::rejection::Rejection;
+use crate::faults::effect::{apply_fault, facts, Wire};
+use crate::record::notification::{AppliedFault, AuthKind, AuthSummary, Notification, Payload};
+use crate::server::connection_state::Connection;
+use crate::shared::Shared;
 use crate::{Environment, ErrorCode, Reason};
 
 /// Handles one request from arrival to answer. Never panics on input.
@@ -49,7 +50,7 @@ pub(crate) async fn handle(
         strict_devices: shared.config.strict_devices,
         token: OnceLock::new(),
     };
-    let mut outcome = validate::validate(&ctx);
+    let mut outcome = checks::validate(&ctx);
     // A stream beyond a GOAWAY's last-stream-id is not processed, so rules do not count it.
     // Decided once: a GOAWAY sent meanwhile must not leave a rule counting a refused stream.
     let refused = conn.beyond_goaway(stream_id);
@@ -64,7 +65,7 @@ pub(crate) async fn handle(
 
     let apns_id: Box<str> = head
         .header("apns-id")
-        .filter(|id| validate::is_canonical_uuid(id))
+        .filter(|id| checks::is_canonical_uuid(id))
         .map(Box::from)
         .unwrap_or_else(ids::upper_case);
     let answered = matches!(wire, Wire::Answer);
@@ -173,7 +174,7 @@ async fn deliver(
             let mut stop = shared.stop_signal();
             tokio::select! {
                 () = conn.ended() => {}
-                () = crate::server::stopped(&mut stop) => {}
+                () = stop.stopped() => {}
             }
             return respond.send_reset(h2::Reason::REFUSED_STREAM);
         }
@@ -232,7 +233,7 @@ fn auth_summary(ctx: &Ctx<'_>) -> AuthSummary {
     }
 }
 
-/// APNs's stream limit follows the provider's record (`shared/reference/apns.md` §6): full
+/// APNs's stream limit follows the provider's record (`docs/apns.md` §6): full
 /// after an accepted push, 1 after a rejected one when throttling is on. 410s are not counted
 /// as errors by Apple, so they leave it alone.
 fn adjust_stream_limit(conn: &Connection, shared: &Shared, status: u16) {
@@ -279,7 +280,7 @@ async fn read_body(mut body: RecvStream, limit: usize) -> Result<Body, h2::Error
 }
 
 /// Notes on accepted pushes whose treatment by Apple is undocumented, so the record shows the
-/// mock's choice (`shared/reference/apns.md`, "Unconfirmed").
+/// mock's choice (`docs/apns.md`, "Unconfirmed").
 fn acceptance_note(payload: &Payload) -> Option<Box<str>> {
     match payload {
         Payload::Text(_) => {

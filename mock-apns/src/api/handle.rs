@@ -6,15 +6,19 @@ use std::time::Duration;
 
 use tokio::sync::{oneshot, watch};
 
-use crate::builder::{Bound, MockApnsBuilder};
-use crate::devices::Device;
+use crate::api::builder::MockApnsBuilder;
+use crate::api::verification::{self, Times};
+use crate::auth::client_cert::{ClientCert, ClientCertRequest};
+use crate::auth::keys::SigningKey;
+use crate::auth::pki::Pki;
 use crate::error::Error;
-use crate::faults::{Rule, RuleSpec};
-use crate::keys::SigningKey;
-use crate::mock::{self, Times};
-use crate::state::Shared;
-use crate::tls::Pki;
-use crate::{ClientCert, ClientCertRequest, Clock, ConnectionSummary, GoAway, Notification};
+use crate::faults::{Rule, RuleError, RuleSpec};
+use crate::record::clock::Clock;
+use crate::record::devices::Device;
+use crate::record::notification::Notification;
+use crate::server::bound::Bound;
+use crate::server::connection_state::{ConnectionSummary, GoAway};
+use crate::shared::{Shared, StopSignal};
 
 /// A running mock APNs: real TLS and HTTP/2 on a loopback port, with an admin API beside it.
 ///
@@ -33,6 +37,24 @@ pub struct MockApns {
     mounted: Mutex<Vec<(Arc<Rule>, Option<Times>)>>,
     stop: watch::Sender<bool>,
     stopped: Option<oneshot::Receiver<()>>,
+}
+
+impl MockApnsBuilder {
+    /// Starts the mock on its own thread and runtime, so it works under any test runtime.
+    ///
+    /// # Panics
+    /// If it cannot start (a test cannot go on without it); use [`Self::try_start`] to handle it.
+    pub async fn start(self) -> MockApns {
+        match self.try_start().await {
+            Ok(mock) => mock,
+            Err(e) => panic!("mock-apns could not start: {e}"),
+        }
+    }
+
+    /// Like [`Self::start`], returning the error.
+    pub async fn try_start(self) -> Result<MockApns, Error> {
+        MockApns::spawn(self.bind()?)
+    }
 }
 
 /// Waiting for pushes timed out; holds what had arrived.
@@ -80,7 +102,7 @@ impl MockApns {
     }
 
     pub(crate) fn spawn(bound: Bound) -> Result<Self, Error> {
-        let (stop, mut stop_rx) = watch::channel(false);
+        let (stop, stop_rx) = watch::channel(false);
         let (done_tx, done_rx) = oneshot::channel();
         let mock = MockApns {
             apns_addr: bound.apns_addr,
@@ -105,7 +127,7 @@ impl MockApns {
             .spawn(move || {
                 runtime.block_on(async move {
                     let stopped = async move {
-                        crate::server::stopped(&mut stop_rx).await;
+                        StopSignal::new(stop_rx).stopped().await;
                     };
                     if let Err(e) = bound.serve(stopped).await {
                         tracing::error!("mock-apns stopped: {e}");
@@ -200,7 +222,7 @@ impl MockApns {
     }
 
     /// Mounts a fault rule (the admin API's `POST /api/v1/faults`), returning it with its id.
-    pub fn add_fault(&self, rule: RuleSpec) -> Result<Arc<Rule>, String> {
+    pub fn add_fault(&self, rule: RuleSpec) -> Result<Arc<Rule>, RuleError> {
         self.shared.faults.add(rule)
     }
 
@@ -241,9 +263,10 @@ impl MockApns {
         let mounted = self.mounted.lock().unwrap_or_else(|p| p.into_inner());
         let failures: Vec<String> = mounted
             .iter()
-            .filter_map(|(rule, expect)| mock::failure(rule, *expect))
+            .filter_map(|(rule, expect)| verification::failure(rule, *expect))
             .collect();
-        (!failures.is_empty()).then(|| mock::report(&failures, &self.received_notifications()))
+        (!failures.is_empty())
+            .then(|| verification::report(&failures, &self.received_notifications()))
     }
 
     /// Every recorded request so far, accepted or rejected, in order.

@@ -15,7 +15,8 @@ use std::time::Duration;
 
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::watch;
+
+use crate::shared::StopSignal;
 
 /// The hosts a client may ask to be tunnelled to: Apple's production, sandbox and (older)
 /// development names.
@@ -37,11 +38,7 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 
 /// Serves the front door until `shutdown` flips to true. Tunnels already open carry on until
 /// either side closes, so pushes in flight are still answered.
-pub(crate) async fn run(
-    listener: TcpListener,
-    upstream: SocketAddr,
-    shutdown: watch::Receiver<bool>,
-) {
+pub(crate) async fn run(listener: TcpListener, upstream: SocketAddr, shutdown: StopSignal) {
     let upstream = reachable(upstream);
     let mut stop = shutdown;
     loop {
@@ -56,7 +53,7 @@ pub(crate) async fn run(
                     tokio::time::sleep(ACCEPT_BACKOFF).await;
                 }
             },
-            () = crate::server::stopped(&mut stop) => break,
+            () = stop.stopped() => break,
         }
     }
 }

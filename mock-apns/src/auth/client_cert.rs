@@ -3,7 +3,7 @@
 //!
 //! Apple's push certificates carry the bundle id as the subject's UID, the allowed topics in
 //! extension `1.2.840.113635.100.6.3.6`, and the environments in `…6.3.1` (development) and
-//! `…6.3.2` (production) (`shared/reference/apns.md` §5). The topic list is encoded as a
+//! `…6.3.2` (production) (`docs/apns.md` §5). The topic list is encoded as a
 //! SEQUENCE of UTF8String topics, each followed by a SEQUENCE naming its kind (`app`, `voip`,
 //! `complication`); the reader accepts any UTF8String at the top level as a topic.
 
@@ -12,9 +12,9 @@ use rcgen::{
 };
 use serde::Serialize;
 
-use crate::error::Error;
-use crate::tls::Pki;
-use crate::Environment;
+use crate::apns::environment::Environment;
+use crate::auth::pki::Pki;
+use crate::error::{Error, TlsError};
 
 const TOPICS_OID: &[u64] = &[1, 2, 840, 113635, 100, 6, 3, 6];
 const DEVELOPMENT_OID: &[u64] = &[1, 2, 840, 113635, 100, 6, 3, 1];
@@ -40,11 +40,11 @@ impl ClientCert {
         dir: &std::path::Path,
         name: &str,
     ) -> Result<(std::path::PathBuf, std::path::PathBuf), Error> {
-        crate::files::ensure_dir(dir)?;
+        crate::state_dir::ensure_dir(dir)?;
         let cert = dir.join(format!("{name}.pem"));
         let key = dir.join(format!("{name}-key.pem"));
-        crate::files::write_public(&cert, self.cert_pem.as_bytes())?;
-        crate::files::write_private(&key, self.key_pem.as_bytes())?;
+        crate::state_dir::write_public(&cert, self.cert_pem.as_bytes())?;
+        crate::state_dir::write_private(&key, self.key_pem.as_bytes())?;
         Ok((cert, key))
     }
 }
@@ -70,15 +70,20 @@ impl ClientCertRequest {
     }
 }
 
+impl Pki {
+    /// Issues a provider (client) certificate signed by the CA, for certificate auth.
+    pub fn issue_client_cert(&self, request: &ClientCertRequest) -> Result<ClientCert, Error> {
+        issue(self, request)
+    }
+}
+
 /// Issues a client certificate signed by the mock's CA.
-pub(crate) fn issue(pki: &Pki, request: &ClientCertRequest) -> Result<ClientCert, Error> {
+fn issue(pki: &Pki, request: &ClientCertRequest) -> Result<ClientCert, Error> {
     let bundle = request.bundle_id.trim();
     if bundle.is_empty() || bundle.contains(char::is_whitespace) {
-        return Err(Error::tls(format!("{bundle:?} is not a bundle id")));
+        return Err(Error::tls(TlsError::BadBundleId(bundle.to_owned())));
     }
-    let (ca_params, ca_key) = pki
-        .ca()
-        .ok_or_else(|| Error::tls("client certificates need the mock's own CA, not --tls-cert"))?;
+    let (ca_params, ca_key) = pki.ca().ok_or(Error::Tls(TlsError::NoCa))?;
     let mut params = CertificateParams::default();
     let label = match request.environment {
         Some(Environment::Development) => "Apple Development IOS Push Services",

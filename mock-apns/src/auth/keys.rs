@@ -195,7 +195,7 @@ impl SigningKey {
     /// Writes the key as `AuthKey_<KEYID>.p8` into `dir` (mode 0600) and returns the path.
     pub fn write_p8(&self, dir: &Path) -> Result<std::path::PathBuf, Error> {
         let path = dir.join(format!("AuthKey_{}.p8", self.key_id));
-        crate::files::write_private(&path, self.to_pem().as_bytes())?;
+        crate::state_dir::write_private(&path, self.to_pem().as_bytes())?;
         Ok(path)
     }
 }

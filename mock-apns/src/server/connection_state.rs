@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot, watch, Notify};
 
-use crate::auth::ConnectionAuth;
+use crate::auth::connection_auth::ConnectionAuth;
 use crate::{CertIdentity, Clock, ErrorCode, Reason};
 
 /// Closed connections kept for the connection list, beyond which the oldest are forgotten.

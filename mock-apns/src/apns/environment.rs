@@ -41,4 +41,4 @@ impl FromStr for Environment {
     }
 }
 
-crate::str_enum::str_traits!(Environment);
+crate::apns::str_enum::str_traits!(Environment);

@@ -4,11 +4,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::mpsc;
 use tokio_rustls::TlsAcceptor;
 
-use crate::connection;
-use crate::state::Shared;
+use crate::server::connection_task;
+use crate::shared::Shared;
+use crate::shared::StopSignal;
 
 /// Accepts connections until `shutdown` flips to true, then waits until every connection has
 /// answered its accepted streams and closed.
@@ -16,7 +17,7 @@ pub(crate) async fn run(
     listener: TcpListener,
     acceptor: TlsAcceptor,
     shared: Arc<Shared>,
-    shutdown: watch::Receiver<bool>,
+    shutdown: StopSignal,
 ) {
     let mut stop = shutdown.clone();
     // Each connection task holds a clone; `recv()` yields `None` once all have ended.
@@ -30,7 +31,7 @@ pub(crate) async fn run(
                     let (acceptor, shared, shutdown, done) =
                         (acceptor.clone(), shared.clone(), shutdown.clone(), done_tx.clone());
                     tokio::spawn(async move {
-                        connection::serve(tcp, peer, acceptor, shared, shutdown).await;
+                        connection_task::serve(tcp, peer, acceptor, shared, shutdown).await;
                         drop(done);
                     });
                 }
@@ -41,16 +42,10 @@ pub(crate) async fn run(
                     backoff = (backoff * 2).min(Duration::from_secs(1));
                 }
             },
-            () = crate::server::stopped(&mut stop) => break,
+            () = stop.stopped() => break,
         }
     }
     drop(listener);
     drop(done_tx);
     let _ = done_rx.recv().await;
-}
-
-/// Resolves once the shutdown flag is true (or its sender is gone).
-pub(crate) async fn stopped(rx: &mut watch::Receiver<bool>) {
-    // The guard `wait_for` returns is dropped here, so callers' futures stay `Send`.
-    let _ = rx.wait_for(|stop| *stop).await;
 }

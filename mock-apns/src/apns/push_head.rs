@@ -3,7 +3,7 @@
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Method};
 
-use crate::push_type::{PushType, MAX_PAYLOAD};
+use crate::apns::push_type::{PushType, MAX_PAYLOAD};
 
 /// The path prefix of Apple's device API.
 pub(crate) const DEVICE_PATH: &str = "/3/device/";
