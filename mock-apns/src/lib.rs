@@ -54,7 +54,7 @@
 //!   ([`ConnectionSummary`], [`GoAway`]), one stream's handling, and a [`Bound`] server's life.
 //! - `redirect/`: the CONNECT front door and the [`ClientEnv`] that points unmodified clients at
 //!   the mock.
-//! - `admin/`: the HTTP/1.1 admin API.
+//! - [`admin`]: the HTTP/1.1 admin API and its typed [`admin::Client`].
 //! - `api/`: the test-facing [`MockApns`] handle, [`MockApnsBuilder`], [`Mock`] with
 //!   [`matchers`], and verification ([`Times`]).
 //! - `config.rs` / `shared.rs` / `state_dir.rs` / `error.rs`: the settings, the state every task
@@ -62,7 +62,7 @@
 //!
 //! Wire facts and their public sources: `docs/apns.md` in the repository.
 
-mod admin;
+pub mod admin;
 mod api;
 mod apns;
 mod auth;
@@ -89,8 +89,8 @@ pub use auth::dev_key::DEV_TEAM_ID;
 pub use auth::keys::{self, SigningKey, VerifyingKey};
 pub use auth::pki::{Pki, SERVER_NAMES};
 pub use config::Config;
-pub use error::Error;
-pub use faults::{Action, RuleSpec, Schedule};
+pub use error::{Error, TlsError};
+pub use faults::{Action, RuleError, RuleSpec, RuleSummary, Schedule};
 pub use record::clock::Clock;
 pub use record::devices::Device;
 pub use record::notification::{AppliedFault, AuthKind, AuthSummary, Notification, Payload};

@@ -1,4 +1,5 @@
-//! The admin API: HTTP/1.1 + JSON on its own port, for tests and tools in any language.
+//! The admin API: HTTP/1.1 + JSON on its own port, for tests and tools in any language, and
+//! [`Client`], its typed Rust client.
 //!
 //! | Route | Does |
 //! |---|---|
@@ -16,9 +17,14 @@
 //! | `DELETE /api/v1/faults/{id}`, `DELETE /api/v1/faults` | unmounts one rule, or all |
 //! | `POST /api/v1/connections/{id}/goaway` | sends GOAWAY: `{"reason":"Shutdown","error_code":"NO_ERROR"}` |
 
+mod client;
 mod devices;
 mod plumbing;
 mod pushes;
+
+/// The typed admin client: `mock_apns::admin::Client`.
+pub use client::Client;
+pub use client::{ClientError, ClockReading, GoAwaySent, Health, PushQuery, Response};
 
 use std::convert::Infallible;
 use std::sync::Arc;

@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use error::RuleError;
 pub use rule::{
@@ -38,7 +38,7 @@ pub struct Rule {
 }
 
 /// How a rule appears in listings: the spec plus id and counters.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RuleSummary {
     /// The rule's id.
     pub id: u64,

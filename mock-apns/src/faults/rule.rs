@@ -484,32 +484,46 @@ mod tests {
 
     #[test]
     fn unknown_fields_and_impossible_combinations_name_the_field() {
-        let err = parse_rule(br#"{"action":{"reject":"Unregistered"},"colour":1}"#).unwrap_err().to_string();
+        let err = parse_rule(br#"{"action":{"reject":"Unregistered"},"colour":1}"#)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("colour"), "{err}");
         let err = parse_rule(br#"{"match":{"topic":"a","tpoic":"b"},"action":{"close":true}}"#)
-            .unwrap_err().to_string();
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("match") && err.contains("tpoic"), "{err}");
-        let err = parse_rule(br#"{"action":{"reject":"Gone"}}"#).unwrap_err().to_string();
+        let err = parse_rule(br#"{"action":{"reject":"Gone"}}"#)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("action") && err.contains("Gone"), "{err}");
         let err =
             parse_rule(br#"{"action":{"goaway":{"reason":"Shutdown","eror_code":"CANCEL"}}}"#)
-                .unwrap_err().to_string();
+                .unwrap_err()
+                .to_string();
         assert!(err.contains("eror_code"), "{err}");
-        let err = parse_rule(br#"{"action":{"explode":true}}"#).unwrap_err().to_string();
+        let err = parse_rule(br#"{"action":{"explode":true}}"#)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("explode"), "{err}");
-        let err =
-            parse_rule(br#"{"match":{"topic":"a"},"action":{"max_connections":1}}"#).unwrap_err().to_string();
+        let err = parse_rule(br#"{"match":{"topic":"a"},"action":{"max_connections":1}}"#)
+            .unwrap_err()
+            .to_string();
         assert!(err.starts_with("match"), "{err}");
-        let err = parse_rule(br#"{"action":{"outage":"BadTopic"}}"#).unwrap_err().to_string();
+        let err = parse_rule(br#"{"action":{"outage":"BadTopic"}}"#)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("action.outage"), "{err}");
     }
 
     #[test]
     fn a_rules_file_names_the_failing_rule() {
-        let err =
-            parse_rules(br#"[{"action":{"close":true}},{"action":{"stall":false}}]"#).unwrap_err().to_string();
+        let err = parse_rules(br#"[{"action":{"close":true}},{"action":{"stall":false}}]"#)
+            .unwrap_err()
+            .to_string();
         assert!(err.starts_with("[1]."), "{err}");
-        let err = parse_rules(br#"[{"action":{"close":true}},{"acton":{}}]"#).unwrap_err().to_string();
+        let err = parse_rules(br#"[{"action":{"close":true}},{"acton":{}}]"#)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("[1]") && err.contains("acton"), "{err}");
     }
 

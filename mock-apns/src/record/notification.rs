@@ -1,12 +1,14 @@
 //! The record of one request: what arrived, how it was authenticated, and what the mock answered.
 
+use serde::de::{Deserializer, MapAccess, Visitor};
 use serde::ser::{SerializeMap as _, Serializer};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::{Environment, PushType, Reason};
 
 /// One recorded request, accepted or rejected, as the admin API and the record file show it.
-#[derive(Debug, Clone, Serialize)]
+/// It reads back from that JSON too (the admin [`Client`](crate::admin::Client) does).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Notification {
     /// Sequence number, in the order the answers were decided.
     pub id: u64,
@@ -23,7 +25,10 @@ pub struct Notification {
     /// The token from the path, as sent.
     pub device_token: Option<Box<str>>,
     /// Every `apns-*` header, as sent, in order.
-    #[serde(serialize_with = "headers_as_map")]
+    #[serde(
+        serialize_with = "headers_as_map",
+        deserialize_with = "headers_from_map"
+    )]
     pub headers: Vec<(Box<str>, Box<str>)>,
     /// How the request was authenticated.
     pub auth: AuthSummary,
@@ -48,20 +53,20 @@ pub struct Notification {
     pub timestamp: Option<u64>,
     /// The mock's own explanation of a rejection, or notes on behaviour Apple does not
     /// document. Never sent to the client.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<Box<str>>,
     /// The fault rule that changed this push's fate, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fault: Option<AppliedFault>,
 }
 
 /// A fault rule applied to a push.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AppliedFault {
     /// The rule's id.
     pub rule_id: u64,
     /// The rule's name.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// What it did.
     pub action: crate::faults::Action,
@@ -147,8 +152,31 @@ fn headers_as_map<S: Serializer>(h: &[(Box<str>, Box<str>)], s: S) -> Result<S::
     map.end()
 }
 
+/// `apns-*` headers in the order they came: (name, value).
+type Headers = Vec<(Box<str>, Box<str>)>;
+
+/// Reads the `headers` object back in document order.
+fn headers_from_map<'de, D: Deserializer<'de>>(d: D) -> Result<Headers, D::Error> {
+    struct InOrder;
+    impl<'de> Visitor<'de> for InOrder {
+        type Value = Headers;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an object of header names and values")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut out = Vec::with_capacity(map.size_hint().unwrap_or(4));
+            while let Some((name, value)) = map.next_entry::<String, String>()? {
+                out.push((name.into(), value.into()));
+            }
+            Ok(out)
+        }
+    }
+    d.deserialize_map(InOrder)
+}
+
 /// How a request was authenticated.
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default)]
 pub struct AuthSummary {
     /// `token` (a verified provider token), `certificate` (a client certificate), or `none`.
     pub kind: AuthKind,
@@ -174,7 +202,7 @@ pub struct AuthSummary {
 }
 
 /// The kind of authentication a request carried.
-#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum AuthKind {
@@ -224,5 +252,18 @@ impl Serialize for Payload {
             },
             Payload::Text(t) => s.serialize_str(t),
         }
+    }
+}
+
+/// A JSON string reads back as [`Payload::Text`] (the record writes a non-JSON body as a
+/// string); anything else as [`Payload::Json`], its text as it stands in the record.
+impl<'de> Deserialize<'de> for Payload {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = Box::<serde_json::value::RawValue>::deserialize(d)?;
+        if raw.get().starts_with('"') {
+            let text: String = serde_json::from_str(raw.get()).map_err(serde::de::Error::custom)?;
+            return Ok(Payload::Text(text.into()));
+        }
+        Ok(Payload::Json(raw.get().into()))
     }
 }

@@ -75,7 +75,7 @@ pub(crate) struct Connection {
 }
 
 /// What `GET /api/v1/connections` shows for one connection.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ConnectionSummary {
     /// Numbered from 1 in accept order.
     pub id: u64,

@@ -1,0 +1,644 @@
+//! A typed client for the admin API, for tests and tools written in Rust: the harness, the
+//! end-to-end tests and any provider's own tests use it instead of hand-written HTTP.
+//!
+//! Every route has a method that returns the library's own types ([`Notification`],
+//! [`ConnectionSummary`], [`RuleSummary`], …); [`Client::send`] is the raw escape hatch for
+//! tests of the API itself (bad input, unknown routes). One connection per request, as the API
+//! is on loopback and requests are rare; each has a deadline that only bounds failure.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::Method;
+use http_body_util::{BodyExt as _, Full};
+use hyper_util::rt::TokioIo;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use tokio::net::TcpStream;
+
+use crate::apns::environment::Environment;
+use crate::apns::push_type::PushType;
+use crate::apns::reason::Reason;
+use crate::faults::{RuleSpec, RuleSummary};
+use crate::record::devices::Device;
+use crate::record::notification::Notification;
+use crate::server::connection_state::{ConnectionSummary, GoAway};
+
+/// How long a request may take when the caller did not say ([`Client::with_timeout`]).
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Why an admin request failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ClientError {
+    /// The base URL is not `http://host:port`.
+    #[error("{0:?} is not an admin API URL (expected http://host:port)")]
+    BadUrl(String),
+    /// Connecting, sending or reading failed.
+    #[error("admin {method} {path}: {message}")]
+    Transport {
+        /// The method.
+        method: Method,
+        /// The path and query.
+        path: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// No answer before the deadline.
+    #[error("admin {method} {path}: no answer within {timeout:?}")]
+    Timeout {
+        /// The method.
+        method: Method,
+        /// The path and query.
+        path: String,
+        /// The deadline.
+        timeout: Duration,
+    },
+    /// The API refused the request; `message` is its `error` text.
+    #[error("admin {method} {path}: {status}: {message}")]
+    Refused {
+        /// The method.
+        method: Method,
+        /// The path and query.
+        path: String,
+        /// The HTTP status.
+        status: u16,
+        /// The API's explanation.
+        message: String,
+    },
+    /// The answer was not the JSON the route promises.
+    #[error("admin {method} {path}: unexpected answer ({message}): {body}")]
+    Decode {
+        /// The method.
+        method: Method,
+        /// The path and query.
+        path: String,
+        /// What did not parse.
+        message: String,
+        /// The answer, as text.
+        body: String,
+    },
+    /// [`Client::wait_for_pushes`] timed out; holds what had arrived.
+    #[error("expected {expected} pushes within {timeout:?}, got {}", received.len())]
+    WaitTimeout {
+        /// How many were asked for.
+        expected: usize,
+        /// How long the mock waited.
+        timeout: Duration,
+        /// The matching pushes that had arrived.
+        received: Vec<Notification>,
+    },
+}
+
+/// An answer of [`Client::send`]: status and body as they came.
+#[derive(Debug, Clone)]
+pub struct Response {
+    /// The HTTP status.
+    pub status: u16,
+    /// The body.
+    pub body: Bytes,
+}
+
+impl Response {
+    /// The body as JSON (`Null` when it is not JSON).
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+/// The filters of `GET /api/v1/pushes` and the long-poll; empty selects every push.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PushQuery {
+    /// The device token (case-insensitive).
+    pub device_token: Option<String>,
+    /// `apns-topic`.
+    pub topic: Option<String>,
+    /// `apns-push-type`.
+    pub push_type: Option<PushType>,
+    /// The status answered.
+    pub status: Option<u16>,
+    /// Apple's reason answered.
+    pub reason: Option<Reason>,
+}
+
+impl PushQuery {
+    /// Every push.
+    pub fn all() -> Self {
+        Self::default()
+    }
+
+    /// Pushes to this device token.
+    pub fn device_token(mut self, token: impl Into<String>) -> Self {
+        self.device_token = Some(token.into());
+        self
+    }
+
+    /// Pushes on this topic.
+    pub fn topic(mut self, topic: impl Into<String>) -> Self {
+        self.topic = Some(topic.into());
+        self
+    }
+
+    /// Pushes of this type.
+    pub fn push_type(mut self, push_type: PushType) -> Self {
+        self.push_type = Some(push_type);
+        self
+    }
+
+    /// Pushes answered with this status.
+    pub fn status(mut self, status: u16) -> Self {
+        self.status = Some(status);
+        self
+    }
+
+    /// Pushes refused with this reason.
+    pub fn reason(mut self, reason: Reason) -> Self {
+        self.reason = Some(reason);
+        self
+    }
+
+    fn pairs(&self) -> Vec<(&'static str, String)> {
+        let mut pairs = Vec::new();
+        if let Some(v) = &self.device_token {
+            pairs.push(("device_token", v.clone()));
+        }
+        if let Some(v) = &self.topic {
+            pairs.push(("topic", v.clone()));
+        }
+        if let Some(v) = self.push_type {
+            pairs.push(("push_type", v.to_string()));
+        }
+        if let Some(v) = self.status {
+            pairs.push(("status", v.to_string()));
+        }
+        if let Some(v) = self.reason {
+            pairs.push(("reason", v.to_string()));
+        }
+        pairs
+    }
+}
+
+/// `GET /api/v1/health`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Health {
+    /// `ok`.
+    pub status: String,
+    /// The APNs endpoint's URL.
+    pub apns_url: String,
+    /// The environment the mock stands in for.
+    pub environment: Environment,
+    /// Records dropped at the `--max-records` cap.
+    pub records_dropped: u64,
+}
+
+/// The mock's clock, as `GET`/`POST /api/v1/clock` answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub struct ClockReading {
+    /// The mock's time, epoch ms.
+    pub now_ms: u64,
+    /// How far it has been advanced, ms.
+    pub offset_ms: u64,
+}
+
+/// The answer to `POST /api/v1/connections/{id}/goaway`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct GoAwaySent {
+    /// The connection.
+    pub connection_id: u64,
+    /// The frame as sent.
+    pub goaway: GoAway,
+    /// Its last-stream-id: streams above it were not processed.
+    pub last_stream_id: u32,
+}
+
+/// An async client of one mock's admin API.
+#[derive(Debug, Clone)]
+pub struct Client {
+    /// `host:port`.
+    authority: String,
+    timeout: Duration,
+}
+
+impl Client {
+    /// A client for the admin API at `base` (`http://host:port`; a trailing path is ignored).
+    pub fn new(base: &str) -> Result<Self, ClientError> {
+        let rest = base
+            .strip_prefix("http://")
+            .ok_or_else(|| ClientError::BadUrl(base.to_owned()))?;
+        let authority = rest.split('/').next().unwrap_or_default();
+        if authority.is_empty() {
+            return Err(ClientError::BadUrl(base.to_owned()));
+        }
+        Ok(Self {
+            authority: authority.to_owned(),
+            timeout: DEFAULT_TIMEOUT,
+        })
+    }
+
+    /// The deadline of each request (default 10 s); long-polls add their own wait to it.
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The API's base URL, `http://host:port`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.authority)
+    }
+
+    /// `GET /api/v1/health`.
+    pub async fn health(&self) -> Result<Health, ClientError> {
+        self.call(Method::GET, "/api/v1/health", None).await
+    }
+
+    /// `GET /api/v1/pushes`: the matching records, in arrival order.
+    pub async fn pushes(&self, query: &PushQuery) -> Result<Vec<Notification>, ClientError> {
+        let path = with_query("/api/v1/pushes", &query.pairs());
+        let list: Pushes = self.call(Method::GET, &path, None).await?;
+        Ok(list.pushes)
+    }
+
+    /// `GET /api/v1/pushes/wait`: answers once `count` matching pushes exist; the mock waits
+    /// at most `timeout`, then this returns [`ClientError::WaitTimeout`] with what arrived.
+    pub async fn wait_for_pushes(
+        &self,
+        count: usize,
+        timeout: Duration,
+        query: &PushQuery,
+    ) -> Result<Vec<Notification>, ClientError> {
+        let mut pairs = query.pairs();
+        pairs.push(("count", count.to_string()));
+        pairs.push(("timeout_ms", timeout.as_millis().to_string()));
+        let path = with_query("/api/v1/pushes/wait", &pairs);
+        let answer = self
+            .send_within(Method::GET, &path, None, self.timeout + timeout)
+            .await?;
+        if answer.status == 408 {
+            let list: Pushes = decode(&Method::GET, &path, &answer)?;
+            return Err(ClientError::WaitTimeout {
+                expected: count,
+                timeout,
+                received: list.pushes,
+            });
+        }
+        let list: Pushes = expect_ok(&Method::GET, &path, answer)?;
+        Ok(list.pushes)
+    }
+
+    /// `DELETE /api/v1/pushes`: forgets the record.
+    pub async fn clear_pushes(&self) -> Result<(), ClientError> {
+        let _: serde_json::Value = self.call(Method::DELETE, "/api/v1/pushes", None).await?;
+        Ok(())
+    }
+
+    /// `GET /api/v1/devices`: registered tokens (lower case) and what the mock knows of each.
+    pub async fn devices(&self) -> Result<BTreeMap<String, Device>, ClientError> {
+        let list: Devices = self.call(Method::GET, "/api/v1/devices", None).await?;
+        Ok(list.devices)
+    }
+
+    /// `PUT /api/v1/devices/{token}`: registers a token's topic and environment.
+    pub async fn register_device(&self, token: &str, device: &Device) -> Result<(), ClientError> {
+        let body = to_json(device);
+        let path = format!("/api/v1/devices/{token}");
+        let _: serde_json::Value = self.call(Method::PUT, &path, Some(body)).await?;
+        Ok(())
+    }
+
+    /// `DELETE /api/v1/devices/{token}`: later pushes get 410 `Unregistered` with this
+    /// timestamp (epoch ms; `None`: the mock's now). Returns the timestamp used.
+    pub async fn unregister_device(
+        &self,
+        token: &str,
+        timestamp_ms: Option<u64>,
+    ) -> Result<u64, ClientError> {
+        let path = match timestamp_ms {
+            Some(ts) => format!("/api/v1/devices/{token}?timestamp={ts}"),
+            None => format!("/api/v1/devices/{token}"),
+        };
+        let answer: Unregistered = self.call(Method::DELETE, &path, None).await?;
+        Ok(answer.unregistered_at)
+    }
+
+    /// `GET /api/v1/clock`.
+    pub async fn clock(&self) -> Result<ClockReading, ClientError> {
+        self.call(Method::GET, "/api/v1/clock", None).await
+    }
+
+    /// `POST /api/v1/clock`: moves the mock's clock forward.
+    pub async fn advance_clock(&self, by: Duration) -> Result<ClockReading, ClientError> {
+        let body =
+            serde_json::json!({ "advance_ms": u64::try_from(by.as_millis()).unwrap_or(u64::MAX) });
+        self.call(Method::POST, "/api/v1/clock", Some(body)).await
+    }
+
+    /// `GET /api/v1/connections`: every connection, open or closed, in accept order.
+    pub async fn connections(&self) -> Result<Vec<ConnectionSummary>, ClientError> {
+        let list: Connections = self.call(Method::GET, "/api/v1/connections", None).await?;
+        Ok(list.connections)
+    }
+
+    /// `GET /api/v1/connections/{id}`.
+    pub async fn connection(&self, id: u64) -> Result<ConnectionSummary, ClientError> {
+        let path = format!("/api/v1/connections/{id}");
+        self.call(Method::GET, &path, None).await
+    }
+
+    /// `POST /api/v1/connections/{id}/goaway`: answers once the frame is queued.
+    pub async fn go_away(&self, id: u64, goaway: &GoAway) -> Result<GoAwaySent, ClientError> {
+        let path = format!("/api/v1/connections/{id}/goaway");
+        self.call(Method::POST, &path, Some(to_json(goaway))).await
+    }
+
+    /// `POST /api/v1/faults`: mounts a rule, returned with its id.
+    pub async fn add_fault(&self, rule: &RuleSpec) -> Result<RuleSummary, ClientError> {
+        self.add_fault_json(&to_json(rule)).await
+    }
+
+    /// `POST /api/v1/faults` with a rule written as JSON (a scenario file's, say): the mock
+    /// parses it, so its error names the field.
+    pub async fn add_fault_json(
+        &self,
+        rule: &serde_json::Value,
+    ) -> Result<RuleSummary, ClientError> {
+        self.call(Method::POST, "/api/v1/faults", Some(rule.clone()))
+            .await
+    }
+
+    /// `GET /api/v1/faults`: mounted rules in evaluation order, with their counters.
+    pub async fn faults(&self) -> Result<Vec<RuleSummary>, ClientError> {
+        let list: Faults = self.call(Method::GET, "/api/v1/faults", None).await?;
+        Ok(list.faults)
+    }
+
+    /// `GET /api/v1/faults/{id}`.
+    pub async fn fault(&self, id: u64) -> Result<RuleSummary, ClientError> {
+        let path = format!("/api/v1/faults/{id}");
+        self.call(Method::GET, &path, None).await
+    }
+
+    /// `DELETE /api/v1/faults/{id}`: unmounts a rule, returned as it was last.
+    pub async fn remove_fault(&self, id: u64) -> Result<RuleSummary, ClientError> {
+        let path = format!("/api/v1/faults/{id}");
+        self.call(Method::DELETE, &path, None).await
+    }
+
+    /// `DELETE /api/v1/faults`: unmounts every rule; returns how many there were.
+    pub async fn clear_faults(&self) -> Result<u64, ClientError> {
+        let answer: Deleted = self.call(Method::DELETE, "/api/v1/faults", None).await?;
+        Ok(answer.deleted)
+    }
+
+    /// Any request, answered as it comes (no status check): for tests of the API itself.
+    /// `body` is sent as `application/json`.
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> Result<Response, ClientError> {
+        self.send_within(method, path, body, self.timeout).await
+    }
+
+    async fn call<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> Result<T, ClientError> {
+        let answer = self.send(method.clone(), path, body).await?;
+        expect_ok(&method, path, answer)
+    }
+
+    async fn send_within(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+        timeout: Duration,
+    ) -> Result<Response, ClientError> {
+        let exchange = self.exchange(method.clone(), path, body);
+        match tokio::time::timeout(timeout, exchange).await {
+            Ok(Ok(answer)) => Ok(answer),
+            Ok(Err(message)) => Err(ClientError::Transport {
+                method,
+                path: path.to_owned(),
+                message,
+            }),
+            Err(_) => Err(ClientError::Timeout {
+                method,
+                path: path.to_owned(),
+                timeout,
+            }),
+        }
+    }
+
+    async fn exchange(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> Result<Response, String> {
+        let tcp = TcpStream::connect(&self.authority)
+            .await
+            .map_err(|e| format!("connecting to {}: {e}", self.authority))?;
+        let (mut sender, connection) =
+            hyper::client::conn::http1::handshake::<_, Full<Bytes>>(TokioIo::new(tcp))
+                .await
+                .map_err(|e| e.to_string())?;
+        tokio::spawn(connection);
+        let mut request = http::Request::builder()
+            .method(method)
+            .uri(path)
+            .header(http::header::HOST, &self.authority);
+        let body = match body {
+            Some(json) => {
+                request = request.header(http::header::CONTENT_TYPE, "application/json");
+                Bytes::from(json.to_string())
+            }
+            None => Bytes::new(),
+        };
+        let request = request.body(Full::new(body)).map_err(|e| e.to_string())?;
+        let response = sender
+            .send_request(request)
+            .await
+            .map_err(|e| e.to_string())?;
+        let status = response.status().as_u16();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| e.to_string())?
+            .to_bytes();
+        Ok(Response { status, body })
+    }
+}
+
+/// A 2xx answer decoded, or the API's refusal.
+fn expect_ok<T: DeserializeOwned>(
+    method: &Method,
+    path: &str,
+    answer: Response,
+) -> Result<T, ClientError> {
+    if !(200..300).contains(&answer.status) {
+        let message = answer
+            .json()
+            .get("error")
+            .and_then(|e| e.as_str())
+            .map(str::to_owned)
+            .unwrap_or_else(|| String::from_utf8_lossy(&answer.body).into_owned());
+        return Err(ClientError::Refused {
+            method: method.clone(),
+            path: path.to_owned(),
+            status: answer.status,
+            message,
+        });
+    }
+    decode(method, path, &answer)
+}
+
+fn decode<T: DeserializeOwned>(
+    method: &Method,
+    path: &str,
+    answer: &Response,
+) -> Result<T, ClientError> {
+    serde_json::from_slice(&answer.body).map_err(|e| ClientError::Decode {
+        method: method.clone(),
+        path: path.to_owned(),
+        message: e.to_string(),
+        body: String::from_utf8_lossy(&answer.body).into_owned(),
+    })
+}
+
+fn to_json<T: Serialize>(value: &T) -> serde_json::Value {
+    // The library's own types always serialize.
+    serde_json::to_value(value).unwrap_or_default()
+}
+
+/// `path?k=v&…`, values percent-encoded.
+fn with_query(path: &str, pairs: &[(&str, String)]) -> String {
+    if pairs.is_empty() {
+        return path.to_owned();
+    }
+    let query: Vec<String> = pairs
+        .iter()
+        .map(|(k, v)| format!("{k}={}", percent_encode(v)))
+        .collect();
+    format!("{path}?{}", query.join("&"))
+}
+
+fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+#[derive(Deserialize)]
+struct Pushes {
+    pushes: Vec<Notification>,
+}
+
+#[derive(Deserialize)]
+struct Devices {
+    devices: BTreeMap<String, Device>,
+}
+
+#[derive(Deserialize)]
+struct Unregistered {
+    unregistered_at: u64,
+}
+
+#[derive(Deserialize)]
+struct Connections {
+    connections: Vec<ConnectionSummary>,
+}
+
+#[derive(Deserialize)]
+struct Faults {
+    faults: Vec<RuleSummary>,
+}
+
+#[derive(Deserialize)]
+struct Deleted {
+    deleted: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_base_url_must_be_plain_http_with_an_authority() {
+        assert!(Client::new("http://127.0.0.1:2198").is_ok());
+        assert_eq!(
+            Client::new("http://127.0.0.1:2198/api/v1/")
+                .map(|c| c.base_url())
+                .ok(),
+            Some("http://127.0.0.1:2198".to_owned())
+        );
+        assert!(matches!(
+            Client::new("https://127.0.0.1:2198"),
+            Err(ClientError::BadUrl(_))
+        ));
+        assert!(matches!(
+            Client::new("http://"),
+            Err(ClientError::BadUrl(_))
+        ));
+    }
+
+    #[test]
+    fn filters_become_an_encoded_query() {
+        let q = PushQuery::all()
+            .topic("com.example.app.voip")
+            .push_type(PushType::Voip)
+            .reason(Reason::BadDeviceToken)
+            .status(400);
+        assert_eq!(
+            with_query("/api/v1/pushes", &q.pairs()),
+            "/api/v1/pushes?topic=com.example.app.voip&push_type=voip&status=400&reason=BadDeviceToken"
+        );
+        assert_eq!(percent_encode("a b&c"), "a%20b%26c");
+    }
+
+    #[test]
+    fn a_record_reads_back_as_it_was_written() {
+        let n = Notification::sample(
+            7,
+            crate::record::notification::Payload::from_bytes(br#"{"aps":{}}"#),
+            200,
+        );
+        let back: Notification = serde_json::from_str(&n.to_json()).expect("reads back");
+        assert_eq!(back.to_json(), n.to_json());
+        let text = Notification::sample(
+            8,
+            crate::record::notification::Payload::from_bytes(b"not json"),
+            200,
+        );
+        let back: Notification = serde_json::from_str(&text.to_json()).expect("reads back");
+        assert_eq!(back.payload.as_str(), "not json");
+    }
+
+    #[test]
+    fn a_rule_listing_reads_back_with_its_counters_and_spec() {
+        let json = serde_json::json!({
+            "id": 3, "matched": 2, "hits": 1, "active": true,
+            "name": "stale", "match": {"device_token": "ab"},
+            "schedule": {"first": 1}, "action": {"reject": "Unregistered", "timestamp": 5}
+        });
+        let rule: RuleSummary = serde_json::from_value(json).expect("reads back");
+        assert_eq!(
+            (rule.id, rule.matched, rule.hits, rule.active),
+            (3, 2, 1, true)
+        );
+        assert_eq!(rule.spec.name.as_deref(), Some("stale"));
+        assert_eq!(rule.spec.schedule, crate::Schedule::First(1));
+    }
+}
