@@ -1,5 +1,4 @@
-//! The admin API (HTTP/1.1 + JSON): listing with filters, the long-poll wait, clearing, the
-//! clock, and GOAWAY orders.
+//! The admin API (HTTP/1.1 + JSON): listing with filters, the long-poll wait, clearing, the clock.
 
 use std::time::{Duration, Instant};
 
@@ -7,11 +6,8 @@ use http::StatusCode;
 use mock_apns::{MockApns, Reason};
 use serde_json::{json, Value};
 
-use crate::support::apns_client::tls_connect;
-use crate::support::push::provider_token;
-use crate::support::raw_h2::{GoAwayFrame, RawH2};
 use crate::support::{
-    assert_accepted, assert_rejected, Admin, ApnsClient, Push, BUNDLE, DEVICE, PATIENCE, VOIP_TOPIC,
+    assert_accepted, assert_rejected, Admin, ApnsClient, Push, BUNDLE, DEVICE, PATIENCE,
 };
 
 /// The `apns_id`s of a `{"pushes": [...]}` answer, in order.
@@ -236,60 +232,4 @@ async fn a_malformed_clock_request_is_refused() {
 
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert_eq!(apns.clock().offset(), Duration::ZERO);
-}
-
-/// `POST /api/v1/connections/{id}/goaway` makes the mock close a connection as APNs does
-/// (GOAWAY `NO_ERROR` with `{"reason":"Shutdown"}`), so a provider's reconnect logic can be
-/// tested. Read frame by frame: the h2 client does not show GOAWAY debug data.
-#[tokio::test]
-async fn a_goaway_ordered_through_the_admin_api_reaches_the_client() {
-    let apns = MockApns::start().await;
-    let admin = Admin::new(&apns.admin_uri());
-    let tls = tls_connect(apns.address(), apns.ca_cert_pem(), "localhost", &[b"h2"])
-        .await
-        .unwrap();
-    let mut raw = RawH2::start(tls).await.unwrap();
-    let headers = [
-        ("authorization", format!("bearer {}", provider_token(&apns))),
-        ("apns-push-type", "voip".to_owned()),
-        ("apns-topic", VOIP_TOPIC.to_owned()),
-    ];
-    let reply = raw
-        .post(1, &format!("/3/device/{DEVICE}"), &headers, b"{}")
-        .await
-        .unwrap();
-    assert_eq!(reply.status, Some(200), "{reply:?}");
-    let id = apns.received_notifications()[0].connection_id;
-
-    let (status, body) = admin
-        .post(
-            &format!("/api/v1/connections/{id}/goaway"),
-            json!({ "reason": "Shutdown" }),
-        )
-        .await;
-    let goaway = raw.goaway().await.unwrap();
-    let (_, summary) = admin.get(&format!("/api/v1/connections/{id}")).await;
-    let (again, _) = admin
-        .post(
-            &format!("/api/v1/connections/{id}/goaway"),
-            json!({ "reason": "Shutdown" }),
-        )
-        .await;
-
-    assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(
-        goaway,
-        GoAwayFrame {
-            last_stream_id: 1,
-            error_code: 0,
-            debug_data: r#"{"reason":"Shutdown"}"#.into(),
-        }
-    );
-    let how = summary["closed_how"].as_str().unwrap_or_default();
-    assert!(how.contains("GOAWAY Shutdown"), "{summary}");
-    assert_eq!(
-        again,
-        StatusCode::CONFLICT,
-        "the connection is already closed"
-    );
 }

@@ -1,6 +1,5 @@
 //! Per-connection behaviour like APNs: the SETTINGS it advertises and changes, streams refused
-//! beyond the limit, GOAWAY `Shutdown` on a graceful stop, certificate auth with curl and with
-//! a foreign CA, and the connection list.
+//! beyond the limit, certificate auth with curl and with a foreign CA, and the connection list.
 
 use std::time::Duration;
 
@@ -11,7 +10,7 @@ use crate::support::apns_client::tls_connect_as;
 use crate::support::binary::shell;
 use crate::support::push::CALL_PAYLOAD;
 use crate::support::raw_h2::{
-    device_path, raw_connection, voip_headers, Frame, GoAwayFrame, SETTINGS_MAX_CONCURRENT_STREAMS,
+    device_path, raw_connection, voip_headers, Frame, SETTINGS_MAX_CONCURRENT_STREAMS,
 };
 use crate::support::{
     assert_accepted, assert_rejected, Admin, ApnsClient, Push, DEVICE, VOIP_TOPIC,
@@ -132,47 +131,6 @@ async fn a_stream_beyond_the_limit_is_refused() {
         1,
         "the refused stream was not processed"
     );
-}
-
-/// A graceful stop sends GOAWAY NO_ERROR with `{"reason":"Shutdown"}` (as APNs does,
-/// aioapns#63) and a last-stream-id covering the stream in flight, which is then answered and
-/// recorded before the server ends.
-#[tokio::test]
-async fn a_graceful_stop_sends_goaway_shutdown_and_answers_the_stream_in_flight() {
-    let dir = tempfile::tempdir().unwrap();
-    let record_file = dir.path().join("pushes.jsonl");
-    let apns = MockApns::builder().record_file(&record_file).start().await;
-    let mut raw = raw_connection(&apns).await;
-    raw.send_head(1, &device_path(), &voip_headers(&apns), false)
-        .await
-        .unwrap();
-    raw.ping().await.unwrap(); // the server has read stream 1's head
-
-    let stopping = tokio::spawn(apns.shutdown());
-    let goaway = raw.next().await.unwrap();
-    raw.send_data(1, CALL_PAYLOAD.as_bytes(), true)
-        .await
-        .unwrap();
-    let reply = raw.reply(1).await.unwrap();
-    tokio::time::timeout(Duration::from_secs(10), stopping)
-        .await
-        .unwrap()
-        .unwrap();
-
-    let expected = GoAwayFrame {
-        last_stream_id: 1,
-        error_code: 0,
-        debug_data: r#"{"reason":"Shutdown"}"#.into(),
-    };
-    assert_eq!(goaway, Frame::GoAway(expected));
-    assert_eq!(reply.status, Some(200));
-    let recorded = std::fs::read_to_string(&record_file).unwrap();
-    let lines: Vec<serde_json::Value> = recorded
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    assert_eq!(lines.len(), 1, "{recorded}");
-    assert_eq!(lines[0]["status"], 200);
 }
 
 /// Certificate auth with curl, as Apple documents it: `--cert`/`--key`, no `authorization`.

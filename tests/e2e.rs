@@ -29,10 +29,12 @@ mod provider_token;
 // A 100 MB body: 413 in milliseconds, the binary's memory stays flat.
 mod big_body;
 // ALPN h2, prior knowledge, HTTP/1.1 and plain text answered in words, :authority and host,
-// the 1-then-1000 stream limit, idle-timeout GOAWAY.
+// the 1-then-1000 stream limit.
 mod connection;
+// GOAWAY after an idle timeout, on a graceful stop, and on an admin API order.
+mod goaway;
 
-// SETTINGS changes, refused streams, GOAWAY on shutdown, certificates via curl, connection list.
+// SETTINGS changes, refused streams, certificates via curl, connection list.
 mod apns_connection;
 
 // Failure on purpose.
@@ -40,7 +42,7 @@ mod apns_connection;
 mod faults;
 
 // Tools.
-// Admin API: filters, long-poll wait, clearing, clock, GOAWAY orders.
+// Admin API: filters, long-poll wait, clearing, clock.
 mod admin;
 // The binary: banner curl, state dir reuse, SIGKILL durability, SIGINT drain, start-up errors.
 mod cli;
