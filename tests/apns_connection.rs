@@ -1,20 +1,14 @@
 //! Per-connection behaviour like APNs: the SETTINGS it advertises and changes, streams refused
-//! beyond the limit, certificate auth with curl and with a foreign CA, and the connection list.
+//! beyond the limit, and the connection list.
 
-use std::time::Duration;
-
-use mock_apns::{ClientCertRequest, Environment, MockApns, Reason};
+use mock_apns::{Environment, MockApns, Reason};
 use serde_json::json;
 
-use crate::support::apns_client::tls_connect_as;
-use crate::support::binary::shell;
 use crate::support::push::CALL_PAYLOAD;
 use crate::support::raw_h2::{
     device_path, raw_connection, voip_headers, Frame, SETTINGS_MAX_CONCURRENT_STREAMS,
 };
-use crate::support::{
-    assert_accepted, assert_rejected, Admin, ApnsClient, Push, DEVICE, VOIP_TOPIC,
-};
+use crate::support::{assert_accepted, assert_rejected, Admin, ApnsClient, Push};
 
 const HEADER_TABLE_SIZE: u16 = 0x1;
 const MAX_HEADER_LIST_SIZE: u16 = 0x6;
@@ -131,88 +125,6 @@ async fn a_stream_beyond_the_limit_is_refused() {
         1,
         "the refused stream was not processed"
     );
-}
-
-/// Certificate auth with curl, as Apple documents it: `--cert`/`--key`, no `authorization`.
-#[tokio::test]
-async fn curl_pushes_with_a_client_certificate() {
-    let apns = MockApns::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let request = ClientCertRequest {
-        bundle_id: "com.example.app".into(),
-        voip: true,
-        environment: Some(Environment::Development),
-    };
-    let cert = apns.issue_client_cert(&request).unwrap();
-    let (ca, crt, key) = (
-        dir.path().join("ca.pem"),
-        dir.path().join("c.pem"),
-        dir.path().join("k.pem"),
-    );
-    std::fs::write(&ca, apns.ca_cert_pem()).unwrap();
-    std::fs::write(&crt, &cert.cert_pem).unwrap();
-    std::fs::write(&key, &cert.key_pem).unwrap();
-
-    let out = shell(&format!(
-        "curl -s --http2 --cacert {ca} --cert {crt} --key {key} \
-         -H 'apns-push-type: voip' -H 'apns-topic: {VOIP_TOPIC}' -d '{CALL_PAYLOAD}' \
-         -o /dev/null -w '%{{http_code}}' {uri}/3/device/{DEVICE}",
-        ca = ca.display(),
-        crt = crt.display(),
-        key = key.display(),
-        uri = apns.uri(),
-    ))
-    .await;
-
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "200", "{out:?}");
-    let record = &apns.received_notifications()[0];
-    assert_eq!(record.auth.kind, mock_apns::AuthKind::Certificate);
-    assert_eq!(
-        record.auth.topics.as_deref(),
-        Some(
-            &[
-                "com.example.app".to_string(),
-                "com.example.app.voip".to_string()
-            ][..]
-        )
-    );
-}
-
-/// A client certificate the mock's CA did not issue fails the TLS handshake.
-#[tokio::test]
-async fn a_certificate_from_another_ca_is_refused_at_the_handshake() {
-    let apns = MockApns::start().await;
-    let stranger = MockApns::start().await;
-    let request = ClientCertRequest {
-        bundle_id: "com.example.app".into(),
-        voip: false,
-        environment: None,
-    };
-    let foreign = stranger.issue_client_cert(&request).unwrap();
-
-    let attempt = async {
-        let tls = tls_connect_as(
-            apns.address(),
-            apns.ca_cert_pem(),
-            "localhost",
-            &[b"h2"],
-            Some(&foreign),
-        )
-        .await?;
-        // TLS 1.3 reports a refused client certificate on the first read.
-        let (mut sender, conn) = h2::client::handshake(tls).await?;
-        tokio::spawn(conn);
-        let request = http::Request::post(format!("{}/3/device/{DEVICE}", apns.uri())).body(())?;
-        let (response, _) = sender.send_request(request, true)?;
-        anyhow::Ok(response.await?)
-    };
-    let result = tokio::time::timeout(Duration::from_secs(10), attempt)
-        .await
-        .unwrap();
-
-    result.expect_err("a foreign client certificate must not get through");
-    assert!(apns.received_notifications().is_empty());
-    assert!(apns.connections().is_empty(), "no connection got past TLS");
 }
 
 /// `GET /api/v1/connections`: id, peer, ALPN, auth, pushes accepted and rejected, the current

@@ -9,8 +9,9 @@
 mod support;
 
 // Validation: each reason a request's shape can earn, with the record agreeing.
-// Certificate auth: client certificates from the mock's CA, their topics and environment.
-mod certificate;
+// Certificate auth: client certificates from the mock's CA, their topics and environment, curl
+// with --cert, a foreign CA refused at the handshake.
+mod provider_certificate;
 // Registered devices via the admin API: 410 + timestamp, wrong topic, strict mode.
 mod devices;
 // Development vs production: apns-unique-id, tokens of the other environment.
@@ -34,7 +35,7 @@ mod connection;
 // GOAWAY after an idle timeout, on a graceful stop, and on an admin API order.
 mod goaway;
 
-// SETTINGS changes, refused streams, certificates via curl, connection list.
+// SETTINGS changes, refused streams, connection list.
 mod apns_connection;
 
 // Failure on purpose.
