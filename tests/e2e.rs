@@ -35,8 +35,10 @@ mod connection;
 // GOAWAY after an idle timeout, on a graceful stop, and on an admin API order.
 mod goaway;
 
-// SETTINGS changes, refused streams, connection list.
+// SETTINGS changes, refused streams.
 mod apns_connection;
+// The connection list: id, peer, ALPN, auth, counters, stream limit, how it closed.
+mod connections_api;
 
 // Failure on purpose.
 // Fault rules (match + schedule + action) from the admin API, a file and Rust, seen on the wire.
