@@ -1,16 +1,14 @@
 //! The transport: TLS with the mock's CA, HTTP/2 with and without ALPN, clients that speak
 //! something else (answered in words, never a hang), and the forms of `:authority` and `host`.
 
-use mock_apns::{MockApns, Reason};
+use mock_apns::MockApns;
 use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
 
 use crate::support::apns_client::tls_connect;
 use crate::support::push::CALL_PAYLOAD;
 use crate::support::raw_h2::{device_path, raw_connection, voip_headers};
-use crate::support::{
-    assert_accepted, assert_rejected, Alpn, ApnsClient, Push, DEVICE, PATIENCE, VOIP_TOPIC,
-};
+use crate::support::{assert_accepted, Alpn, ApnsClient, Push, DEVICE, PATIENCE, VOIP_TOPIC};
 
 /// Reads until the peer closes (or errors), within [`PATIENCE`]: a hang fails the test.
 async fn read_all(mut io: impl AsyncRead + Unpin) -> String {
@@ -60,32 +58,6 @@ async fn http2_with_prior_knowledge_and_no_alpn_works() {
         first.connection_id, second.connection_id,
         "one connection, two streams"
     );
-}
-
-/// APNs allows one stream on a token connection until a push with a valid token is accepted,
-/// then advertises its full limit (1000, as observed in 2021) in a new SETTINGS frame.
-#[tokio::test]
-async fn the_stream_limit_is_1_until_a_valid_token_then_1000() {
-    let apns = MockApns::start().await;
-    let client = ApnsClient::connect(&apns).await;
-
-    let unauthenticated = client
-        .send(&Push::voip(&apns).without("authorization"))
-        .await
-        .unwrap();
-    let limit_before = client.stream_limit();
-    let limit_after = client.unlock_streams(&Push::voip(&apns)).await.unwrap();
-
-    let record = assert_rejected(&apns, &unauthenticated, Reason::MissingProviderToken);
-    assert_eq!(
-        record.stream_limit, 1,
-        "the record shows the limit in force"
-    );
-    assert_eq!(limit_before, 1);
-    assert_eq!(limit_after, 1000);
-    let connections = apns.connections();
-    assert_eq!(connections.len(), 1);
-    assert_eq!(connections[0].stream_limit, 1000);
 }
 
 /// The server certificate names localhost and Apple's hosts, and verification is real: a name

@@ -29,14 +29,13 @@ mod provider_token;
 // Transport.
 // A 100 MB body: 413 in milliseconds, the binary's memory stays flat.
 mod big_body;
-// ALPN h2, prior knowledge, HTTP/1.1 and plain text answered in words, :authority and host,
-// the 1-then-1000 stream limit.
+// ALPN h2, prior knowledge, HTTP/1.1 and plain text answered in words, :authority and host.
 mod connection;
 // GOAWAY after an idle timeout, on a graceful stop, and on an admin API order.
 mod goaway;
 
-// SETTINGS changes, refused streams.
-mod apns_connection;
+// SETTINGS: Apple's first values, the 1-then-1000 stream limit, throttling, refused streams.
+mod settings;
 // The connection list: id, peer, ALPN, auth, counters, stream limit, how it closed.
 mod connections_api;
 

@@ -1,5 +1,7 @@
-//! Per-connection behaviour like APNs: the SETTINGS it advertises and changes, streams refused
-//! beyond the limit.
+//! The HTTP/2 SETTINGS the mock advertises and changes as APNs does, and the concurrent-stream
+//! limit they carry: Apple's first values, one stream until a valid provider token then 1000,
+//! the drop to one after a rejection (and `--throttle-on-reject false`), and REFUSED_STREAM
+//! for a stream beyond the limit.
 
 use mock_apns::{MockApns, Reason};
 
@@ -29,6 +31,32 @@ async fn the_first_settings_are_apples() {
         "{first:?}"
     );
     assert!(first.contains(&(MAX_HEADER_LIST_SIZE, 8000)), "{first:?}");
+}
+
+/// APNs allows one stream on a token connection until a push with a valid token is accepted,
+/// then advertises its full limit (1000, as observed in 2021) in a new SETTINGS frame.
+#[tokio::test]
+async fn the_stream_limit_is_1_until_a_valid_token_then_1000() {
+    let apns = MockApns::start().await;
+    let client = ApnsClient::connect(&apns).await;
+
+    let unauthenticated = client
+        .send(&Push::voip(&apns).without("authorization"))
+        .await
+        .unwrap();
+    let limit_before = client.stream_limit();
+    let limit_after = client.unlock_streams(&Push::voip(&apns)).await.unwrap();
+
+    let record = assert_rejected(&apns, &unauthenticated, Reason::MissingProviderToken);
+    assert_eq!(
+        record.stream_limit, 1,
+        "the record shows the limit in force"
+    );
+    assert_eq!(limit_before, 1);
+    assert_eq!(limit_after, 1000);
+    let connections = apns.connections();
+    assert_eq!(connections.len(), 1);
+    assert_eq!(connections[0].stream_limit, 1000);
 }
 
 /// After a rejected push APNs drops the limit to 1, and restores it after an accepted one
