@@ -29,8 +29,8 @@ mod provider_token;
 // Transport.
 // A 100 MB body: 413 in milliseconds, the binary's memory stays flat.
 mod big_body;
-// ALPN h2, prior knowledge, HTTP/1.1 and plain text answered in words, :authority and host.
-mod connection;
+// TLS and its host names, ALPN h2, prior knowledge, HTTP/1.1 and plain text answered in words, :authority and host.
+mod transport;
 // GOAWAY after an idle timeout, on a graceful stop, and on an admin API order.
 mod goaway;
 

@@ -1,5 +1,6 @@
-//! The transport: TLS with the mock's CA, HTTP/2 with and without ALPN, clients that speak
-//! something else (answered in words, never a hang), and the forms of `:authority` and `host`.
+//! The transport: TLS with the mock's CA (the server certificate names Apple's hosts), HTTP/2
+//! with ALPN `h2` and with prior knowledge, clients that speak something else (answered in
+//! words, never a hang), and the forms of `:authority` and `host`.
 
 use mock_apns::MockApns;
 use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWriteExt as _};
