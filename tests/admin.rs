@@ -1,14 +1,12 @@
-//! The admin API (HTTP/1.1 + JSON): listing with filters, the long-poll wait, clearing, the clock.
+//! The admin API (HTTP/1.1 + JSON): listing with filters, the long-poll wait, clearing.
 
 use std::time::{Duration, Instant};
 
 use http::StatusCode;
-use mock_apns::{MockApns, Reason};
+use mock_apns::MockApns;
 use serde_json::{json, Value};
 
-use crate::support::{
-    assert_accepted, assert_rejected, Admin, ApnsClient, Push, BUNDLE, DEVICE, PATIENCE,
-};
+use crate::support::{Admin, ApnsClient, Push, BUNDLE, DEVICE, PATIENCE};
 
 /// The `apns_id`s of a `{"pushes": [...]}` answer, in order.
 fn ids(body: &Value) -> Vec<String> {
@@ -187,49 +185,4 @@ async fn deleting_the_pushes_forgets_them() {
     assert_eq!(after_clear, json!({ "pushes": [] }));
     assert_eq!(ids(&after_push), [later.apns_id()]);
     assert_eq!(apns.received_notifications().len(), 1);
-}
-
-/// Moving the clock through the admin API ages the provider tokens in use, for tests in any
-/// language; a token minted afterwards is fresh.
-#[tokio::test]
-async fn advancing_the_clock_expires_provider_tokens() {
-    let apns = MockApns::start().await;
-    let admin = Admin::new(&apns.admin_uri());
-    let client = ApnsClient::connect(&apns).await;
-    let push = Push::voip(&apns);
-    let before = client.send(&push).await.unwrap();
-
-    let (status, clock) = admin
-        .post("/api/v1/clock", json!({ "advance_ms": 3_601_000 }))
-        .await;
-    let after = client.send(&push).await.unwrap();
-    let fresh = ApnsClient::connect(&apns)
-        .await
-        .send(&push.clone().header(
-            "authorization",
-            &format!("bearer {}", apns.provider_token()),
-        ))
-        .await
-        .unwrap();
-
-    assert_eq!(status, StatusCode::OK, "{clock}");
-    assert_eq!(clock["offset_ms"], json!(3_601_000));
-    assert_accepted(&apns, &before);
-    assert_rejected(&apns, &after, Reason::ExpiredProviderToken);
-    assert_accepted(&apns, &fresh);
-    let (_, read_back) = admin.get("/api/v1/clock").await;
-    assert_eq!(read_back["offset_ms"], json!(3_601_000));
-}
-
-#[tokio::test]
-async fn a_malformed_clock_request_is_refused() {
-    let apns = MockApns::start().await;
-    let admin = Admin::new(&apns.admin_uri());
-
-    let (status, body) = admin
-        .post("/api/v1/clock", json!({ "advance_ms": -5 }))
-        .await;
-
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
-    assert_eq!(apns.clock().offset(), Duration::ZERO);
 }

@@ -44,8 +44,10 @@ mod connections_api;
 mod faults;
 
 // Tools.
-// Admin API: filters, long-poll wait, clearing, clock.
+// Admin API: filters, long-poll wait, clearing.
 mod admin;
+// Moving the mock's clock: provider tokens expire; a malformed request is refused.
+mod clock_api;
 // The binary: banner curl, state dir reuse, SIGKILL durability, SIGINT drain, start-up errors.
 mod cli;
 // Real client libraries (node-apn, apns2, aioapns, curl) and the CONNECT front door.
