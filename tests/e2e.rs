@@ -44,8 +44,8 @@ mod connections_api;
 mod faults;
 
 // Tools.
-// Admin API: filters, long-poll wait, clearing.
-mod admin;
+// The record of pushes: filters, long-poll wait, clearing.
+mod pushes_api;
 // Moving the mock's clock: provider tokens expire; a malformed request is refused.
 mod clock_api;
 // The binary: banner curl, state dir reuse, SIGKILL durability, SIGINT drain, start-up errors.

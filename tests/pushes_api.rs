@@ -1,4 +1,5 @@
-//! The admin API (HTTP/1.1 + JSON): listing with filters, the long-poll wait, clearing.
+//! `/api/v1/pushes`: the record of pushes through the admin API (HTTP/1.1 + JSON): listing with
+//! filters, 400s that name an unknown filter, the long-poll wait, and clearing.
 
 use std::time::{Duration, Instant};
 
