@@ -20,15 +20,14 @@ mod environment;
 mod headers;
 // :method, :path and the device token: 405, 404, MissingDeviceToken, BadDeviceToken.
 mod path;
-// Empty and oversized bodies (4096 / 5120 limits), chunked bodies, success shape.
+// Empty and oversized bodies (4096 / 5120 limits), chunked bodies, success shape, and a 100 MB
+// body answered 413 in milliseconds with the binary's memory flat.
 mod payload;
 // JWT auth: missing, invalid, expired (mock clock), DER signatures, iat forms, and the
 // per-connection rules (20-minute refresh, team and key pinning, environment-limited keys).
 mod provider_token;
 
 // Transport.
-// A 100 MB body: 413 in milliseconds, the binary's memory stays flat.
-mod big_body;
 // TLS and its host names, ALPN h2, prior knowledge, HTTP/1.1 and plain text answered in words, :authority and host.
 mod transport;
 // GOAWAY after an idle timeout, on a graceful stop, and on an admin API order.
