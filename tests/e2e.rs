@@ -1,47 +1,52 @@
 //! End-to-end tests of mock-apns: real TLS + HTTP/2 clients (trusting the mock's generated CA,
 //! never a disabled verifier), real client libraries and curl, and the `mock-apns` binary as a
-//! process. One test binary, as ripgrep's `tests/tests.rs`, so the suite links once.
+//! process. One test binary, as ripgrep's `tests/tests.rs`, so the suite links once; one subject
+//! per module, each with its purpose below.
 //!
 //! Run: `cargo build --workspace --bins && cargo test -p e2e` (`make test` does both).
 
-// Shared clients (h2 + rustls, admin API, raw frames), push builder, JWT crafting, assertions,
-// the binary as a child process.
+// Shared: APNs and admin clients, raw HTTP/2 frames, pushes, JWTs, assertions, the binary.
 mod support;
 
-// Validation: each reason a request's shape can earn, with the record agreeing.
-// Certificate auth: client certificates from the mock's CA, their topics and environment.
-mod certificate;
-// Registered devices via the admin API: 410 + timestamp, wrong topic, strict mode.
-mod devices;
-// Development vs production: apns-unique-id, tokens of the other environment.
-mod environment;
-// apns-id, expiration, priority, push type, topic, collapse id, repeated headers.
-mod headers;
+// The request: each reason its shape can earn, with the answer and the record agreeing.
 // :method, :path and the device token: 405, 404, MissingDeviceToken, BadDeviceToken.
 mod path;
-// Empty and oversized bodies (4096 / 5120 limits), chunked bodies, success shape.
+// The apns-* headers: id, expiration, priority, push type, topic, collapse id, sent twice.
+mod headers;
+// Bodies: empty, the 4096 / 5120-byte limits, many DATA frames, 100 MB; a 200 has no body.
 mod payload;
-// JWT auth: missing, invalid, expired (mock clock), DER signatures, iat forms, and the
-// per-connection rules (20-minute refresh, team and key pinning, environment-limited keys).
+// Development vs production: apns-unique-id, device tokens of the other environment.
+mod environment;
+// Devices registered through the admin API: 410 + timestamp, wrong topic, strict mode.
+mod devices;
+
+// Authentication: a provider token or a client certificate.
+// JWTs: missing, invalid, expired, DER, iat forms; 20-minute refresh, pinning, key environment.
 mod provider_token;
+// Client certificates from the mock's CA: topics, environment, stream limit, curl, foreign CA.
+mod provider_certificate;
 
-// Transport.
-// A 100 MB body: 413 in milliseconds, the binary's memory stays flat.
-mod big_body;
-// ALPN h2, prior knowledge, HTTP/1.1 and plain text answered in words, :authority and host,
-// the 1-then-1000 stream limit, idle-timeout GOAWAY.
-mod connection;
+// The connection.
+// TLS and Apple's host names, ALPN h2 or prior knowledge, HTTP/1.1 answered, :authority/host.
+mod transport;
+// SETTINGS: Apple's first values, the 1-then-1000 stream limit, throttling, refused streams.
+mod settings;
+// GOAWAY after an idle timeout, on a graceful stop, and on an admin API order.
+mod goaway;
 
-// SETTINGS changes, refused streams, GOAWAY on shutdown, certificates via curl, connection list.
-mod apns_connection;
+// The admin API, by resource (devices and fault rules are tested with their subjects).
+// /api/v1/pushes: filters, 400s naming a bad filter, the long-poll wait, clearing.
+mod pushes_api;
+// /api/v1/clock: moving the clock expires provider tokens; a malformed request is refused.
+mod clock_api;
+// /api/v1/connections: what each connection shows, from its opening to how it closed.
+mod connections_api;
 
 // Failure on purpose.
 // Fault rules (match + schedule + action) from the admin API, a file and Rust, seen on the wire.
 mod faults;
 
-// Tools.
-// Admin API: filters, long-poll wait, clearing, clock, GOAWAY orders.
-mod admin;
+// As users run it.
 // The binary: banner curl, state dir reuse, SIGKILL durability, SIGINT drain, start-up errors.
 mod cli;
 // Real client libraries (node-apn, apns2, aioapns, curl) and the CONNECT front door.

@@ -8,8 +8,8 @@
 
 mod answers; // reject (410 + timestamp, every status), delay, rate_limit, outage ServiceUnavailable
 mod file; // `--faults FILE` with the binary: applies from the first push; bad files exit 2
-mod live; // a rule added while pushes flow: applies from the next push, nothing lost or doubled
 mod matching; // each match field, and priority before insertion order
+mod mid_traffic; // a rule added while pushes flow: applies from the next push, none lost or doubled
 mod rules_api; // the admin API's CRUD, hit counters, and 400s that name the field
 mod rust_api; // Mock::given(..).respond_with(..): expectations verified on drop, scoped mocks
 mod schedules; // always, first, nth, after, every, seeded probability, expire_after

@@ -1,18 +1,13 @@
-//! The admin API (HTTP/1.1 + JSON): listing with filters, the long-poll wait, clearing, the
-//! clock, and GOAWAY orders.
+//! `/api/v1/pushes`: the record of pushes through the admin API (HTTP/1.1 + JSON): listing with
+//! filters, 400s that name an unknown filter, the long-poll wait, and clearing.
 
 use std::time::{Duration, Instant};
 
 use http::StatusCode;
-use mock_apns::{MockApns, Reason};
+use mock_apns::MockApns;
 use serde_json::{json, Value};
 
-use crate::support::apns_client::tls_connect;
-use crate::support::push::provider_token;
-use crate::support::raw_h2::{GoAwayFrame, RawH2};
-use crate::support::{
-    assert_accepted, assert_rejected, Admin, ApnsClient, Push, BUNDLE, DEVICE, PATIENCE, VOIP_TOPIC,
-};
+use crate::support::{Admin, ApnsClient, Push, BUNDLE, DEVICE, PATIENCE};
 
 /// The `apns_id`s of a `{"pushes": [...]}` answer, in order.
 fn ids(body: &Value) -> Vec<String> {
@@ -191,105 +186,4 @@ async fn deleting_the_pushes_forgets_them() {
     assert_eq!(after_clear, json!({ "pushes": [] }));
     assert_eq!(ids(&after_push), [later.apns_id()]);
     assert_eq!(apns.received_notifications().len(), 1);
-}
-
-/// Moving the clock through the admin API ages the provider tokens in use, for tests in any
-/// language; a token minted afterwards is fresh.
-#[tokio::test]
-async fn advancing_the_clock_expires_provider_tokens() {
-    let apns = MockApns::start().await;
-    let admin = Admin::new(&apns.admin_uri());
-    let client = ApnsClient::connect(&apns).await;
-    let push = Push::voip(&apns);
-    let before = client.send(&push).await.unwrap();
-
-    let (status, clock) = admin
-        .post("/api/v1/clock", json!({ "advance_ms": 3_601_000 }))
-        .await;
-    let after = client.send(&push).await.unwrap();
-    let fresh = ApnsClient::connect(&apns)
-        .await
-        .send(&push.clone().header(
-            "authorization",
-            &format!("bearer {}", apns.provider_token()),
-        ))
-        .await
-        .unwrap();
-
-    assert_eq!(status, StatusCode::OK, "{clock}");
-    assert_eq!(clock["offset_ms"], json!(3_601_000));
-    assert_accepted(&apns, &before);
-    assert_rejected(&apns, &after, Reason::ExpiredProviderToken);
-    assert_accepted(&apns, &fresh);
-    let (_, read_back) = admin.get("/api/v1/clock").await;
-    assert_eq!(read_back["offset_ms"], json!(3_601_000));
-}
-
-#[tokio::test]
-async fn a_malformed_clock_request_is_refused() {
-    let apns = MockApns::start().await;
-    let admin = Admin::new(&apns.admin_uri());
-
-    let (status, body) = admin
-        .post("/api/v1/clock", json!({ "advance_ms": -5 }))
-        .await;
-
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
-    assert_eq!(apns.clock().offset(), Duration::ZERO);
-}
-
-/// `POST /api/v1/connections/{id}/goaway` makes the mock close a connection as APNs does
-/// (GOAWAY `NO_ERROR` with `{"reason":"Shutdown"}`), so a provider's reconnect logic can be
-/// tested. Read frame by frame: the h2 client does not show GOAWAY debug data.
-#[tokio::test]
-async fn a_goaway_ordered_through_the_admin_api_reaches_the_client() {
-    let apns = MockApns::start().await;
-    let admin = Admin::new(&apns.admin_uri());
-    let tls = tls_connect(apns.address(), apns.ca_cert_pem(), "localhost", &[b"h2"])
-        .await
-        .unwrap();
-    let mut raw = RawH2::start(tls).await.unwrap();
-    let headers = [
-        ("authorization", format!("bearer {}", provider_token(&apns))),
-        ("apns-push-type", "voip".to_owned()),
-        ("apns-topic", VOIP_TOPIC.to_owned()),
-    ];
-    let reply = raw
-        .post(1, &format!("/3/device/{DEVICE}"), &headers, b"{}")
-        .await
-        .unwrap();
-    assert_eq!(reply.status, Some(200), "{reply:?}");
-    let id = apns.received_notifications()[0].connection_id;
-
-    let (status, body) = admin
-        .post(
-            &format!("/api/v1/connections/{id}/goaway"),
-            json!({ "reason": "Shutdown" }),
-        )
-        .await;
-    let goaway = raw.goaway().await.unwrap();
-    let (_, summary) = admin.get(&format!("/api/v1/connections/{id}")).await;
-    let (again, _) = admin
-        .post(
-            &format!("/api/v1/connections/{id}/goaway"),
-            json!({ "reason": "Shutdown" }),
-        )
-        .await;
-
-    assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(
-        goaway,
-        GoAwayFrame {
-            last_stream_id: 1,
-            error_code: 0,
-            debug_data: r#"{"reason":"Shutdown"}"#.into(),
-        }
-    );
-    let how = summary["closed_how"].as_str().unwrap_or_default();
-    assert!(how.contains("GOAWAY Shutdown"), "{summary}");
-    assert_eq!(
-        again,
-        StatusCode::CONFLICT,
-        "the connection is already closed"
-    );
 }

@@ -1,18 +1,15 @@
-//! The transport: TLS with the mock's CA, HTTP/2 with and without ALPN, clients that speak
-//! something else (answered in words, never a hang), and the forms of `:authority` and `host`.
+//! The transport: TLS with the mock's CA (the server certificate names Apple's hosts), HTTP/2
+//! with ALPN `h2` and with prior knowledge, clients that speak something else (answered in
+//! words, never a hang), and the forms of `:authority` and `host`.
 
-use std::time::Duration;
-
-use mock_apns::{MockApns, Reason};
+use mock_apns::MockApns;
 use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
 
 use crate::support::apns_client::tls_connect;
 use crate::support::push::CALL_PAYLOAD;
-use crate::support::raw_h2::{device_path, raw_connection, voip_headers, GoAwayFrame};
-use crate::support::{
-    assert_accepted, assert_rejected, Alpn, ApnsClient, Push, DEVICE, PATIENCE, VOIP_TOPIC,
-};
+use crate::support::raw_h2::{device_path, raw_connection, voip_headers};
+use crate::support::{assert_accepted, Alpn, ApnsClient, Push, DEVICE, PATIENCE, VOIP_TOPIC};
 
 /// Reads until the peer closes (or errors), within [`PATIENCE`]: a hang fails the test.
 async fn read_all(mut io: impl AsyncRead + Unpin) -> String {
@@ -62,67 +59,6 @@ async fn http2_with_prior_knowledge_and_no_alpn_works() {
         first.connection_id, second.connection_id,
         "one connection, two streams"
     );
-}
-
-/// APNs allows one stream on a token connection until a push with a valid token is accepted,
-/// then advertises its full limit (1000, as observed in 2021) in a new SETTINGS frame.
-#[tokio::test]
-async fn the_stream_limit_is_1_until_a_valid_token_then_1000() {
-    let apns = MockApns::start().await;
-    let client = ApnsClient::connect(&apns).await;
-
-    let unauthenticated = client
-        .send(&Push::voip(&apns).without("authorization"))
-        .await
-        .unwrap();
-    let limit_before = client.stream_limit();
-    let limit_after = client.unlock_streams(&Push::voip(&apns)).await.unwrap();
-
-    let record = assert_rejected(&apns, &unauthenticated, Reason::MissingProviderToken);
-    assert_eq!(
-        record.stream_limit, 1,
-        "the record shows the limit in force"
-    );
-    assert_eq!(limit_before, 1);
-    assert_eq!(limit_after, 1000);
-    let connections = apns.connections();
-    assert_eq!(connections.len(), 1);
-    assert_eq!(connections[0].stream_limit, 1000);
-}
-
-/// With an idle timeout set, a connection left idle that long (on the mock's clock) gets
-/// GOAWAY `NO_ERROR` with `{"reason":"IdleTimeout"}`, its last stream still counted as served.
-#[tokio::test]
-async fn an_idle_connection_gets_goaway_idle_timeout() {
-    let apns = MockApns::builder()
-        .idle_timeout(Some(Duration::from_secs(60)))
-        .start()
-        .await;
-    let mut raw = raw_connection(&apns).await;
-    let reply = raw
-        .post(
-            1,
-            &device_path(),
-            &voip_headers(&apns),
-            CALL_PAYLOAD.as_bytes(),
-        )
-        .await
-        .unwrap();
-    assert_eq!(reply.status, Some(200), "{reply:?}");
-
-    apns.advance_clock(Duration::from_secs(61));
-    let goaway = raw.goaway().await.unwrap();
-
-    assert_eq!(
-        goaway,
-        GoAwayFrame {
-            last_stream_id: 1,
-            error_code: 0,
-            debug_data: r#"{"reason":"IdleTimeout"}"#.into(),
-        }
-    );
-    let how = apns.connections()[0].closed_how.clone().unwrap_or_default();
-    assert!(how.contains("IdleTimeout"), "{how}");
 }
 
 /// The server certificate names localhost and Apple's hosts, and verification is real: a name
