@@ -1,4 +1,4 @@
-//! Fault injection (issue 4): rules of match + schedule + action, each effect observed on the
+//! Fault injection: rules of match + schedule + action, each effect observed on the
 //! wire by a real HTTP/2 client (the h2 crate, or frame by frame where the h2 client hides
 //! what APNs sends: GOAWAY debug data, RST_STREAM codes, a socket closed without GOAWAY), and
 //! the record checked for the rule's id and action.
