@@ -3,25 +3,26 @@
 
 use std::time::Duration;
 
-use http::StatusCode;
+use http::Method;
 use mock_apns::{MockApns, Reason};
 use serde_json::json;
 
-use crate::support::{assert_accepted, assert_rejected, Admin, ApnsClient, Push};
+use crate::support::{admin, assert_accepted, assert_rejected, ApnsClient, OrFail, Push};
 
 /// Moving the clock through the admin API ages the provider tokens in use, for tests in any
 /// language; a token minted afterwards is fresh.
 #[tokio::test]
 async fn advancing_the_clock_expires_provider_tokens() {
     let apns = MockApns::start().await;
-    let admin = Admin::new(&apns.admin_uri());
+    let admin = admin(&apns);
     let client = ApnsClient::connect(&apns).await;
     let push = Push::voip(&apns);
     let before = client.send(&push).await.unwrap();
 
-    let (status, clock) = admin
-        .post("/api/v1/clock", json!({ "advance_ms": 3_601_000 }))
-        .await;
+    let clock = admin
+        .advance_clock(Duration::from_millis(3_601_000))
+        .await
+        .or_fail();
     let after = client.send(&push).await.unwrap();
     let fresh = ApnsClient::connect(&apns)
         .await
@@ -32,24 +33,28 @@ async fn advancing_the_clock_expires_provider_tokens() {
         .await
         .unwrap();
 
-    assert_eq!(status, StatusCode::OK, "{clock}");
-    assert_eq!(clock["offset_ms"], json!(3_601_000));
+    assert_eq!(clock.offset_ms, 3_601_000, "{clock:?}");
     assert_accepted(&apns, &before);
     assert_rejected(&apns, &after, Reason::ExpiredProviderToken);
     assert_accepted(&apns, &fresh);
-    let (_, read_back) = admin.get("/api/v1/clock").await;
-    assert_eq!(read_back["offset_ms"], json!(3_601_000));
+    let read_back = admin.clock().await.or_fail();
+    assert_eq!(read_back.offset_ms, 3_601_000, "{read_back:?}");
 }
 
 #[tokio::test]
 async fn a_malformed_clock_request_is_refused() {
     let apns = MockApns::start().await;
-    let admin = Admin::new(&apns.admin_uri());
+    let admin = admin(&apns);
 
-    let (status, body) = admin
-        .post("/api/v1/clock", json!({ "advance_ms": -5 }))
-        .await;
+    let answer = admin
+        .send(
+            Method::POST,
+            "/api/v1/clock",
+            Some(json!({ "advance_ms": -5 })),
+        )
+        .await
+        .or_fail();
 
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(answer.status, 400, "{}", answer.json());
     assert_eq!(apns.clock().offset(), Duration::ZERO);
 }

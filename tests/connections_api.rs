@@ -1,17 +1,19 @@
 //! `GET /api/v1/connections`: what the admin API shows of each connection, from its opening to
 //! how it closed.
 
+use http::Method;
 use mock_apns::{Environment, MockApns, Reason};
 use serde_json::json;
 
-use crate::support::{assert_accepted, assert_rejected, Admin, ApnsClient, Push};
+use crate::support::{admin, assert_accepted, assert_rejected, ApnsClient, OrFail, Push};
 
 /// `GET /api/v1/connections`: id, peer, ALPN, auth, pushes accepted and rejected, the current
-/// stream limit, opened/closed and how it closed.
+/// stream limit, opened/closed and how it closed. Read as JSON (`send`), as a client in any
+/// language sees it.
 #[tokio::test]
 async fn the_connection_list_describes_each_connection() {
     let apns = MockApns::start().await;
-    let admin = Admin::new(&apns.admin_uri());
+    let admin = admin(&apns);
     let client = ApnsClient::connect(&apns).await;
     let push = Push::voip(&apns);
     let accepted = client.send(&push).await.unwrap();
@@ -22,14 +24,25 @@ async fn the_connection_list_describes_each_connection() {
     let record = assert_accepted(&apns, &accepted);
     assert_rejected(&apns, &rejected, Reason::BadCollapseId);
 
-    let (_, listed) = admin.get("/api/v1/connections").await;
-    let (_, ordered) = admin
-        .post(
+    let listed = admin
+        .send(Method::GET, "/api/v1/connections", None)
+        .await
+        .or_fail()
+        .json();
+    let ordered = admin
+        .send(
+            Method::POST,
             "/api/v1/connections/1/goaway",
-            json!({"reason": "Shutdown"}),
+            Some(json!({"reason": "Shutdown"})),
         )
-        .await;
-    let (_, after) = admin.get("/api/v1/connections/1").await;
+        .await
+        .or_fail()
+        .json();
+    let after = admin
+        .send(Method::GET, "/api/v1/connections/1", None)
+        .await
+        .or_fail()
+        .json();
 
     let conn = &listed["connections"][0];
     assert_eq!(conn["id"], 1);

@@ -1,55 +1,57 @@
 //! Device tokens the mock has been told about through the admin API (or the library): gone
 //! tokens (410 with a timestamp), tokens of another topic, and strict mode.
 
+use http::Method;
+use mock_apns::admin::PushQuery;
 use mock_apns::{Device, MockApns, Reason};
 use serde_json::json;
 
 use crate::support::{
-    assert_accepted, assert_rejected, Admin, ApnsClient, Push, DEVICE, VOIP_TOPIC,
+    admin, assert_accepted, assert_rejected, ApnsClient, OrFail, Push, DEVICE, VOIP_TOPIC,
 };
+
+/// A device bound to `topic`, as `PUT /api/v1/devices/{token}` takes it.
+fn on_topic(topic: &str) -> Device {
+    Device {
+        topic: Some(topic.to_owned()),
+        ..Device::default()
+    }
+}
 
 #[tokio::test]
 async fn a_token_unregistered_through_the_admin_api_gets_410_with_its_timestamp() {
     let apns = MockApns::start().await;
-    let admin = Admin::new(&apns.admin_uri());
+    let admin = admin(&apns);
     let client = ApnsClient::connect(&apns).await;
-    let (status, _) = admin
-        .put(
-            &format!("/api/v1/devices/{DEVICE}"),
-            json!({ "topic": VOIP_TOPIC }),
-        )
-        .await;
-    assert_eq!(status, 200);
-    let (status, body) = admin
-        .delete(&format!("/api/v1/devices/{DEVICE}?timestamp=1700000000000"))
-        .await;
-    assert_eq!(status, 200, "{body}");
+    admin
+        .register_device(DEVICE, &on_topic(VOIP_TOPIC))
+        .await
+        .or_fail();
+    admin
+        .unregister_device(DEVICE, Some(1_700_000_000_000))
+        .await
+        .or_fail();
 
     let reply = client.send(&Push::voip(&apns)).await.unwrap();
 
     assert_eq!(reply.timestamp(), Some(1_700_000_000_000));
     let record = assert_rejected(&apns, &reply, Reason::Unregistered);
     assert_eq!(record.timestamp, Some(1_700_000_000_000));
-    let (_, listed) = admin.get("/api/v1/pushes").await;
-    let listed = &listed["pushes"][0];
+    let listed = admin.pushes(&PushQuery::all()).await.or_fail();
     assert_eq!(
-        (&listed["status"], &listed["reason"], &listed["timestamp"]),
-        (
-            &json!(410),
-            &json!("Unregistered"),
-            &json!(1_700_000_000_000_u64)
-        ),
-        "{listed}"
+        listed.first().map(|n| (n.status, n.reason, n.timestamp)),
+        Some((410, Some(Reason::Unregistered), Some(1_700_000_000_000))),
+        "{listed:#?}"
     );
 }
 
 #[tokio::test]
 async fn unregistering_without_a_timestamp_uses_the_mocks_clock() {
     let apns = MockApns::start().await;
-    let admin = Admin::new(&apns.admin_uri());
+    let admin = admin(&apns);
     let client = ApnsClient::connect(&apns).await;
     let before = apns.clock().now_ms();
-    admin.delete(&format!("/api/v1/devices/{DEVICE}")).await;
+    admin.unregister_device(DEVICE, None).await.or_fail();
     let after = apns.clock().now_ms();
 
     let reply = client.send(&Push::voip(&apns)).await.unwrap();
@@ -65,14 +67,12 @@ async fn unregistering_without_a_timestamp_uses_the_mocks_clock() {
 #[tokio::test]
 async fn a_token_registered_for_another_topic_is_device_token_not_for_topic() {
     let apns = MockApns::start().await;
-    let admin = Admin::new(&apns.admin_uri());
+    let admin = admin(&apns);
     let client = ApnsClient::connect(&apns).await;
     admin
-        .put(
-            &format!("/api/v1/devices/{DEVICE}"),
-            json!({ "topic": "com.example.other.voip" }),
-        )
-        .await;
+        .register_device(DEVICE, &on_topic("com.example.other.voip"))
+        .await
+        .or_fail();
 
     let wrong = client.send(&Push::voip(&apns)).await.unwrap();
     let right = client
@@ -87,35 +87,39 @@ async fn a_token_registered_for_another_topic_is_device_token_not_for_topic() {
 #[tokio::test]
 async fn the_admin_api_refuses_to_register_a_token_that_is_not_hex() {
     let apns = MockApns::start().await;
-    let admin = Admin::new(&apns.admin_uri());
+    let admin = admin(&apns);
 
-    let (status, body) = admin
-        .put("/api/v1/devices/not-hex", json!({ "topic": VOIP_TOPIC }))
-        .await;
+    let answer = admin
+        .send(
+            Method::PUT,
+            "/api/v1/devices/not-hex",
+            Some(json!({ "topic": VOIP_TOPIC })),
+        )
+        .await
+        .or_fail();
 
-    assert_eq!(status, 400);
+    let body = answer.json();
+    assert_eq!(answer.status, 400);
     assert!(
         body["error"].as_str().unwrap().contains("not-hex"),
         "{body}"
     );
-    let (_, devices) = admin.get("/api/v1/devices").await;
-    assert_eq!(devices["devices"], json!({}));
+    let devices = admin.devices().await.or_fail();
+    assert!(devices.is_empty(), "{devices:?}");
 }
 
 /// `--strict-devices`: only registered tokens are accepted, as on a real device fleet.
 #[tokio::test]
 async fn strict_devices_refuses_unknown_tokens_as_bad_device_token() {
     let apns = MockApns::builder().strict_devices(true).start().await;
-    let admin = Admin::new(&apns.admin_uri());
+    let admin = admin(&apns);
     let client = ApnsClient::connect(&apns).await;
     let via_library = "aa".repeat(32);
     apns.register_device(&via_library, Device::default());
     admin
-        .put(
-            &format!("/api/v1/devices/{DEVICE}"),
-            json!({ "topic": VOIP_TOPIC }),
-        )
-        .await;
+        .register_device(DEVICE, &on_topic(VOIP_TOPIC))
+        .await
+        .or_fail();
 
     let unknown = client
         .send(&Push::voip(&apns).to(&"bb".repeat(32)))

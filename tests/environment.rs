@@ -1,11 +1,10 @@
 //! Development (sandbox) versus production: `apns-unique-id` exists only in development, and a
 //! token issued for one environment is a bad token in the other.
 
-use mock_apns::{Environment, MockApns, Reason};
-use serde_json::json;
+use mock_apns::{Device, Environment, MockApns, Reason};
 
 use crate::support::{
-    assert_accepted, assert_rejected, Admin, ApnsClient, Push, DEVICE, VOIP_TOPIC,
+    admin, assert_accepted, assert_rejected, ApnsClient, OrFail, Push, DEVICE, VOIP_TOPIC,
 };
 
 #[tokio::test]
@@ -47,15 +46,14 @@ async fn a_token_of_the_other_environment_is_bad_device_token() {
         .environment(Environment::Production)
         .start()
         .await;
-    let admin = Admin::new(&apns.admin_uri());
+    let admin = admin(&apns);
     let client = ApnsClient::connect(&apns).await;
-    let (status, body) = admin
-        .put(
-            &format!("/api/v1/devices/{DEVICE}"),
-            json!({ "topic": VOIP_TOPIC, "environment": "development" }),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
+    let development = Device {
+        topic: Some(VOIP_TOPIC.to_owned()),
+        environment: Some(Environment::Development),
+        ..Device::default()
+    };
+    admin.register_device(DEVICE, &development).await.or_fail();
 
     let reply = client.send(&Push::voip(&apns)).await.unwrap();
 

@@ -15,24 +15,23 @@ mod rust_api; // Mock::given(..).respond_with(..): expectations verified on drop
 mod schedules; // always, first, nth, after, every, seeded probability, expire_after
 mod transport; // reset, goaway, close, stall, outage Shutdown, max_connections
 
-use http::StatusCode;
+use mock_apns::admin::Client;
 use mock_apns::{MockApns, Notification};
 use serde_json::Value;
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use crate::support::raw_h2::{Frame, RawH2};
-use crate::support::Admin;
+use crate::support::OrFail;
 
 /// A device token that no rule in these tests names unless it says so.
 const OTHER: &str = "cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd";
 
 /// Mounts `rule` through `POST /api/v1/faults`; returns the id the mock gave it.
-async fn mount(admin: &Admin, rule: Value) -> u64 {
-    let (status, body) = admin.post("/api/v1/faults", rule.clone()).await;
-    assert_eq!(status, StatusCode::CREATED, "POST {rule}: {body}");
-    body["id"]
-        .as_u64()
-        .unwrap_or_else(|| panic!("no id in {body}"))
+async fn mount(admin: &Client, rule: Value) -> u64 {
+    match admin.add_fault_json(&rule).await {
+        Ok(mounted) => mounted.id,
+        Err(e) => panic!("{e}; the rule: {rule}"),
+    }
 }
 
 /// The `n`th canonical `apns-id` a test sets itself, so that a push which gets no answer (and
@@ -83,11 +82,10 @@ async fn frames_until_closed<S: AsyncRead + AsyncWrite + Unpin>(raw: &mut RawH2<
 }
 
 /// How connection `id` closed, as `GET /api/v1/connections` shows it.
-async fn closed_how(admin: &Admin, id: u64) -> String {
-    let (status, body) = admin.get(&format!("/api/v1/connections/{id}")).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    body["closed_how"]
-        .as_str()
-        .unwrap_or_else(|| panic!("connection {id} is not closed: {body}"))
-        .to_owned()
+async fn closed_how(admin: &Client, id: u64) -> String {
+    let connection = admin.connection(id).await.or_fail();
+    match connection.closed_how {
+        Some(how) => how,
+        None => panic!("connection {id} is not closed: {connection:?}"),
+    }
 }

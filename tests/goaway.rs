@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
-use http::StatusCode;
-use mock_apns::MockApns;
+use http::Method;
+use mock_apns::{ErrorCode, GoAway, MockApns, Reason};
 use serde_json::json;
 
 use crate::support::apns_client::tls_connect;
@@ -13,7 +13,7 @@ use crate::support::push::{provider_token, CALL_PAYLOAD};
 use crate::support::raw_h2::{
     device_path, raw_connection, voip_headers, Frame, GoAwayFrame, RawH2,
 };
-use crate::support::{Admin, DEVICE, VOIP_TOPIC};
+use crate::support::{admin, OrFail, DEVICE, VOIP_TOPIC};
 
 /// With an idle timeout set, a connection left idle that long (on the mock's clock) gets
 /// GOAWAY `NO_ERROR` with `{"reason":"IdleTimeout"}`, its last stream still counted as served.
@@ -97,7 +97,7 @@ async fn a_graceful_stop_sends_goaway_shutdown_and_answers_the_stream_in_flight(
 #[tokio::test]
 async fn a_goaway_ordered_through_the_admin_api_reaches_the_client() {
     let apns = MockApns::start().await;
-    let admin = Admin::new(&apns.admin_uri());
+    let admin = admin(&apns);
     let tls = tls_connect(apns.address(), apns.ca_cert_pem(), "localhost", &[b"h2"])
         .await
         .unwrap();
@@ -114,22 +114,23 @@ async fn a_goaway_ordered_through_the_admin_api_reaches_the_client() {
     assert_eq!(reply.status, Some(200), "{reply:?}");
     let id = apns.received_notifications()[0].connection_id;
 
-    let (status, body) = admin
-        .post(
-            &format!("/api/v1/connections/{id}/goaway"),
-            json!({ "reason": "Shutdown" }),
-        )
-        .await;
+    let shutdown = GoAway {
+        reason: Reason::Shutdown,
+        error_code: ErrorCode::NoError,
+        last_stream_id: None,
+    };
+    admin.go_away(id, &shutdown).await.or_fail();
     let goaway = raw.goaway().await.unwrap();
-    let (_, summary) = admin.get(&format!("/api/v1/connections/{id}")).await;
-    let (again, _) = admin
-        .post(
+    let summary = admin.connection(id).await.or_fail();
+    let again = admin
+        .send(
+            Method::POST,
             &format!("/api/v1/connections/{id}/goaway"),
-            json!({ "reason": "Shutdown" }),
+            Some(json!({ "reason": "Shutdown" })),
         )
-        .await;
+        .await
+        .or_fail();
 
-    assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(
         goaway,
         GoAwayFrame {
@@ -138,11 +139,7 @@ async fn a_goaway_ordered_through_the_admin_api_reaches_the_client() {
             debug_data: r#"{"reason":"Shutdown"}"#.into(),
         }
     );
-    let how = summary["closed_how"].as_str().unwrap_or_default();
-    assert!(how.contains("GOAWAY Shutdown"), "{summary}");
-    assert_eq!(
-        again,
-        StatusCode::CONFLICT,
-        "the connection is already closed"
-    );
+    let how = summary.closed_how.as_deref().unwrap_or_default();
+    assert!(how.contains("GOAWAY Shutdown"), "{summary:?}");
+    assert_eq!(again.status, 409, "the connection is already closed");
 }

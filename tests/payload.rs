@@ -7,13 +7,15 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use mock_apns::admin::PushQuery;
 use mock_apns::{MockApns, Reason};
-use serde_json::json;
 
 use crate::support::apns_client::read_reply;
 use crate::support::binary::MockProcess;
 use crate::support::push::json_of_size;
-use crate::support::{assert_accepted, assert_rejected, Alpn, ApnsClient, Push, BUNDLE, PATIENCE};
+use crate::support::{
+    assert_accepted, assert_rejected, Alpn, ApnsClient, OrFail, Push, BUNDLE, PATIENCE,
+};
 
 // The body a_100_mb_body_gets_413_in_seconds_with_flat_memory streams, and its chunks.
 const BODY: u64 = 100 * 1024 * 1024;
@@ -205,10 +207,16 @@ async fn a_100_mb_body_gets_413_in_seconds_with_flat_memory() {
         growth_kib < 20 * 1024,
         "VmRSS grew by {growth_kib} KiB ({rss_before} → {rss_after})"
     );
-    let (_, listed) = mock.admin().get("/api/v1/pushes?status=413").await;
-    let record = &listed["pushes"][0];
-    assert_eq!(record["reason"], json!("PayloadTooLarge"), "{listed}");
-    assert_eq!(record["payload_size"], json!(5121), "{listed}");
+    let listed = mock
+        .admin()
+        .pushes(&PushQuery::all().status(413))
+        .await
+        .or_fail();
+    assert_eq!(
+        listed.first().map(|n| (n.reason, n.payload_size)),
+        Some((Some(Reason::PayloadTooLarge), 5121)),
+        "{listed:#?}"
+    );
     eprintln!(
         "100 MB body: 413 after {answered_after:?} and {sent_when_answered} bytes sent; \
          client sent {sent_in_all} bytes in all; mock VmRSS {rss_before} → {rss_after} KiB"

@@ -3,11 +3,15 @@
 
 use std::time::{Duration, Instant};
 
-use http::StatusCode;
-use mock_apns::MockApns;
-use serde_json::{json, Value};
+use http::Method;
+use mock_apns::admin::{Client, PushQuery};
+use mock_apns::{MockApns, Notification, Reason};
+use serde_json::Value;
 
-use crate::support::{Admin, ApnsClient, Push, BUNDLE, DEVICE, PATIENCE};
+use crate::support::{admin, ApnsClient, OrFail, Push, BUNDLE, DEVICE, PATIENCE};
+
+/// How long the long-polls below may wait: far longer than a passing test takes.
+const LONG_POLL: Duration = Duration::from_secs(30);
 
 /// The `apns_id`s of a `{"pushes": [...]}` answer, in order.
 fn ids(body: &Value) -> Vec<String> {
@@ -19,10 +23,21 @@ fn ids(body: &Value) -> Vec<String> {
         .collect()
 }
 
+/// `GET path` as it comes: status and JSON. The query strings are the API's own words.
+async fn get(admin: &Client, path: &str) -> (u16, Value) {
+    let answer = admin.send(Method::GET, path, None).await.or_fail();
+    (answer.status, answer.json())
+}
+
+/// The `apns_id`s of typed records, in order.
+fn record_ids(pushes: &[Notification]) -> Vec<&str> {
+    pushes.iter().map(|n| &*n.apns_id).collect()
+}
+
 #[tokio::test]
 async fn pushes_can_be_filtered_by_token_topic_push_type_status_and_reason() {
     let apns = MockApns::start().await;
-    let admin = Admin::new(&apns.admin_uri());
+    let admin = admin(&apns);
     let client = ApnsClient::connect(&apns).await;
     let other = "cd".repeat(32);
     let voip = client.send(&Push::voip(&apns)).await.unwrap();
@@ -65,9 +80,9 @@ async fn pushes_can_be_filtered_by_token_topic_push_type_status_and_reason() {
         ),
     ];
     for (query, expected) in cases {
-        let (status, body) = admin.get(&format!("/api/v1/pushes?{query}")).await;
+        let (status, body) = get(&admin, &format!("/api/v1/pushes?{query}")).await;
 
-        assert_eq!(status, StatusCode::OK, "{query}: {body}");
+        assert_eq!(status, 200, "{query}: {body}");
         let got = ids(&body);
         assert_eq!(got.iter().collect::<Vec<_>>(), expected, "?{query}");
     }
@@ -76,16 +91,16 @@ async fn pushes_can_be_filtered_by_token_topic_push_type_status_and_reason() {
 #[tokio::test]
 async fn an_unknown_filter_or_value_is_a_400_that_names_it() {
     let apns = MockApns::start().await;
-    let admin = Admin::new(&apns.admin_uri());
+    let admin = admin(&apns);
 
     for (query, named) in [
         ("colour=red", "colour"),
         ("reason=Gone", "Gone"),
         ("status=ok", "ok"),
     ] {
-        let (status, body) = admin.get(&format!("/api/v1/pushes?{query}")).await;
+        let (status, body) = get(&admin, &format!("/api/v1/pushes?{query}")).await;
 
-        assert_eq!(status, StatusCode::BAD_REQUEST, "{query}");
+        assert_eq!(status, 400, "{query}");
         let error = body["error"].as_str().unwrap_or_default();
         assert!(error.contains(&format!("\"{named}\"")), "{query}: {error}");
     }
@@ -96,16 +111,12 @@ async fn an_unknown_filter_or_value_is_a_400_that_names_it() {
 #[tokio::test]
 async fn the_wait_started_before_the_pushes_answers_when_they_arrive() {
     let apns = MockApns::start().await;
-    let admin = Admin::new(&apns.admin_uri());
+    let admin = admin(&apns);
     let client = ApnsClient::connect(&apns).await;
     let started = Instant::now();
     let wait = tokio::spawn({
         let admin = admin.clone();
-        async move {
-            admin
-                .get_unbounded("/api/v1/pushes/wait?count=2&timeout_ms=30000")
-                .await
-        }
+        async move { admin.wait_for_pushes(2, LONG_POLL, &PushQuery::all()).await }
     });
 
     let first = client.send(&Push::voip(&apns)).await.unwrap();
@@ -113,13 +124,13 @@ async fn the_wait_started_before_the_pushes_answers_when_they_arrive() {
         .send(&Push::voip(&apns).to(&"ef".repeat(32)))
         .await
         .unwrap();
-    let (status, body) = tokio::time::timeout(PATIENCE, wait)
+    let pushes = tokio::time::timeout(PATIENCE, wait)
         .await
         .expect("the wait answers once both pushes are in")
-        .unwrap();
+        .unwrap()
+        .or_fail();
 
-    assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(ids(&body), [first.apns_id(), second.apns_id()]);
+    assert_eq!(record_ids(&pushes), [first.apns_id(), second.apns_id()]);
     assert!(
         started.elapsed() < Duration::from_secs(10),
         "{:?}",
@@ -130,14 +141,13 @@ async fn the_wait_started_before_the_pushes_answers_when_they_arrive() {
 #[tokio::test]
 async fn the_wait_counts_only_pushes_that_match_its_filter() {
     let apns = MockApns::start().await;
-    let admin = Admin::new(&apns.admin_uri());
+    let admin = admin(&apns);
     let client = ApnsClient::connect(&apns).await;
     let wait = tokio::spawn({
         let admin = admin.clone();
         async move {
-            admin
-                .get_unbounded("/api/v1/pushes/wait?count=1&reason=BadTopic&timeout_ms=30000")
-                .await
+            let bad_topic = PushQuery::all().reason(Reason::BadTopic);
+            admin.wait_for_pushes(1, LONG_POLL, &bad_topic).await
         }
     });
 
@@ -146,24 +156,25 @@ async fn the_wait_counts_only_pushes_that_match_its_filter() {
         .send(&Push::voip(&apns).header("apns-topic", "com..voip"))
         .await
         .unwrap();
-    let (status, body) = tokio::time::timeout(PATIENCE, wait).await.unwrap().unwrap();
+    let pushes = tokio::time::timeout(PATIENCE, wait)
+        .await
+        .unwrap()
+        .unwrap()
+        .or_fail();
 
-    assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(ids(&body), [bad.apns_id()]);
+    assert_eq!(record_ids(&pushes), [bad.apns_id()]);
 }
 
 #[tokio::test]
 async fn a_wait_that_times_out_is_408_with_what_exists() {
     let apns = MockApns::start().await;
-    let admin = Admin::new(&apns.admin_uri());
+    let admin = admin(&apns);
     let client = ApnsClient::connect(&apns).await;
     let only = client.send(&Push::voip(&apns)).await.unwrap();
 
-    let (status, body) = admin
-        .get("/api/v1/pushes/wait?count=3&timeout_ms=200")
-        .await;
+    let (status, body) = get(&admin, "/api/v1/pushes/wait?count=3&timeout_ms=200").await;
 
-    assert_eq!(status, StatusCode::REQUEST_TIMEOUT, "{body}");
+    assert_eq!(status, 408, "{body}");
     assert_eq!(ids(&body), [only.apns_id()]);
     let error = body["error"].as_str().unwrap_or_default();
     assert!(error.contains("1 of 3"), "{error}");
@@ -172,18 +183,17 @@ async fn a_wait_that_times_out_is_408_with_what_exists() {
 #[tokio::test]
 async fn deleting_the_pushes_forgets_them() {
     let apns = MockApns::start().await;
-    let admin = Admin::new(&apns.admin_uri());
+    let admin = admin(&apns);
     let client = ApnsClient::connect(&apns).await;
     client.send(&Push::voip(&apns)).await.unwrap();
     client.send(&Push::voip(&apns)).await.unwrap();
 
-    let (status, _) = admin.delete("/api/v1/pushes").await;
-    let (_, after_clear) = admin.get("/api/v1/pushes").await;
+    admin.clear_pushes().await.or_fail();
+    let after_clear = admin.pushes(&PushQuery::all()).await.or_fail();
     let later = client.send(&Push::voip(&apns)).await.unwrap();
-    let (_, after_push) = admin.get("/api/v1/pushes").await;
+    let after_push = admin.pushes(&PushQuery::all()).await.or_fail();
 
-    assert_eq!(status, StatusCode::OK);
-    assert_eq!(after_clear, json!({ "pushes": [] }));
-    assert_eq!(ids(&after_push), [later.apns_id()]);
+    assert!(after_clear.is_empty(), "{after_clear:#?}");
+    assert_eq!(record_ids(&after_push), [later.apns_id()]);
     assert_eq!(apns.received_notifications().len(), 1);
 }

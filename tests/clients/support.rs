@@ -5,12 +5,10 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
-use bytes::Bytes;
-use http::{Method, Request, StatusCode};
-use http_body_util::{BodyExt as _, Empty};
-use hyper_util::rt::TokioIo;
 use mock_apns::{ClientCertRequest, MockApns, MockApnsBuilder, Notification};
 use serde_json::{json, Value};
+
+use crate::support::{admin, OrFail};
 
 /// A VoIP device token (PushKit's, 32 bytes).
 pub(crate) const DEVICE: &str = "c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00";
@@ -144,46 +142,10 @@ impl Mock {
     /// Marks `token` unregistered at `timestamp_ms` the way a test in any language would:
     /// `DELETE /api/v1/devices/{token}?timestamp=MS` on the admin API.
     pub(crate) async fn unregister_through_admin_api(&self, token: &str, timestamp_ms: u64) {
-        let path = format!("/api/v1/devices/{token}?timestamp={timestamp_ms}");
-        let (status, body) = self.admin(Method::DELETE, &path).await;
-        assert!(
-            status.is_success(),
-            "DELETE {path} answered {status}: {body}"
-        );
-    }
-
-    /// One admin API request; the status and body text.
-    async fn admin(&self, method: Method, path: &str) -> (StatusCode, String) {
-        let authority = self
-            .apns
-            .admin_uri()
-            .trim_start_matches("http://")
-            .to_owned();
-        let tcp = tokio::net::TcpStream::connect(&authority)
+        admin(&self.apns)
+            .unregister_device(token, Some(timestamp_ms))
             .await
-            .unwrap_or_else(|e| panic!("admin API at {authority}: {e}"));
-        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(tcp))
-            .await
-            .expect("HTTP/1.1 handshake with the admin API");
-        tokio::spawn(connection);
-        let request = Request::builder()
-            .method(method)
-            .uri(path)
-            .header(http::header::HOST, &authority)
-            .body(Empty::<Bytes>::new())
-            .expect("a valid request");
-        let response = sender
-            .send_request(request)
-            .await
-            .expect("admin API answers");
-        let status = response.status();
-        let body = response
-            .into_body()
-            .collect()
-            .await
-            .expect("admin API body")
-            .to_bytes();
-        (status, String::from_utf8_lossy(&body).into_owned())
+            .or_fail();
     }
 
     /// The one request the mock recorded; fails if there were none or several.

@@ -3,19 +3,18 @@
 
 use std::time::{Duration, Instant};
 
-use http::StatusCode;
 use mock_apns::{MockApns, Reason};
 use serde_json::json;
 
 use super::{assert_fault, assert_no_fault, mount, OTHER};
-use crate::support::{assert_accepted, assert_rejected, Admin, ApnsClient, Push, DEVICE};
+use crate::support::{admin, assert_accepted, assert_rejected, ApnsClient, OrFail, Push, DEVICE};
 
 /// A stale token: 410 `Unregistered` with the rule's timestamp, as a provider must see it to
 /// prune the token; other tokens are untouched.
 #[tokio::test]
 async fn reject_unregistered_answers_410_with_the_rules_timestamp() {
     let apns = MockApns::start().await;
-    let admin = Admin::new(&apns.admin_uri());
+    let admin = admin(&apns);
     let action = json!({ "reject": "Unregistered", "timestamp": 1_700_000_000_000u64 });
     let rule = mount(
         &admin,
@@ -40,7 +39,7 @@ async fn reject_unregistered_answers_410_with_the_rules_timestamp() {
 #[tokio::test]
 async fn reject_unregistered_without_a_timestamp_uses_the_mocks_clock() {
     let apns = MockApns::start().await;
-    let admin = Admin::new(&apns.admin_uri());
+    let admin = admin(&apns);
     let rule = mount(&admin, json!({ "action": { "reject": "Unregistered" } })).await;
     apns.advance_clock(Duration::from_secs(86_400));
     let client = ApnsClient::connect(&apns).await;
@@ -63,7 +62,7 @@ async fn reject_unregistered_without_a_timestamp_uses_the_mocks_clock() {
 #[tokio::test]
 async fn reject_answers_each_reason_with_its_status_from_the_table() {
     let apns = MockApns::start().await;
-    let admin = Admin::new(&apns.admin_uri());
+    let admin = admin(&apns);
     let client = ApnsClient::connect(&apns).await;
 
     for (reason, status) in [
@@ -77,8 +76,7 @@ async fn reject_answers_each_reason_with_its_status_from_the_table() {
         (Reason::InternalServerError, 500),
         (Reason::ServiceUnavailable, 503),
     ] {
-        let (cleared, _) = admin.delete("/api/v1/faults").await;
-        assert_eq!(cleared, StatusCode::OK);
+        admin.clear_faults().await.or_fail();
         let action = json!({ "reject": reason.as_str() });
         let rule = mount(&admin, json!({ "action": action })).await;
 
@@ -97,7 +95,7 @@ async fn reject_answers_each_reason_with_its_status_from_the_table() {
 async fn delay_holds_the_answer_then_answers_normally() {
     const DELAY: Duration = Duration::from_millis(300);
     let apns = MockApns::start().await;
-    let admin = Admin::new(&apns.admin_uri());
+    let admin = admin(&apns);
     let action = json!({ "delay_ms": 300 });
     let rule = mount(
         &admin,
@@ -135,7 +133,7 @@ async fn delay_holds_the_answer_then_answers_normally() {
 #[tokio::test]
 async fn rate_limit_answers_429_after_exactly_max_pushes_per_token_and_window() {
     let apns = MockApns::start().await;
-    let admin = Admin::new(&apns.admin_uri());
+    let admin = admin(&apns);
     let action = json!({ "rate_limit": { "max": 3, "window_ms": 60_000 } });
     let rule = mount(&admin, json!({ "action": action })).await;
     let client = ApnsClient::connect(&apns).await;
@@ -148,9 +146,10 @@ async fn rate_limit_answers_429_after_exactly_max_pushes_per_token_and_window() 
     let fourth = client.send(&push).await.unwrap();
     let fifth = client.send(&push).await.unwrap();
     let other_token = client.send(&push.clone().to(OTHER)).await.unwrap();
-    let (advanced, _) = admin
-        .post("/api/v1/clock", json!({ "advance_ms": 60_001 }))
-        .await;
+    admin
+        .advance_clock(Duration::from_millis(60_001))
+        .await
+        .or_fail();
     let next_window = client.send(&push).await.unwrap();
 
     for reply in &within {
@@ -167,14 +166,9 @@ async fn rate_limit_answers_429_after_exactly_max_pushes_per_token_and_window() 
         &action,
     );
     assert_accepted(&apns, &other_token);
-    assert_eq!(advanced, StatusCode::OK);
     assert_accepted(&apns, &next_window);
-    let (_, listed) = admin.get(&format!("/api/v1/faults/{rule}")).await;
-    assert_eq!(
-        (listed["matched"].clone(), listed["hits"].clone()),
-        (json!(7), json!(2)),
-        "{listed}"
-    );
+    let listed = admin.fault(rule).await.or_fail();
+    assert_eq!((listed.matched, listed.hits), (7, 2), "{listed:?}");
 }
 
 /// `ServiceUnavailable`: every push, on every connection and to every token, gets 503 until
@@ -182,7 +176,7 @@ async fn rate_limit_answers_429_after_exactly_max_pushes_per_token_and_window() 
 #[tokio::test]
 async fn outage_service_unavailable_answers_503_until_the_rule_is_removed() {
     let apns = MockApns::start().await;
-    let admin = Admin::new(&apns.admin_uri());
+    let admin = admin(&apns);
     let action = json!({ "outage": "ServiceUnavailable" });
     let rule = mount(&admin, json!({ "action": action })).await;
     let first = ApnsClient::connect(&apns).await;
@@ -193,7 +187,7 @@ async fn outage_service_unavailable_answers_503_until_the_rule_is_removed() {
         first.send(&Push::voip(&apns).to(OTHER)).await.unwrap(),
         second.send(&Push::voip(&apns)).await.unwrap(),
     ];
-    let (removed, _) = admin.delete(&format!("/api/v1/faults/{rule}")).await;
+    admin.remove_fault(rule).await.or_fail();
     let after = [
         first.send(&Push::voip(&apns)).await.unwrap(),
         second.send(&Push::voip(&apns)).await.unwrap(),
@@ -204,7 +198,6 @@ async fn outage_service_unavailable_answers_503_until_the_rule_is_removed() {
         let record = assert_rejected(&apns, reply, Reason::ServiceUnavailable);
         assert_fault(&record, rule, &action);
     }
-    assert_eq!(removed, StatusCode::OK);
     for reply in &after {
         assert_no_fault(&assert_accepted(&apns, reply));
     }

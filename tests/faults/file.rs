@@ -4,11 +4,12 @@
 
 use std::process::Stdio;
 
+use mock_apns::admin::PushQuery;
 use serde_json::json;
 
 use super::OTHER;
 use crate::support::binary::{binary, MockProcess};
-use crate::support::{Alpn, ApnsClient, Push, DEVICE, PATIENCE};
+use crate::support::{Alpn, ApnsClient, OrFail, Push, DEVICE, PATIENCE};
 
 #[tokio::test]
 async fn rules_from_the_file_apply_from_the_first_push() {
@@ -30,8 +31,8 @@ async fn rules_from_the_file_apply_from_the_first_push() {
 
     let first = client.send(&push).await.unwrap();
     let other = client.send(&push.clone().to(OTHER)).await.unwrap();
-    let (_, listed) = admin.get("/api/v1/faults").await;
-    let (_, pushes) = admin.get("/api/v1/pushes").await;
+    let listed = admin.faults().await.or_fail();
+    let pushes = admin.pushes(&PushQuery::all()).await.or_fail();
 
     assert_eq!(
         (first.status, first.reason().as_deref(), first.timestamp()),
@@ -42,19 +43,21 @@ async fn rules_from_the_file_apply_from_the_first_push() {
         other.status, 200,
         "the second rule starts after one push: {other:?}"
     );
-    let record = &pushes["pushes"][0];
-    assert_eq!(record["apns_id"], json!(first.apns_id()), "{pushes}");
+    let record = pushes.first().expect("the first push is recorded");
+    assert_eq!(&*record.apns_id, first.apns_id(), "{pushes:#?}");
     assert_eq!(
-        record["fault"],
+        serde_json::to_value(&record.fault).expect("a fault serializes"),
         json!({ "rule_id": 1, "name": "stale token", "action": action }),
-        "{record}"
+        "{record:#?}"
     );
-    assert_eq!(pushes["pushes"][1].get("fault"), None, "{pushes}");
-    let listed = listed["faults"].as_array().expect("faults");
+    assert!(
+        pushes.get(1).is_some_and(|other| other.fault.is_none()),
+        "{pushes:#?}"
+    );
     assert_eq!(listed.len(), 2, "both rules are mounted: {listed:?}");
     assert_eq!(
-        (listed[0]["name"].clone(), listed[0]["hits"].clone()),
-        (json!("stale token"), json!(1))
+        (listed[0].spec.name.as_deref(), listed[0].hits),
+        (Some("stale token"), 1)
     );
 }
 

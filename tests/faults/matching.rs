@@ -7,11 +7,10 @@ use mock_apns::matchers::{
     any, connection_id, device_token, key_id, payload, priority, push_type, team_id, topic,
 };
 use mock_apns::{Action, Mock, MockApns, PushType, Reason, SigningKey};
-use serde_json::json;
 
 use super::OTHER;
 use crate::support::{
-    assert_accepted, assert_rejected, Admin, ApnsClient, Push, BUNDLE, DEVICE, VOIP_TOPIC,
+    admin, assert_accepted, assert_rejected, ApnsClient, OrFail, Push, BUNDLE, DEVICE, VOIP_TOPIC,
 };
 
 /// What the rules in this file answer: nothing in validation produces it.
@@ -233,7 +232,7 @@ async fn combined_conditions_must_all_hold() {
 #[tokio::test]
 async fn priority_order_beats_insertion_order() {
     let apns = MockApns::start().await;
-    let admin = Admin::new(&apns.admin_uri());
+    let admin = admin(&apns);
     let mounted_first = Mock::given(any())
         .respond_with(Action::reject(Reason::InternalServerError))
         .named("mounted first")
@@ -251,23 +250,14 @@ async fn priority_order_beats_insertion_order() {
         .named("same priority, mounted later")
         .expect(0)
         .mount(&apns);
-    let (_, listed) = admin.get("/api/v1/faults").await;
+    let listed = admin.faults().await.or_fail();
     let client = ApnsClient::connect(&apns).await;
 
     let first = client.send(&Push::voip(&apns)).await.unwrap();
     let second = client.send(&Push::voip(&apns)).await.unwrap();
 
-    let order: Vec<_> = listed["faults"]
-        .as_array()
-        .expect("faults")
-        .iter()
-        .map(|r| r["id"].clone())
-        .collect();
-    assert_eq!(
-        order,
-        [json!(urgent), json!(mounted_first), json!(tie)],
-        "{listed}"
-    );
+    let order: Vec<u64> = listed.iter().map(|r| r.id).collect();
+    assert_eq!(order, [urgent, mounted_first, tie], "{listed:#?}");
     let first = assert_rejected(&apns, &first, Reason::TooManyRequests);
     assert_eq!(first.fault.map(|f| f.rule_id), Some(urgent));
     let second = assert_rejected(&apns, &second, Reason::InternalServerError);

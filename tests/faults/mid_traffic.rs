@@ -8,7 +8,7 @@ use mock_apns::{MockApns, Reason};
 use serde_json::json;
 
 use super::{apns_id, mount};
-use crate::support::{Admin, ApnsClient, Push, PATIENCE};
+use crate::support::{admin, ApnsClient, Push, PATIENCE};
 
 /// Pushes answered before the rule is mounted.
 const BEFORE_RULE: usize = 25;
@@ -29,7 +29,7 @@ struct Answered {
 #[tokio::test]
 async fn a_rule_added_while_pushes_flow_applies_from_the_next_push() {
     let apns = MockApns::start().await;
-    let admin = Admin::new(&apns.admin_uri());
+    let admin = admin(&apns);
     let client = ApnsClient::connect(&apns).await;
     // How many pushes the sender has begun: those begun after the rule was mounted must get it.
     let begun = Arc::new(AtomicU64::new(0));

@@ -2,12 +2,12 @@
 //! the Nth, after K, every k-th, a seeded probability, and expiry after N hits. Counting is
 //! over matching pushes only, so every sequence here interleaves pushes the rule ignores.
 
-use http::StatusCode;
+use http::Method;
 use mock_apns::{MockApns, Reason};
 use serde_json::{json, Value};
 
 use super::{assert_fault, assert_no_fault, mount, OTHER};
-use crate::support::{assert_accepted, assert_rejected, Admin, ApnsClient, Push, DEVICE};
+use crate::support::{admin, assert_accepted, assert_rejected, ApnsClient, OrFail, Push, DEVICE};
 
 /// Which pushes a rule hit, as `X` (hit) and `-` (passed), e.g. `XX---`.
 type Pattern = String;
@@ -18,7 +18,7 @@ type Pattern = String;
 /// agree, and the rule's counters must match the pattern.
 async fn pattern_of(schedule: Value, n: usize) -> Pattern {
     let apns = MockApns::start().await;
-    let admin = Admin::new(&apns.admin_uri());
+    let admin = admin(&apns);
     let action = json!({ "reject": "TooManyRequests" });
     let schedule_is_absent = schedule.is_null();
     let mut rule = json!({
@@ -50,10 +50,9 @@ async fn pattern_of(schedule: Value, n: usize) -> Pattern {
         }
     }
     let hits = pattern.matches('X').count();
-    let (status, listed) = admin.get(&format!("/api/v1/faults/{id}")).await;
-    assert_eq!(status, StatusCode::OK, "{listed}");
-    assert_eq!(listed["matched"], json!(n), "{listed}");
-    assert_eq!(listed["hits"], json!(hits), "{listed}");
+    let listed = admin.fault(id).await.or_fail();
+    assert_eq!(listed.matched, n as u64, "{listed:?}");
+    assert_eq!(listed.hits, hits as u64, "{listed:?}");
     pattern
 }
 
@@ -110,7 +109,7 @@ async fn probability_with_a_seed_repeats_the_same_hits() {
 #[tokio::test]
 async fn expire_after_removes_the_rule_after_n_hits() {
     let apns = MockApns::start().await;
-    let admin = Admin::new(&apns.admin_uri());
+    let admin = admin(&apns);
     let id = mount(
         &admin,
         json!({ "schedule": { "every": 2 }, "expire_after": 2,
@@ -123,24 +122,22 @@ async fn expire_after_removes_the_rule_after_n_hits() {
     for _ in 0..3 {
         statuses.push(client.send(&Push::voip(&apns)).await.unwrap().status);
     }
-    let (_, listed_before) = admin.get("/api/v1/faults").await;
+    let listed_before = admin.faults().await.or_fail();
     for _ in 0..4 {
         statuses.push(client.send(&Push::voip(&apns)).await.unwrap().status);
     }
-    let (_, listed_after) = admin.get("/api/v1/faults").await;
-    let (gone, _) = admin.get(&format!("/api/v1/faults/{id}")).await;
+    let listed_after = admin.faults().await.or_fail();
+    let gone = admin
+        .send(Method::GET, &format!("/api/v1/faults/{id}"), None)
+        .await
+        .or_fail();
 
     assert_eq!(statuses, [200, 503, 200, 503, 200, 200, 200]);
     assert_eq!(
-        listed_before["faults"][0]["id"],
-        json!(id),
-        "{listed_before}"
+        listed_before.first().map(|r| (r.id, r.hits)),
+        Some((id, 1)),
+        "{listed_before:?}"
     );
-    assert_eq!(
-        listed_before["faults"][0]["hits"],
-        json!(1),
-        "{listed_before}"
-    );
-    assert_eq!(listed_after, json!({ "faults": [] }));
-    assert_eq!(gone, StatusCode::NOT_FOUND);
+    assert!(listed_after.is_empty(), "{listed_after:?}");
+    assert_eq!(gone.status, 404);
 }

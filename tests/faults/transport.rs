@@ -5,9 +5,8 @@
 
 use std::time::{Duration, Instant};
 
-use http::StatusCode;
 use mock_apns::{MockApns, Reason};
-use serde_json::{json, Value};
+use serde_json::json;
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use super::{
@@ -20,7 +19,7 @@ use crate::support::raw_h2::{
     device_path, raw_connection, voip_headers, Frame, GoAwayFrame, RawH2,
 };
 use crate::support::{
-    assert_accepted, assert_rejected, Admin, Alpn, ApnsClient, Push, DEVICE, PATIENCE,
+    admin, assert_accepted, assert_rejected, Alpn, ApnsClient, OrFail, Push, DEVICE, PATIENCE,
 };
 
 /// The GOAWAY frames among `frames`, in order.
@@ -78,7 +77,7 @@ async fn second_push_frames(apns: &MockApns) -> Vec<Frame> {
 /// the push with status 0; the connection itself carries on.
 async fn reset_resets_the_stream_with(code: &str, expected: h2::Reason) {
     let apns = MockApns::start().await;
-    let admin = Admin::new(&apns.admin_uri());
+    let admin = admin(&apns);
     let action = json!({ "reset": code });
     let rule = mount(
         &admin,
@@ -127,7 +126,7 @@ async fn reset_cancel_reaches_the_client() {
 #[tokio::test]
 async fn goaway_including_the_current_stream_answers_it_then_closes() {
     let apns = MockApns::start().await;
-    let admin = Admin::new(&apns.admin_uri());
+    let admin = admin(&apns);
     let action = json!({ "goaway": {
         "reason": "Shutdown", "error_code": "NO_ERROR", "include_current": true } });
     let rule = mount(
@@ -177,7 +176,7 @@ async fn goaway_including_the_current_stream_answers_it_then_closes() {
 #[tokio::test]
 async fn goaway_excluding_the_current_stream_refuses_it_unprocessed() {
     let apns = MockApns::start().await;
-    let admin = Admin::new(&apns.admin_uri());
+    let admin = admin(&apns);
     let action = json!({ "goaway": {
         "reason": "InternalServerError", "error_code": "INTERNAL_ERROR", "include_current": false } });
     let rule = mount(
@@ -225,7 +224,7 @@ async fn goaway_excluding_the_current_stream_refuses_it_unprocessed() {
 #[tokio::test]
 async fn close_drops_the_connection_without_goaway() {
     let apns = MockApns::start().await;
-    let admin = Admin::new(&apns.admin_uri());
+    let admin = admin(&apns);
     let action = json!({ "close": true });
     let rule = mount(
         &admin,
@@ -257,7 +256,7 @@ async fn close_drops_the_connection_without_goaway() {
 async fn stall_leaves_the_stream_unanswered_while_other_streams_work() {
     const CLIENT_TIMEOUT: Duration = Duration::from_millis(300);
     let apns = MockApns::start().await;
-    let admin = Admin::new(&apns.admin_uri());
+    let admin = admin(&apns);
     let action = json!({ "stall": true });
     let rule = mount(
         &admin,
@@ -309,7 +308,7 @@ async fn stall_leaves_the_stream_unanswered_while_other_streams_work() {
 #[tokio::test]
 async fn outage_shutdown_answers_503_shutdown_and_goaway_shutdown() {
     let apns = MockApns::start().await;
-    let admin = Admin::new(&apns.admin_uri());
+    let admin = admin(&apns);
     let action = json!({ "outage": "Shutdown" });
     let rule = mount(&admin, json!({ "action": action })).await;
     let client = ApnsClient::connect(&apns).await;
@@ -366,7 +365,7 @@ async fn outage_shutdown_answers_503_shutdown_and_goaway_shutdown() {
 #[tokio::test]
 async fn max_connections_refuses_connections_beyond_the_cap() {
     let apns = MockApns::start().await;
-    let admin = Admin::new(&apns.admin_uri());
+    let admin = admin(&apns);
     let rule = mount(
         &admin,
         json!({ "name": "one connection", "action": { "max_connections": 1 } }),
@@ -377,9 +376,9 @@ async fn max_connections_refuses_connections_beyond_the_cap() {
 
     let refused = ApnsClient::connect_with(apns.address(), apns.ca_cert_pem(), Alpn::H2).await;
     let during = first.send(&Push::voip(&apns)).await.unwrap();
-    let (_, listed) = admin.get("/api/v1/connections").await;
-    let (_, counted) = admin.get(&format!("/api/v1/faults/{rule}")).await;
-    let (removed, _) = admin.delete(&format!("/api/v1/faults/{rule}")).await;
+    let connections = admin.connections().await.or_fail();
+    let counted = admin.fault(rule).await.or_fail();
+    admin.remove_fault(rule).await.or_fail();
     let later = ApnsClient::connect(&apns)
         .await
         .send(&Push::voip(&apns))
@@ -389,16 +388,14 @@ async fn max_connections_refuses_connections_beyond_the_cap() {
     assert!(refused.is_err(), "a second connection was let in");
     assert_accepted(&apns, &before);
     assert_accepted(&apns, &during);
-    let connections = listed["connections"].as_array().expect("connections");
-    assert_eq!(connections.len(), 2, "{listed}");
-    assert_eq!(connections[0]["closed_how"], Value::Null, "{listed}");
-    let how = connections[1]["closed_how"].as_str().unwrap_or_default();
+    assert_eq!(connections.len(), 2, "{connections:#?}");
+    assert_eq!(connections[0].closed_how, None, "{connections:#?}");
+    let how = connections[1].closed_how.as_deref().unwrap_or_default();
     assert!(
         how.starts_with("refused") && how.contains(r#"fault rule #1 "one connection""#),
         "{how}"
     );
-    assert_eq!(counted["hits"], json!(1), "a refusal is a hit: {counted}");
-    assert_eq!(removed, StatusCode::OK);
+    assert_eq!(counted.hits, 1, "a refusal is a hit: {counted:?}");
     assert_ne!(
         assert_accepted(&apns, &later).connection_id,
         assert_accepted(&apns, &before).connection_id

@@ -6,12 +6,14 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{ExitStatus, Stdio};
 
+use mock_apns::admin::Client;
 use mock_apns::SigningKey;
 use tokio::io::{AsyncBufReadExt as _, BufReader};
 use tokio::process::{Child, ChildStdout, Command};
 use tokio::sync::mpsc;
 
-use super::{Admin, PATIENCE};
+use super::admin::admin_at;
+use super::PATIENCE;
 
 /// The last line of the banner.
 const BANNER_END: &str = "Then see it:";
@@ -160,8 +162,8 @@ impl MockProcess {
     }
 
     /// The admin API client.
-    pub(crate) fn admin(&self) -> Admin {
-        Admin::new(&self.banner.admin_url)
+    pub(crate) fn admin(&self) -> Client {
+        admin_at(&self.banner.admin_url)
     }
 
     /// The CA the banner tells clients to trust.

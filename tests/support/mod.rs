@@ -1,8 +1,8 @@
-//! What the end-to-end tests share: real clients for the APNs endpoint and the admin API, a push
-//! builder, provider-token crafting, assertions that compare the answer with the record, and a
-//! handle on the `mock-apns` binary as a child process.
+//! What the end-to-end tests share: real clients for the APNs endpoint, the library's typed
+//! admin client, a push builder, provider-token crafting, assertions that compare the answer with
+//! the record, and a handle on the `mock-apns` binary as a child process.
 
-pub(crate) mod admin_client;
+pub(crate) mod admin;
 pub(crate) mod apns_client;
 pub(crate) mod assertions;
 pub(crate) mod binary;
@@ -12,7 +12,7 @@ pub(crate) mod raw_h2;
 
 use std::time::Duration;
 
-pub(crate) use admin_client::Admin;
+pub(crate) use admin::{admin, OrFail};
 pub(crate) use apns_client::{Alpn, ApnsClient, Reply};
 pub(crate) use assertions::{assert_accepted, assert_rejected};
 pub(crate) use push::Push;

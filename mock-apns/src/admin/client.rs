@@ -3,8 +3,10 @@
 //!
 //! Every route has a method that returns the library's own types ([`Notification`],
 //! [`ConnectionSummary`], [`RuleSummary`], …); [`Client::send`] is the raw escape hatch for
-//! tests of the API itself (bad input, unknown routes). One connection per request, as the API
-//! is on loopback and requests are rare; each has a deadline that only bounds failure.
+//! tests of the API itself (bad input, unknown routes), and, being a plain HTTP/1.1 JSON
+//! exchange, serves any other JSON API on loopback too (a provider's own, in its tests). One
+//! connection per request, as the API is on loopback and requests are rare; each has a
+//! deadline that only bounds failure.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -390,8 +392,9 @@ impl Client {
         Ok(answer.deleted)
     }
 
-    /// Any request, answered as it comes (no status check): for tests of the API itself.
-    /// `body` is sent as `application/json`.
+    /// Any request, answered as it comes (no status check): for tests of the API itself, or
+    /// of any plain HTTP/1.1 JSON API on loopback (errors still name it `admin`). `body` is
+    /// sent as `application/json`.
     pub async fn send(
         &self,
         method: Method,

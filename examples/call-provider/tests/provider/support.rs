@@ -5,13 +5,9 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use bytes::Bytes;
-use http_body_util::{BodyExt as _, Full};
-use hyper_util::rt::TokioIo;
 use mock_apns::{Device, MockApns, Notification};
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt as _, AsyncRead, BufReader};
-use tokio::net::TcpStream;
 use tokio::process::{Child, Command};
 
 /// The app's bundle id.
@@ -187,6 +183,8 @@ pub(crate) struct Provider {
     _child: Child,
     /// `http://127.0.0.1:<port>`, from its readiness line.
     pub(crate) url: String,
+    /// Its JSON API, through mock-apns's plain HTTP/1.1 JSON client.
+    api: mock_apns::admin::Client,
     logs: Arc<Mutex<String>>,
 }
 
@@ -219,9 +217,13 @@ impl Provider {
                 );
             }
         };
+        let api = mock_apns::admin::Client::new(&url)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .with_timeout(WAIT);
         Self {
             _child: child,
             url,
+            api,
             logs,
         }
     }
@@ -242,37 +244,13 @@ impl Provider {
     }
 
     async fn request(&self, method: http::Method, path: &str, body: Option<Value>) -> (u16, Value) {
-        let authority = self.url.trim_start_matches("http://").to_owned();
-        let tcp = TcpStream::connect(&authority)
-            .await
-            .expect("connect to provider");
-        let (mut send, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tcp))
-            .await
-            .expect("HTTP/1.1 handshake");
-        tokio::spawn(conn);
-        let request = http::Request::builder()
-            .method(method)
-            .uri(path)
-            .header(http::header::HOST, authority)
-            .header(http::header::CONTENT_TYPE, "application/json")
-            .body(Full::new(Bytes::from(
-                body.map(|b| b.to_string()).unwrap_or_default(),
-            )))
-            .expect("request");
-        let response = tokio::time::timeout(WAIT, send.send_request(request))
-            .await
-            .unwrap_or_else(|_| panic!("no answer from the provider; log:\n{}", self.logs()))
-            .expect("provider answers");
-        let status = response.status().as_u16();
-        let bytes = response
-            .into_body()
-            .collect()
-            .await
-            .expect("body")
-            .to_bytes();
-        let json = serde_json::from_slice(&bytes)
-            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
-        (status, json)
+        let answer = match self.api.send(method, path, body).await {
+            Ok(answer) => answer,
+            Err(e) => panic!("{e}; provider log:\n{}", self.logs()),
+        };
+        let json = serde_json::from_slice(&answer.body)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&answer.body).into_owned()));
+        (answer.status, json)
     }
 }
 
