@@ -66,8 +66,13 @@ fn output_section(output: &str) -> String {
     if output.is_empty() {
         return String::new();
     }
-    format!(
-        "\n  provider output:\n{}",
-        crate::command::indent(output).trim_end()
-    )
+    format!("\n  provider output:\n{}", indent(output).trim_end())
+}
+
+/// Provider output, indented under an error message.
+pub(crate) fn indent(output: &str) -> String {
+    if output.trim().is_empty() {
+        return "  (the provider printed nothing)".into();
+    }
+    output.lines().map(|l| format!("  | {l}\n")).collect()
 }

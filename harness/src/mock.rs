@@ -11,10 +11,11 @@ use std::time::Duration;
 use mock_apns::{Environment, MockApns, SigningKey};
 use serde_json::{json, Value};
 
+use crate::error::Error;
 use crate::http::{self, HttpReply};
 use crate::record::{Pushes, Record};
 use crate::scenario::Scenario;
-use crate::Error;
+use crate::transcript::ConnectionInfo;
 
 /// Admin calls are local and quick; this only bounds a hung mock.
 const ADMIN_TIMEOUT: Duration = Duration::from_secs(10);
@@ -316,16 +317,6 @@ impl Mock {
             .map_or(0, |d| d.as_secs());
         self.key.token(now)
     }
-}
-
-/// One connection from the mock's list (the fields the transcript shows).
-#[derive(Debug, Clone, serde::Deserialize)]
-pub(crate) struct ConnectionInfo {
-    pub(crate) id: u64,
-    #[serde(default)]
-    pub(crate) alpn: Option<String>,
-    #[serde(default)]
-    pub(crate) closed_how: Option<String>,
 }
 
 fn parse_pushes(value: Value) -> Result<Vec<Record>, Error> {

@@ -9,13 +9,13 @@ use std::time::Duration;
 use serde_json::Value;
 use tokio::time::Instant;
 
+use crate::error::{Error, StepFailure};
 use crate::mock::{Mock, MockTarget};
 use crate::provider::{Provider, ProviderRequest, RunningProvider};
 use crate::record::Record;
 use crate::scenario::{PushFilter, Scenario, Step};
 use crate::template;
 use crate::transcript::{self, Names, RawStep, Transcript};
-use crate::{Error, StepFailure};
 
 const CALL_TIMEOUT: Duration = Duration::from_secs(30);
 const RUN_TIMEOUT: Duration = Duration::from_secs(30);
@@ -276,7 +276,7 @@ impl<'a> Run<'a> {
                     return Err(failed(format!(
                         "the command exited with {code} (expected {}):\n{}",
                         run.expect_exit,
-                        crate::command::indent(&output)
+                        crate::error::indent(&output)
                     )));
                 }
             }
