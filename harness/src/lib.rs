@@ -46,11 +46,11 @@ mod span;
 mod template;
 pub mod transcript;
 
-pub use error::{Error, StepFailure};
+pub use error::{Error, ScenarioError, StepFailure};
 pub use mock::{ApnsEnv, MockTarget};
 pub use provider::{CommandProvider, Provider, ProviderRequest, ProviderResponse};
 pub use run::Harness;
-pub use scenario::{Scenario, ScenarioError};
+pub use scenario::Scenario;
 pub use snapshot::{snapshot_name, snapshot_path, snapshot_settings};
-pub use span::Span;
+pub use span::{ParseSpanError, Span};
 pub use transcript::Transcript;

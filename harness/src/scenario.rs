@@ -12,6 +12,7 @@ use mock_apns::Environment;
 use serde::Deserialize;
 use serde_json::Value;
 
+pub use crate::error::ScenarioError;
 use crate::span::Span;
 use crate::template::{self, TemplateVars};
 
@@ -352,18 +353,6 @@ pub struct UnregisterDevice {
 /// Longest `expect_no_push` span: it is a real wait, so it is kept short.
 pub const MAX_QUIET_SPAN: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// A scenario file that could not be read or is not valid.
-#[derive(Debug, thiserror::Error)]
-#[error("{}{}: {message}", file.display(), path.as_deref().map(|p| format!(" at {p}")).unwrap_or_default())]
-pub struct ScenarioError {
-    /// The file.
-    pub file: PathBuf,
-    /// Where in the JSON (`steps[2].call.path`), when known.
-    pub path: Option<String>,
-    /// What is wrong.
-    pub message: String,
-}
-
 impl Scenario {
     /// Reads, parses and checks a scenario file; its stem becomes its name.
     pub fn load(file: impl AsRef<Path>) -> Result<Self, ScenarioError> {
@@ -377,24 +366,28 @@ impl Scenario {
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
-        Self::parse(&name, &text).map_err(|(path, message)| ScenarioError {
+        Self::parse(&name, &text).map_err(|e| ScenarioError {
             file: file.to_owned(),
-            path,
-            message,
+            ..e
         })
     }
 
-    /// Parses and checks scenario text; errors give the JSON path and the message.
-    pub fn parse(name: &str, text: &str) -> Result<Self, (Option<String>, String)> {
+    /// Parses and checks scenario text; errors give the JSON path and the message, and
+    /// `name` in place of a file.
+    pub fn parse(name: &str, text: &str) -> Result<Self, ScenarioError> {
+        let invalid = |path, message| ScenarioError {
+            file: PathBuf::from(name),
+            path,
+            message,
+        };
         let de = &mut serde_json::Deserializer::from_str(text);
         let mut scenario: Scenario = serde_path_to_error::deserialize(de).map_err(|e| {
             let path = e.path().to_string();
             let inner = e.into_inner();
-            let path = (path != ".").then_some(path);
-            (path, inner.to_string())
+            invalid((path != ".").then_some(path), inner.to_string())
         })?;
         scenario.name = name.to_owned();
-        scenario.check().map_err(|(p, m)| (Some(p), m))?;
+        scenario.check().map_err(|(p, m)| invalid(Some(p), m))?;
         Ok(scenario)
     }
 
@@ -622,7 +615,8 @@ mod tests {
     }
 
     fn error(text: &str) -> (Option<String>, String) {
-        Scenario::parse("t", text).unwrap_err()
+        let e = Scenario::parse("t", text).unwrap_err();
+        (e.path, e.message)
     }
 
     #[test]
