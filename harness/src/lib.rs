@@ -29,27 +29,31 @@
 //! - `template`: `{{bob-iphone.voip}}`, `{{call_id}}` and `{{repeat:N:x}}` in strings.
 //! - [`provider`]: the three adapters (URL, command, closure); `command` runs a process.
 //! - `mock`: the mock, in-process or running, driven through its admin API; [`ApnsEnv`].
-//! - `run`: [`Harness`], which plays the steps.
+//! - `replay`: [`Harness`], which plays the steps.
 //! - [`record`] / [`transcript`]: what the mock reports, and its normalised form.
 //! - [`snapshot`]: insta settings, redactions and the `.snap` file format.
 
+mod check;
 mod command;
 mod error;
 mod http;
 mod mock;
+mod player;
 pub mod provider;
 pub mod record;
-mod run;
+mod replay;
 pub mod scenario;
+mod setup;
 pub mod snapshot;
 mod span;
+pub mod steps;
 mod template;
 pub mod transcript;
 
 pub use error::{Error, ScenarioError, StepFailure};
 pub use mock::{ApnsEnv, MockTarget};
 pub use provider::{CommandProvider, Provider, ProviderRequest, ProviderResponse};
-pub use run::Harness;
+pub use replay::Harness;
 pub use scenario::Scenario;
 pub use snapshot::{snapshot_name, snapshot_path, snapshot_settings};
 pub use span::{ParseSpanError, Span};
