@@ -36,23 +36,22 @@
 //! - `span`: [`Span`], a duration written `"500ms"` or `"61m"`.
 //! - `replay`: [`Harness`], which starts the mock and the provider and plays the steps.
 //! - `player`: one scenario being played, the state each step's `play` reads and changes.
-//! - [`provider`]: the three adapters (URL, command, closure).
+//! - [`provider`]: the three adapters (URL, command, closure); an HTTP provider is called
+//!   through [`mock_apns::admin::Client::send`].
 //! - `command`: the command adapter: [`CommandProvider`] and the process it starts.
-//! - `mock`: the mock, in-process or running, driven through its admin API; [`ApnsEnv`].
-//! - `http`: a minimal HTTP/1.1 client for the provider and the mock's admin API.
-//! - [`record`]: what the mock reports of each exchange.
-//! - [`transcript`]: the record normalised, step by step.
+//! - `mock`: the mock, in-process or running, driven through [`mock_apns::admin::Client`];
+//!   [`ApnsEnv`].
+//! - [`transcript`]: the record ([`mock_apns::Notification`]s) normalised, step by step.
 //! - [`snapshot`]: insta settings, redactions and the `.snap` file format.
-//! - `error`: [`Error`], [`StepFailure`] and [`ScenarioError`].
+//! - `error`: [`Error`] (a failed admin request keeps its [`mock_apns::admin::ClientError`]),
+//!   [`StepFailure`] and [`ScenarioError`].
 
 mod check;
 mod command;
 mod error;
-mod http;
 mod mock;
 mod player;
 pub mod provider;
-pub mod record;
 mod replay;
 pub mod scenario;
 mod setup;

@@ -274,6 +274,36 @@ async fn a_running_mock_gives_the_same_transcript_as_an_own_one() {
     assert_eq!(yaml(&second), yaml(&reference));
 }
 
+#[tokio::test]
+async fn a_running_mock_that_is_not_there_is_a_setup_error_naming_its_url() {
+    // Arrange: an address nothing listens on any more.
+    let gone = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let admin_url = format!("http://{}", gone.local_addr().unwrap());
+    drop(gone);
+    let state = tempfile::tempdir().unwrap();
+    let harness = Harness::new(support::standin::provider()).mock(MockTarget::Remote {
+        admin_url: admin_url.clone(),
+        state_dir: state.path().to_owned(),
+    });
+
+    // Act
+    let err = harness
+        .run_file(fixture("standin_call.json"))
+        .await
+        .unwrap_err();
+
+    // Assert: the set-up's fault, saying what the harness asked of which mock.
+    assert!(matches!(err, Error::Mock { .. }), "{err}");
+    assert!(!err.is_failure());
+    let text = err.to_string();
+    assert!(
+        text.starts_with(&format!(
+            "asking the running mock at {admin_url} for its health: admin GET /api/v1/health:"
+        )),
+        "{text}"
+    );
+}
+
 fn cli(args: &[&str]) -> (i32, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_apns-harness"))
         .args(args)

@@ -50,8 +50,8 @@ impl AddFault {
     /// Installs the rule, templates expanded, and keeps the id the mock gave it.
     pub(crate) async fn play(&self, player: &mut Player<'_>) -> Result<(), Stop> {
         let rule = player.expand_value(&self.rule)?;
-        let id = player.mock.add_fault(&rule).await?;
-        player.fault_added(&self.name, id);
+        let added = player.mock.add_fault(&rule).await?;
+        player.fault_added(&self.name, &added);
         Ok(())
     }
 }

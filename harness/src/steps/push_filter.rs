@@ -9,9 +9,10 @@
 //! before, and splits it after: the fields, the messages (`unknown field `within`, expected
 //! one of `count`, `device`, …`) and the paths stay what serde derives.
 
+use mock_apns::Notification;
+
 use crate::check::{Invalid, Scope};
 use crate::player::Player;
-use crate::record::Record;
 
 /// Which pushes an expectation counts; every field set must match.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -40,7 +41,7 @@ impl PushFilter {
     }
 
     /// Whether a record is one of the pushes the filter counts.
-    pub(crate) fn matches(&self, r: &Record, player: &Player<'_>) -> bool {
+    pub(crate) fn matches(&self, r: &Notification, player: &Player<'_>) -> bool {
         let token_ok = self.device.as_ref().is_none_or(|name| {
             let want = player.value(name).unwrap_or_default();
             r.device_token
@@ -48,10 +49,7 @@ impl PushFilter {
                 .is_some_and(|t| t.eq_ignore_ascii_case(want))
         });
         token_ok
-            && self
-                .topic
-                .as_deref()
-                .is_none_or(|t| r.header("apns-topic") == Some(t))
+            && self.topic.as_deref().is_none_or(|t| r.topic() == Some(t))
             && self
                 .push_type
                 .as_deref()
@@ -60,7 +58,7 @@ impl PushFilter {
             && self
                 .reason
                 .as_deref()
-                .is_none_or(|want| r.reason.as_deref() == Some(want))
+                .is_none_or(|want| r.reason.map(|r| r.as_str()) == Some(want))
     }
 
     /// The filter for a step's description: ` (device bob-ipad.voip, status 410)`, or nothing.
