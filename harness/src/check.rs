@@ -3,6 +3,7 @@
 
 use std::collections::BTreeSet;
 
+use mock_apns::PushType;
 use serde_json::Value;
 
 use crate::template::{self, TemplateVars};
@@ -96,4 +97,45 @@ impl Scope {
     pub(crate) fn remove_fault(&mut self, name: &str) -> bool {
         self.faults.remove(name)
     }
+}
+
+/// A fault rule (`add_fault`'s `rule`, an entry of `mock.faults`) is one mock-apns mounts:
+/// parsed by its own [`mock_apns::faults::parse_rule`], so `apns-harness check` refuses what
+/// the mock would, with the field's path below the rule (`.action`). Templates stand in
+/// string values only, so the rule parses before they are expanded. The match's push type,
+/// which the mock takes as any string, must be one of Apple's: a typo would never match.
+pub(crate) fn fault_rule(rule: &Value) -> Result<(), Invalid> {
+    if !rule.is_object() {
+        return Err(Invalid::new("", "a fault rule is a JSON object"));
+    }
+    let spec = mock_apns::faults::parse_rule(rule.to_string().as_bytes()).map_err(|e| {
+        let path = e.path().map(|p| format!(".{p}")).unwrap_or_default();
+        Invalid::new(path, without_position(e.message()))
+    })?;
+    match spec.matcher.push_type {
+        Some(t) if !t.contains("{{") => t
+            .parse::<PushType>()
+            .map(drop)
+            .map_err(|e| Invalid::new(".match.push_type", e.to_string())),
+        _ => Ok(()),
+    }
+}
+
+/// serde_json's ` at line 1 column 48` points into the rule as re-written for the parser, not
+/// into the scenario file: dropped, as the path says where.
+fn without_position(message: &str) -> &str {
+    match message.rsplit_once(" at line ") {
+        Some((head, tail))
+            if tail
+                .split_once(" column ")
+                .is_some_and(|(l, c)| is_number(l) && is_number(c)) =>
+        {
+            head
+        }
+        _ => message,
+    }
+}
+
+fn is_number(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
 }

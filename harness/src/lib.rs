@@ -31,7 +31,8 @@
 //! - `steps/<kind>.rs`, one per kind (`call`, `run`, `expect_pushes`, `expect_no_push`, …):
 //!   its serde shape, `KIND`, `check`, `play` and `describe`.
 //! - `steps/push_filter.rs`: [`steps::PushFilter`], shared by the two expectations.
-//! - `check`: what a step's check sees (the names in scope) and answers (a path and a message).
+//! - `check`: what a step's check sees (the names in scope) and answers (a path and a message);
+//!   fault rules checked by mock-apns's own parser.
 //! - `template`: `{{bob-iphone.voip}}`, `{{call_id}}` and `{{repeat:N:x}}` in strings.
 //! - `span`: [`Span`], a duration written `"500ms"` or `"61m"`.
 //! - `replay`: [`Harness`], which starts the mock and the provider and plays the steps.

@@ -221,6 +221,77 @@ mod tests {
     }
 
     #[test]
+    fn a_misspelt_reason_is_a_parse_error_at_its_path() {
+        let (path, msg) = error(&minimal(
+            r#"[{"call": {"path": "/calls"}},
+                {"expect_pushes": {"count": 1, "status": 410, "reason": "Unregisterd"}}]"#,
+        ));
+        assert_eq!(path.as_deref(), Some("steps[1].expect_pushes.reason"));
+        assert!(
+            msg.contains(r#"unknown APNs reason "Unregisterd""#),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn a_misspelt_push_type_is_a_parse_error_at_its_path() {
+        let (path, msg) = error(&minimal(
+            r#"[{"expect_no_push": {"for": "100ms", "push_type": "viop"}}]"#,
+        ));
+        assert_eq!(path.as_deref(), Some("steps[0].expect_no_push.push_type"));
+        assert!(msg.contains(r#"unknown apns-push-type "viop""#), "{msg}");
+    }
+
+    #[test]
+    fn a_fault_rule_the_mock_would_refuse_is_refused_with_the_field_s_path() {
+        let add_fault = |rule: &str| {
+            error(&minimal(&format!(
+                r#"[{{"add_fault": {{"name": "f", "rule": {rule}}}}},
+                    {{"expect_no_push": {{"for": "10ms"}}}}]"#
+            )))
+        };
+
+        let (path, msg) = add_fault(r#"{"action": {"reject": "Unregisterd"}}"#);
+        assert_eq!(path.as_deref(), Some("steps[0].add_fault.rule.action"));
+        assert!(msg.contains("Unregisterd"), "{msg}");
+
+        let (path, msg) =
+            add_fault(r#"{"action": {"goaway": {"reason": "Shutdown", "eror_code": 1}}}"#);
+        assert_eq!(path.as_deref(), Some("steps[0].add_fault.rule.action"));
+        assert!(msg.contains("eror_code"), "{msg}");
+        assert!(
+            !msg.contains("line 1"),
+            "no position in the re-written rule: {msg}"
+        );
+
+        let (path, msg) =
+            add_fault(r#"{"match": {"push_type": "viop"}, "action": {"stall": true}}"#);
+        assert_eq!(
+            path.as_deref(),
+            Some("steps[0].add_fault.rule.match.push_type")
+        );
+        assert!(msg.contains("viop"), "{msg}");
+
+        let (path, msg) = add_fault(r#"{"action": {"close": false}}"#);
+        assert_eq!(path.as_deref(), Some("steps[0].add_fault.rule"));
+        assert!(msg.contains("action.close must be true"), "{msg}");
+    }
+
+    #[test]
+    fn a_setup_fault_rule_is_checked_like_a_step_s() {
+        let text = minimal(r#"[{"expect_no_push": {"for": "10ms"}}]"#).replace(
+            r#""steps":"#,
+            r#""mock": {"faults": [{"match": {"device_token": "{{bob-iphone.voip}}"},
+                                    "action": {"reject": "Unregistered"}},
+                                   {"action": {"outage": "BadTopic"}}]},
+               "steps":"#,
+        );
+        let (path, msg) = error(&text);
+        assert_eq!(path.as_deref(), Some("mock.faults[1]"));
+        assert!(msg.contains("action.outage"), "{msg}");
+    }
+
+    #[test]
     fn a_fault_must_be_added_before_it_is_removed() {
         let (path, _) = error(&minimal(
             r#"[{"remove_fault": "outage"}, {"expect_no_push": {"for": "10ms"}}]"#,

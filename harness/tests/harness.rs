@@ -344,6 +344,31 @@ fn cli_check_names_the_file_and_the_json_path() {
 }
 
 #[test]
+fn cli_check_refuses_a_fault_rule_the_mock_would_refuse() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = scenario_file(
+        dir.path(),
+        "bad_rule",
+        &standin_with_steps(json!([
+            {"add_fault": {"name": "gone", "rule": {"action": {"reject": "Unregisterd"}}}},
+            {"expect_no_push": {"for": "10ms"}}
+        ])),
+    );
+
+    let (code, out) = cli(&["check", bad.to_str().unwrap()]);
+
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains(&format!(
+            "error {} at steps[0].add_fault.rule.action: unknown APNs reason \"Unregisterd\"",
+            bad.display()
+        )),
+        "{out}"
+    );
+    assert!(out.contains("0 valid, 1 invalid"), "{out}");
+}
+
+#[test]
 fn cli_usage_errors_exit_2() {
     let (code, out) = cli(&["run", fixture("env_only.json").to_str().unwrap()]);
     assert_eq!(code, 2, "{out}");

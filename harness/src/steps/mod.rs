@@ -182,7 +182,7 @@ mod tests {
         let e: ExpectPushes =
             serde_json::from_str(r#"{"count": 2, "push_type": "voip", "timeout": "5s"}"#).unwrap();
         let voip = PushFilter {
-            push_type: Some("voip".into()),
+            push_type: Some(mock_apns::PushType::Voip),
             ..PushFilter::default()
         };
         assert_eq!((e.count, &e.filter), (2, &voip));

@@ -8,8 +8,11 @@
 //! macro gives each step one flat struct with the filter's fields spliced in, derived as
 //! before, and splits it after: the fields, the messages (`unknown field `within`, expected
 //! one of `count`, `device`, …`) and the paths stay what serde derives.
+//!
+//! A push type or a reason is read as mock-apns's own [`PushType`] or [`Reason`], so a typo
+//! (`"Unregisterd"`) is a parse error at its path, not an expectation that times out.
 
-use mock_apns::Notification;
+use mock_apns::{Notification, PushType, Reason};
 
 use crate::check::{Invalid, Scope};
 use crate::player::Player;
@@ -22,11 +25,11 @@ pub struct PushFilter {
     /// `apns-topic`.
     pub topic: Option<String>,
     /// `apns-push-type`.
-    pub push_type: Option<String>,
+    pub push_type: Option<PushType>,
     /// The status the mock answered.
     pub status: Option<u16>,
     /// The reason the mock answered.
-    pub reason: Option<String>,
+    pub reason: Option<Reason>,
 }
 
 impl PushFilter {
@@ -50,15 +53,9 @@ impl PushFilter {
         });
         token_ok
             && self.topic.as_deref().is_none_or(|t| r.topic() == Some(t))
-            && self
-                .push_type
-                .as_deref()
-                .is_none_or(|t| r.header("apns-push-type") == Some(t))
+            && self.push_type.is_none_or(|t| r.push_type() == Some(t))
             && self.status.is_none_or(|s| r.status == s)
-            && self
-                .reason
-                .as_deref()
-                .is_none_or(|want| r.reason.map(|r| r.as_str()) == Some(want))
+            && self.reason.is_none_or(|want| r.reason == Some(want))
     }
 
     /// The filter for a step's description: ` (device bob-ipad.voip, status 410)`, or nothing.
@@ -70,13 +67,13 @@ impl PushFilter {
         if let Some(t) = &self.topic {
             parts.push(format!("topic {t}"));
         }
-        if let Some(t) = &self.push_type {
+        if let Some(t) = self.push_type {
             parts.push(format!("push_type {t}"));
         }
         if let Some(s) = self.status {
             parts.push(format!("status {s}"));
         }
-        if let Some(r) = &self.reason {
+        if let Some(r) = self.reason {
             parts.push(format!("reason {r}"));
         }
         if parts.is_empty() {
@@ -121,11 +118,11 @@ macro_rules! deserialize_with_filter {
                     #[serde(default)]
                     topic: Option<String>,
                     #[serde(default)]
-                    push_type: Option<String>,
+                    push_type: Option<mock_apns::PushType>,
                     #[serde(default)]
                     status: Option<u16>,
                     #[serde(default)]
-                    reason: Option<String>,
+                    reason: Option<mock_apns::Reason>,
                     $( $(#[$after_attr])* $after: $after_ty, )*
                 }
                 let flat = <$step as serde::Deserialize>::deserialize(deserializer)?;
