@@ -30,7 +30,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run scenarios and compare each transcript with its snapshot
-    /// (<scenario dir>/snapshots/<name>.snap).
+    /// (`<scenario dir>/snapshots/<name>.snap`).
     Run(RunArgs),
     /// Validate scenario files without running them.
     Check {
