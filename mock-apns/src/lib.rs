@@ -91,7 +91,7 @@ pub use auth::pki::{Pki, SERVER_NAMES};
 pub use config::Config;
 pub use error::{Error, TlsError};
 pub use faults::{Action, RuleError, RuleSpec, RuleSummary, Schedule};
-pub use record::clock::Clock;
+pub use record::clock::{AdvanceTooFar, Clock, MAX_NOW_MS};
 pub use record::devices::Device;
 pub use record::notification::{AppliedFault, AuthKind, AuthSummary, Notification, Payload};
 pub use redirect::client_env::{ClientEnv, Shell};

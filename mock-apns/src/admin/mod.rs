@@ -125,12 +125,13 @@ async fn route(req: Request<Incoming>, ctx: &AdminCtx) -> Reply {
         (Method::DELETE, ["api", "v1", "devices", token]) => unregister(token, &query, shared),
         (Method::GET, ["api", "v1", "clock"]) => ok(clock_json(shared)),
         (Method::POST, ["api", "v1", "clock"]) => match read_json::<AdvanceClock>(req).await {
-            Ok(advance) => {
-                shared
-                    .clock
-                    .advance(Duration::from_millis(advance.advance_ms));
-                ok(clock_json(shared))
-            }
+            Ok(advance) => match shared
+                .clock
+                .try_advance(Duration::from_millis(advance.advance_ms))
+            {
+                Ok(()) => ok(clock_json(shared)),
+                Err(e) => error(StatusCode::BAD_REQUEST, e.to_string()),
+            },
             Err(e) => error(StatusCode::BAD_REQUEST, e),
         },
         (Method::GET, ["api", "v1", "connections"]) => {

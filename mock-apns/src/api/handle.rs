@@ -174,7 +174,8 @@ impl MockApns {
     /// A provider token from the development key, issued now, as a provider would mint it:
     /// from the real clock (the mock ages tokens by its own clock from when it first sees them).
     pub fn provider_token(&self) -> String {
-        let real_now = self.shared.clock.now_secs() - self.shared.clock.offset().as_secs();
+        let clock = &self.shared.clock;
+        let real_now = clock.now_secs().saturating_sub(clock.offset().as_secs());
         self.dev_key.token(real_now)
     }
 
