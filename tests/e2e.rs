@@ -42,6 +42,9 @@ mod clock_api;
 // /api/v1/connections: what each connection shows, from its opening to how it closed.
 mod connections_api;
 
+// No provider token's signature in a record, a log line or an admin answer, whatever was sent.
+mod secrets;
+
 // Failure on purpose.
 // Fault rules (match + schedule + action) from the admin API, a file and Rust, seen on the wire.
 mod faults;

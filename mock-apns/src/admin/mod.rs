@@ -24,7 +24,7 @@ mod pushes;
 
 /// The typed admin client: `mock_apns::admin::Client`.
 pub use client::Client;
-pub use client::{ClientError, ClockReading, GoAwaySent, Health, PushQuery, Response};
+pub use client::{ClientError, ClockReading, GoAwaySent, Health, PushPage, PushQuery, Response};
 
 use std::convert::Infallible;
 use std::sync::Arc;
