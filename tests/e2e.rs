@@ -42,6 +42,8 @@ mod clock_api;
 // /api/v1/connections: what each connection shows, from its opening to how it closed.
 mod connections_api;
 
+// The admin API's request checks: Host, Origin, JSON-only writes, the warning beyond loopback.
+mod admin_guard;
 // No provider token's signature in a record, a log line or an admin answer, whatever was sent.
 mod secrets;
 

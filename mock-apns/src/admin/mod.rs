@@ -19,6 +19,7 @@
 
 mod client;
 mod devices;
+pub(crate) mod guard;
 mod plumbing;
 mod pushes;
 
@@ -51,9 +52,12 @@ pub(crate) struct AdminCtx {
     pub(crate) shared: Arc<Shared>,
     /// The APNs endpoint's URL, for `health`.
     pub(crate) apns_url: String,
+    /// The request checks every route is behind.
+    pub(crate) guard: guard::Guard,
 }
 
-/// Serves the admin API until `shutdown` flips to true.
+/// Serves the admin API until `shutdown` flips to true; every request passes the
+/// [`guard::Guard`] first.
 pub(crate) async fn run(listener: TcpListener, ctx: AdminCtx, shutdown: StopSignal) {
     let mut stop = shutdown.clone();
     let ctx = Arc::new(ctx);
@@ -66,7 +70,13 @@ pub(crate) async fn run(listener: TcpListener, ctx: AdminCtx, shutdown: StopSign
                 tokio::spawn(async move {
                     let service = hyper::service::service_fn(move |req| {
                         let ctx = ctx.clone();
-                        async move { Ok::<_, Infallible>(route(req, &ctx).await) }
+                        async move {
+                            let answer = match ctx.guard.check(req.method(), req.headers()) {
+                                Ok(()) => route(req, &ctx).await,
+                                Err(refused) => error(refused.status, refused.message),
+                            };
+                            Ok::<_, Infallible>(answer)
+                        }
                     });
                     let conn = hyper::server::conn::http1::Builder::new()
                         .serve_connection(TokioIo::new(tcp), service);

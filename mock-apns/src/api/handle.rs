@@ -102,6 +102,9 @@ impl MockApns {
     }
 
     pub(crate) fn spawn(bound: Bound) -> Result<Self, Error> {
+        if let Some(warning) = bound.admin_exposure_warning() {
+            tracing::warn!("{warning}");
+        }
         let (stop, stop_rx) = watch::channel(false);
         let (done_tx, done_rx) = oneshot::channel();
         let mock = MockApns {
