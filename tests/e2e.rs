@@ -37,7 +37,9 @@ mod goaway;
 // The admin API, by resource (devices and fault rules are tested with their subjects).
 // /api/v1/pushes: filters, 400s naming a bad filter, the long-poll wait, clearing.
 mod pushes_api;
-// /api/v1/clock: moving the clock expires provider tokens; a malformed request is refused.
+// /api/v1/pushes in pages: limit, the after cursor, the client following pages, flat memory.
+mod pushes_paging;
+// /api/v1/clock: moving the clock expires provider tokens; absurd or malformed advances refused.
 mod clock_api;
 // /api/v1/connections: what each connection shows, from its opening to how it closed.
 mod connections_api;

@@ -183,7 +183,7 @@ async fn deleting_the_pushes_forgets_them() {
     let (_, after_push) = admin.get("/api/v1/pushes").await;
 
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(after_clear, json!({ "pushes": [] }));
+    assert_eq!(after_clear, json!({ "pushes": [], "next_after": null }));
     assert_eq!(ids(&after_push), [later.apns_id()]);
     assert_eq!(apns.received_notifications().len(), 1);
 }

@@ -266,10 +266,21 @@ impl Mock {
             .map(drop)
     }
 
-    /// Every record so far.
+    /// Every record so far, page after page.
     pub(crate) async fn records(&self) -> Result<Vec<Record>, Error> {
         let value = self.admin("GET", "/api/v1/pushes", None).await?;
-        parse_pushes(value)
+        self.rest_of(parse_pushes(value)?).await
+    }
+
+    /// `page`'s records and those of the pages after it.
+    async fn rest_of(&self, mut page: Pushes) -> Result<Vec<Record>, Error> {
+        let mut all = std::mem::take(&mut page.pushes);
+        while let Some(after) = page.next_after {
+            let path = format!("/api/v1/pushes?after={after}");
+            page = parse_pushes(self.admin("GET", &path, None).await?)?;
+            all.append(&mut page.pushes);
+        }
+        Ok(all)
     }
 
     /// Every connection the mock has seen (`GET /api/v1/connections`).
@@ -305,7 +316,7 @@ impl Mock {
             _ => return Err(admin_status_error("GET", &path, &reply)),
         };
         let value = reply.json().unwrap_or(Value::Null);
-        Ok((parse_pushes(value)?, complete))
+        Ok((self.rest_of(parse_pushes(value)?).await?, complete))
     }
 
     /// A provider token signed with the scenario's key, issued now (real time, as a provider
@@ -328,14 +339,12 @@ pub(crate) struct ConnectionInfo {
     pub(crate) closed_how: Option<String>,
 }
 
-fn parse_pushes(value: Value) -> Result<Vec<Record>, Error> {
-    serde_json::from_value::<Pushes>(value)
-        .map(|p| p.pushes)
-        .map_err(|e| {
-            Error::setup(format!(
-                "the mock's record is not what this harness reads: {e}"
-            ))
-        })
+fn parse_pushes(value: Value) -> Result<Pushes, Error> {
+    serde_json::from_value::<Pushes>(value).map_err(|e| {
+        Error::setup(format!(
+            "the mock's record is not what this harness reads: {e}"
+        ))
+    })
 }
 
 async fn admin_json(

@@ -109,4 +109,7 @@ impl Record {
 #[derive(Debug, Deserialize)]
 pub(crate) struct Pushes {
     pub(crate) pushes: Vec<Record>,
+    /// The `after` of the next page; absent on the last (and from mocks without pages).
+    #[serde(default)]
+    pub(crate) next_after: Option<u64>,
 }

@@ -25,7 +25,8 @@ use crate::record::devices::Device;
 use crate::record::notification::Notification;
 use crate::server::connection_state::{ConnectionSummary, GoAway};
 
-/// The largest page the API gives; [`Client::pushes`] asks for pages of this size.
+/// The largest page the API gives; [`Client::pushes`] asks for pages of this size unless told
+/// otherwise ([`Client::with_page_size`]).
 const MAX_PAGE: usize = 10_000;
 
 /// How long a request may take when the caller did not say ([`Client::with_timeout`]).
@@ -221,6 +222,8 @@ pub struct Client {
     /// `host:port`.
     authority: String,
     timeout: Duration,
+    /// Records per page when [`Client::pushes`] reads them all.
+    page_size: usize,
 }
 
 impl Client {
@@ -236,12 +239,20 @@ impl Client {
         Ok(Self {
             authority: authority.to_owned(),
             timeout: DEFAULT_TIMEOUT,
+            page_size: MAX_PAGE,
         })
     }
 
     /// The deadline of each request (default 10 s); long-polls add their own wait to it.
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
+        self
+    }
+
+    /// How many records each page [`Client::pushes`] and [`Client::wait_for_pushes`] read
+    /// holds (default and most: 10 000, the API's largest; at least 1).
+    pub fn with_page_size(mut self, records: usize) -> Self {
+        self.page_size = records.clamp(1, MAX_PAGE);
         self
     }
 
@@ -257,7 +268,7 @@ impl Client {
 
     /// `GET /api/v1/pushes`, every page: all the matching records, in arrival order.
     pub async fn pushes(&self, query: &PushQuery) -> Result<Vec<Notification>, ClientError> {
-        let first = self.pushes_page(query, None, Some(MAX_PAGE)).await?;
+        let first = self.pushes_page(query, None, Some(self.page_size)).await?;
         self.rest_of(query, first).await
     }
 
@@ -285,7 +296,9 @@ impl Client {
     ) -> Result<Vec<Notification>, ClientError> {
         let mut all = std::mem::take(&mut page.pushes);
         while let Some(after) = page.next_after {
-            page = self.pushes_page(query, Some(after), Some(MAX_PAGE)).await?;
+            page = self
+                .pushes_page(query, Some(after), Some(self.page_size))
+                .await?;
             all.append(&mut page.pushes);
         }
         Ok(all)
@@ -303,6 +316,7 @@ impl Client {
         let mut pairs = query.pairs();
         pairs.push(("count", count.to_string()));
         pairs.push(("timeout_ms", timeout.as_millis().to_string()));
+        pairs.push(("limit", self.page_size.to_string()));
         let path = with_query("/api/v1/pushes/wait", &pairs);
         let answer = self
             .send_within(Method::GET, &path, None, self.timeout + timeout)

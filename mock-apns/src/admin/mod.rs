@@ -4,8 +4,8 @@
 //! | Route | Does |
 //! |---|---|
 //! | `GET /api/v1/health` | liveness and where the APNs endpoint is |
-//! | `GET /api/v1/pushes` | the record, filtered by `device_token`, `topic`, `push_type`, `status`, `reason` |
-//! | `GET /api/v1/pushes/wait?count=N&timeout_ms=T` | long-poll: answers once N matching pushes exist, `408` with what exists on timeout |
+//! | `GET /api/v1/pushes` | a page of the record (`after`, `limit`), filtered by `device_token`, `topic`, `push_type`, `status`, `reason`; `next_after` names the next page |
+//! | `GET /api/v1/pushes/wait?count=N&timeout_ms=T` | long-poll: answers once N matching pushes exist (after `after`), `408` with what exists on timeout; a page too |
 //! | `DELETE /api/v1/pushes` | forgets the record |
 //! | `GET /api/v1/devices` | registered tokens |
 //! | `PUT /api/v1/devices/{token}` | registers a token: `{"topic": "...", "environment": "development"}` |
@@ -40,8 +40,8 @@ use serde_json::json;
 use tokio::net::TcpListener;
 
 use self::devices::{register, unregister};
-use self::plumbing::{error, ok, parse_query, read_body, read_json, reply, reply_raw, Reply};
-use self::pushes::{pushes_body, wait, PushFilter};
+use self::plumbing::{error, ok, parse_query, read_body, read_json, reply, Reply};
+use self::pushes::{list, wait};
 use crate::record::devices::Device;
 use crate::server::connection_state::{Connection, GoAway};
 use crate::shared::Shared;
@@ -104,13 +104,7 @@ async fn route(req: Request<Incoming>, ctx: &AdminCtx) -> Reply {
             "environment": shared.config.environment,
             "records_dropped": shared.recorder.dropped(),
         })),
-        (Method::GET, ["api", "v1", "pushes"]) => match PushFilter::from_query(&query, &[]) {
-            Ok(filter) => reply_raw(
-                StatusCode::OK,
-                pushes_body(&shared.recorder.all(), &filter, None),
-            ),
-            Err(e) => error(StatusCode::BAD_REQUEST, e),
-        },
+        (Method::GET, ["api", "v1", "pushes"]) => list(&query, shared),
         (Method::GET, ["api", "v1", "pushes", "wait"]) => wait(&query, shared).await,
         (Method::DELETE, ["api", "v1", "pushes"]) => {
             shared.recorder.clear();

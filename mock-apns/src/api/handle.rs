@@ -284,12 +284,12 @@ impl MockApns {
         count: usize,
         timeout: Duration,
     ) -> Result<Vec<Notification>, WaitTimeout> {
-        let (found, complete) = self
+        let (_, complete) = self
             .shared
             .recorder
-            .wait_for(count, timeout, |_| true)
+            .wait_for(count, timeout, 0, |_| true)
             .await;
-        let found: Vec<_> = found.iter().map(|n| Notification::clone(n)).collect();
+        let found = self.received_notifications();
         if complete {
             Ok(found)
         } else {
