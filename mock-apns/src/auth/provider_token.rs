@@ -86,6 +86,27 @@ pub(crate) fn bearer(header: Option<&str>) -> Result<&str, Rejection> {
 /// The shape every rejection of the `authorization` value names.
 const EXPECTED_AUTHORIZATION: &str = "expected \"bearer <provider token>\"";
 
+/// Authorization schemes seen in the wild (IANA's registry and common custom ones): only these
+/// are quoted back, as they cannot be a credential.
+const KNOWN_SCHEMES: &[&str] = &[
+    "Basic",
+    "Digest",
+    "Negotiate",
+    "NTLM",
+    "OAuth",
+    "Token",
+    "JWT",
+    "ApiKey",
+    "Key",
+    "HOBA",
+    "Mutual",
+    "DPoP",
+    "VAPID",
+    "SCRAM-SHA-1",
+    "SCRAM-SHA-256",
+    "AWS4-HMAC-SHA256",
+];
+
 /// Why `scheme` (the value up to its first space or tab) is not `bearer`, without quoting
 /// anything that may be a credential.
 fn not_bearer(scheme: &str, credentials_follow: bool) -> String {
@@ -107,16 +128,13 @@ fn not_bearer(scheme: &str, credentials_follow: bool) -> String {
             "the value starts with what looks like a JWT, not a scheme; {EXPECTED_AUTHORIZATION}"
         );
     }
-    let a_word = scheme.len() <= 16
-        && scheme
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-');
-    if credentials_follow && a_word {
+    let known = KNOWN_SCHEMES.iter().any(|k| k.eq_ignore_ascii_case(scheme));
+    if credentials_follow && known {
         return format!(
             "authorization scheme {scheme:?} is not \"bearer\"; {EXPECTED_AUTHORIZATION}"
         );
     }
-    // A lone word may be the credential itself: describe it, never quote it.
+    // Any other word may be the credential itself: describe it, never quote it.
     format!(
         "the value ({} characters, not shown) has no \"bearer\" scheme; {EXPECTED_AUTHORIZATION}",
         scheme.chars().count()
@@ -457,6 +475,11 @@ mod tests {
             ),
             (
                 "hunter2".to_owned(),
+                Reason::InvalidProviderToken,
+                "7 characters",
+            ),
+            (
+                "hunter2 x".to_owned(),
                 Reason::InvalidProviderToken,
                 "7 characters",
             ),
