@@ -49,6 +49,9 @@ mod admin_guard;
 // No provider token's signature in a record, a log line or an admin answer, whatever was sent.
 mod secrets;
 
+// A seeded fuzz run: thousands of malformed requests, every answer shaped like Apple's.
+mod wire_fuzz;
+
 // Failure on purpose.
 // Fault rules (match + schedule + action) from the admin API, a file and Rust, seen on the wire.
 mod faults;
