@@ -84,8 +84,8 @@ fn header_value() -> impl Strategy<Value = Vec<u8>> {
     ]
 }
 
-/// A request that passes every check before authentication, or fails one of them: a valid
-/// VoIP push with up to three of its parts replaced by anything.
+// A request that passes every check before authentication, or fails one of them: a valid
+// VoIP push with up to three of its parts replaced by anything.
 prop_compose! {
     fn request()(
         method in proptest::sample::select(vec!["POST", "GET", "PUT", "DELETE", "PATCH", "X-CUSTOM"]),
