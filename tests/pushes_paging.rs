@@ -261,6 +261,15 @@ async fn the_wait_answers_a_page_and_says_where_the_next_starts() {
     assert_eq!(answer.status, 200, "{body}");
     assert_eq!(body["pushes"].as_array().map(Vec::len), Some(2), "{body}");
     assert_eq!(body["next_after"], body["pushes"][1]["id"], "{body}");
+    let absurd = admin
+        .send(
+            Method::GET,
+            "/api/v1/pushes/wait?count=18446744073709551615&status=400&timeout_ms=1",
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(absurd.status, 408, "{absurd:?}");
     let waited = admin
         .wait_for_pushes(3, std::time::Duration::from_secs(5), &PushQuery::all())
         .await

@@ -215,7 +215,8 @@ impl Recorder {
                 if found >= count {
                     return (found, true);
                 }
-                look_at = stored + (count - found) as u64;
+                // Saturating: `count` comes from a query string, up to u64::MAX.
+                look_at = stored.saturating_add((count - found) as u64);
             }
             tokio::select! {
                 () = notified => {}
