@@ -234,3 +234,79 @@ async fn a_start_up_error_is_one_line_and_exit_code_2() {
     );
     drop(taken);
 }
+
+/// Every admin API curl command in the README, run as written against a running mock (its
+/// port and a device token filled in): none may be refused, `-d` bodies included (curl sends
+/// them as form data unless told otherwise).
+#[tokio::test]
+async fn the_readmes_admin_curl_commands_work_as_written() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md"))
+        .expect("README.md");
+    let state = tempfile::tempdir().unwrap();
+    let mock = MockProcess::start(state.path(), &[]).await;
+    let admin = mock
+        .banner
+        .admin_url
+        .trim_end_matches("/api/v1/")
+        .to_owned();
+    // Connection 1, for the GOAWAY command.
+    let client = ApnsClient::connect_with(mock.banner.apns_addr(), &mock.ca_pem(), Alpn::H2)
+        .await
+        .unwrap();
+    let reply = client
+        .send(&Push::voip_with_token(&mock.token()))
+        .await
+        .unwrap();
+    assert_eq!(reply.status, 200);
+
+    let mut prelude = Vec::new();
+    let mut ran = 0;
+    let mut in_sh = false;
+    let mut command = String::new();
+    for line in readme.lines() {
+        if line.starts_with("```") {
+            in_sh = line == "```sh";
+            prelude.clear();
+            continue;
+        }
+        if !in_sh {
+            continue;
+        }
+        command.push_str(line.trim_end_matches('\\'));
+        if line.ends_with('\\') {
+            continue;
+        }
+        let full = std::mem::take(&mut command);
+        // Drop a trailing comment (the README aligns them after two or more spaces).
+        let full = full
+            .split("  #")
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_owned();
+        let full = full
+            .replace("http://127.0.0.1:2198", &admin)
+            .replace("<token>", &"ab".repeat(32));
+        if full.starts_with("A=") || full.starts_with("J=") {
+            prelude.push(full);
+            continue;
+        }
+        let is_admin =
+            full.starts_with("curl -s") && (full.contains(&admin) || full.contains("$A"));
+        if !is_admin {
+            continue;
+        }
+        let script = format!(
+            "{}\n{full} -o /dev/null -w '%{{http_code}}'",
+            prelude.join("\n")
+        );
+        let out = shell(&script).await;
+        let code = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(code.starts_with('2'), "{full}\nanswered {code}");
+        ran += 1;
+    }
+    assert!(
+        ran >= 15,
+        "only {ran} admin curl commands found in the README"
+    );
+}

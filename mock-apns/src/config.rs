@@ -22,6 +22,9 @@ pub struct Config {
     pub max_records: usize,
     /// JSON-lines file every record is appended to.
     pub record_file: Option<PathBuf>,
+    /// Host names the admin API answers to besides loopback and its listen address (a
+    /// container's name, say): its DNS-rebinding check refuses any other.
+    pub admin_allowed_hosts: Vec<String>,
 }
 
 impl Default for Config {
@@ -34,6 +37,7 @@ impl Default for Config {
             idle_timeout: None,
             max_records: 100_000,
             record_file: None,
+            admin_allowed_hosts: Vec::new(),
         }
     }
 }

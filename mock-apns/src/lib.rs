@@ -54,7 +54,8 @@
 //!   ([`ConnectionSummary`], [`GoAway`]), one stream's handling, and a [`Bound`] server's life.
 //! - `redirect/`: the CONNECT front door and the [`ClientEnv`] that points unmodified clients at
 //!   the mock.
-//! - [`admin`]: the HTTP/1.1 admin API and its typed [`admin::Client`].
+//! - [`admin`]: the HTTP/1.1 admin API (every request through one guard: Host, Origin, JSON
+//!   bodies), the record listed in streamed pages, and its typed [`admin::Client`].
 //! - `api/`: the test-facing [`MockApns`] handle, [`MockApnsBuilder`], [`Mock`] with
 //!   [`matchers`], and verification ([`Times`]).
 //! - `config.rs` / `shared.rs` / `state_dir.rs` / `error.rs`: the settings, the state every task
@@ -91,7 +92,7 @@ pub use auth::pki::{Pki, SERVER_NAMES};
 pub use config::Config;
 pub use error::{Error, TlsError};
 pub use faults::{Action, RuleError, RuleSpec, RuleSummary, Schedule};
-pub use record::clock::Clock;
+pub use record::clock::{AdvanceTooFar, Clock, MAX_NOW_MS};
 pub use record::devices::Device;
 pub use record::notification::{AppliedFault, AuthKind, AuthSummary, Notification, Payload};
 pub use redirect::client_env::{ClientEnv, Shell};

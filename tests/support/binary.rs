@@ -117,8 +117,8 @@ pub(crate) struct MockProcess {
 }
 
 impl MockProcess {
-    /// Starts the binary on free loopback ports with `state_dir` and `extra` flags, and waits
-    /// for its banner.
+    /// Starts the binary on free loopback ports with `state_dir` and `extra` flags (an
+    /// `--admin-listen` among them replaces the loopback one), and waits for its banner.
     pub(crate) async fn start(state_dir: &Path, extra: &[&str]) -> Self {
         let mut command = Command::new(binary());
         for (name, _) in std::env::vars_os() {
@@ -126,8 +126,11 @@ impl MockProcess {
                 command.env_remove(name);
             }
         }
+        command.args(["--listen", "127.0.0.1:0"]);
+        if !extra.contains(&"--admin-listen") {
+            command.args(["--admin-listen", "127.0.0.1:0"]);
+        }
         let mut child = command
-            .args(["--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"])
             .arg("--state-dir")
             .arg(state_dir)
             .args(extra)
@@ -164,6 +167,11 @@ impl MockProcess {
     /// The admin API client.
     pub(crate) fn admin(&self) -> Client {
         admin_at(&self.banner.admin_url)
+    }
+
+    /// The library's typed client for the admin API the banner names.
+    pub(crate) fn admin_client(&self) -> mock_apns::admin::Client {
+        mock_apns::admin::Client::new(&self.banner.admin_url).expect("the banner's admin URL")
     }
 
     /// The CA the banner tells clients to trust.
@@ -215,6 +223,23 @@ impl MockProcess {
             Ok(status) => status.expect("waiting for mock-apns"),
             Err(_) => panic!("mock-apns did not exit within {PATIENCE:?}"),
         }
+    }
+
+    /// Stops the process with SIGINT and returns every stderr line it printed (after any that
+    /// [`Self::stderr_line`] consumed): the pipe is read to its end, so nothing is missed.
+    pub(crate) async fn stop_and_collect_stderr(&mut self) -> Vec<String> {
+        self.interrupt();
+        self.wait_exit().await;
+        let mut lines = Vec::new();
+        let drain = async {
+            while let Some(line) = self.stderr.recv().await {
+                lines.push(line);
+            }
+        };
+        if tokio::time::timeout(PATIENCE, drain).await.is_err() {
+            panic!("stderr stayed open after the process exited");
+        }
+        lines
     }
 
     /// Waits until stderr prints a line containing `needle`; returns it.

@@ -62,6 +62,14 @@ impl MockApnsBuilder {
         self
     }
 
+    /// Lets the admin API answer requests whose `Host` is `name` (besides `localhost`,
+    /// loopback addresses and its listen address): the name a container or proxy reaches it
+    /// by. Repeatable.
+    pub fn admin_allow_host(mut self, name: impl Into<String>) -> Self {
+        self.config.admin_allowed_hosts.push(name.into());
+        self
+    }
+
     /// Which APNs to stand in for (default development).
     pub fn environment(mut self, environment: Environment) -> Self {
         self.config.environment = environment;

@@ -59,9 +59,21 @@ pub(crate) struct Args {
     #[arg(long, env = "MOCK_APNS_LISTEN", default_value = "127.0.0.1:2197")]
     pub(crate) listen: SocketAddr,
 
-    /// Address of the admin API (HTTP/1.1 + JSON). Keep it on loopback unless you mean it.
+    /// Address of the admin API (HTTP/1.1 + JSON, no authentication). Keep it on loopback
+    /// unless you mean it: any other address prints a warning at start.
     #[arg(long, env = "MOCK_APNS_ADMIN_LISTEN", default_value = "127.0.0.1:2198")]
     pub(crate) admin_listen: SocketAddr,
+
+    /// Let the admin API answer to this host name too (besides localhost, loopback addresses
+    /// and the --admin-listen address): the name a container or proxy reaches it by. Any
+    /// other Host is refused, which stops DNS-rebinding attacks from web pages. Repeatable;
+    /// in the environment, separate several with commas.
+    #[arg(
+        long = "admin-allow-host",
+        env = "MOCK_APNS_ADMIN_ALLOW_HOSTS",
+        value_delimiter = ','
+    )]
+    pub(crate) admin_allow_hosts: Vec<String>,
 
     /// Where the CA, server certificate and development key are kept between starts.
     #[arg(long, env = "MOCK_APNS_STATE_DIR", default_value = "./.mock-apns")]

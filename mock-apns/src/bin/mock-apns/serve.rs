@@ -41,12 +41,19 @@ pub(crate) async fn run(args: Args) -> Result<()> {
     for arg in &args.token_keys {
         builder = builder.token_key(keys::parse_token_key_arg(arg).context("--token-key")?);
     }
+    for host in &args.admin_allow_hosts {
+        builder = builder.admin_allow_host(host);
+    }
     if let Some(addr) = args.connect_proxy {
         builder = builder.connect_proxy(addr);
     }
     let bound = builder.bind().map_err(privileged_port_hint)?;
     // Before the banner: whoever waits for it may press Ctrl-C right after.
     let interrupted = interrupt_handler()?;
+    // Before the banner, so it is the first thing anyone watching stderr sees.
+    if let Some(warning) = bound.admin_exposure_warning() {
+        eprintln!("mock-apns: {warning}");
+    }
     print_banner(&bound, environment, args.record.as_deref());
     bound
         .serve(async {
