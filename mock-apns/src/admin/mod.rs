@@ -43,6 +43,7 @@ use self::plumbing::{error, ok, parse_query, read_body, read_json, reply, reply_
 use self::pushes::{pushes_body, wait, PushFilter};
 use crate::record::devices::Device;
 use crate::server::connection_state::{Connection, GoAway};
+use crate::server::listener::{Accepted, Listener};
 use crate::shared::Shared;
 
 /// What the admin API needs besides the shared state.
@@ -53,17 +54,22 @@ pub(crate) struct AdminCtx {
     pub(crate) apns_url: String,
 }
 
+/// Admin API connections open at once; more are closed when accepted. Tools need a few; the
+/// cap keeps a flood on this port from taking the file descriptors the APNs endpoint needs.
+pub const MAX_CONNECTIONS: usize = 64;
+
 /// Serves the admin API until `shutdown` flips to true.
 pub(crate) async fn run(listener: TcpListener, ctx: AdminCtx, shutdown: StopSignal) {
     let mut stop = shutdown.clone();
     let ctx = Arc::new(ctx);
+    let mut listener = Listener::new(listener, MAX_CONNECTIONS, "admin API");
     loop {
         tokio::select! {
-            accepted = listener.accept() => {
-                let Ok((tcp, _)) = accepted else { continue };
+            Accepted { tcp, permit, .. } = listener.accept() => {
                 let ctx = ctx.clone();
                 let mut shutdown = shutdown.clone();
                 tokio::spawn(async move {
+                    let _permit = permit;
                     let service = hyper::service::service_fn(move |req| {
                         let ctx = ctx.clone();
                         async move { Ok::<_, Infallible>(route(req, &ctx).await) }
