@@ -44,6 +44,9 @@ mod clock_api;
 // /api/v1/connections: what each connection shows, from its opening to how it closed.
 mod connections_api;
 
+// The record file: a record that cannot be written is never acknowledged; deletion, rotation.
+mod record_file;
+
 // Failure on purpose.
 // Fault rules (match + schedule + action) from the admin API, a file and Rust, seen on the wire.
 mod faults;

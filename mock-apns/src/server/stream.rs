@@ -93,10 +93,7 @@ pub(crate) async fn handle(
         (other, _) => (0, None, None, Some(other.describe().into())),
     };
     let auth = auth_summary(&ctx);
-    if answered {
-        adjust_stream_limit(conn, shared, status);
-    }
-    let record = Notification {
+    let mut record = Notification {
         id: shared.recorder.next_id(),
         received_at,
         connection_id: conn.id,
@@ -112,8 +109,8 @@ pub(crate) async fn handle(
         payload_size: body.bytes.len(),
         status,
         reason,
-        apns_id: apns_id.clone(),
-        apns_unique_id: apns_unique_id.clone(),
+        apns_id,
+        apns_unique_id,
         timestamp,
         detail,
         fault: fault.map(|f| AppliedFault {
@@ -122,25 +119,55 @@ pub(crate) async fn handle(
             action: f.rule.spec.action.clone(),
         }),
     };
-    // Record before answering: an acknowledged push is always in the record.
-    if let Err(e) = shared.recorder.record(record) {
-        tracing::error!("writing the record file failed: {e}");
+    // Record before answering: a push is acknowledged only once its record is written.
+    if let Err(why) = shared.recorder.write(&record) {
+        tracing::error!(connection = conn.id, stream_id, "{why}");
+        not_written(&mut record, answered, &why);
     }
+    if answered {
+        adjust_stream_limit(conn, shared, record.status);
+    }
+    let answer = Answer {
+        status: record.status,
+        apns_id: record.apns_id.clone(),
+        apns_unique_id: record.apns_unique_id.clone(),
+        reason: record.reason,
+        timestamp: record.timestamp,
+        head_only: head.method == http::Method::HEAD,
+    };
+    shared.recorder.keep(record);
+    deliver(wire, respond, conn, shared, answer).await;
+}
 
-    deliver(
-        wire,
-        respond,
-        conn,
-        shared,
-        Answer {
-            status,
-            apns_id,
-            apns_unique_id,
-            reason,
-            timestamp,
-        },
-    )
-    .await;
+/// A record the file did not take. An answer becomes 500 `InternalServerError` (Apple's
+/// reason for its own failures, `docs/apns.md` §4) whatever was decided, so that no push is
+/// acknowledged, and no answer given, that the file lacks; the in-memory record says why. A
+/// stream left without an answer (reset, closed, stalled) keeps its fate.
+fn not_written(record: &mut Notification, answered: bool, why: &str) {
+    if !answered {
+        let detail = format!(
+            "{}; not in the record file: {why}",
+            record.detail.as_deref().unwrap_or("")
+        );
+        record.detail = Some(detail.into());
+        return;
+    }
+    let decided = match record.reason {
+        Some(reason) => format!("{} {reason}", record.status),
+        None => record.status.to_string(),
+    };
+    let reason = Reason::InternalServerError;
+    record.status = reason.status();
+    record.reason = Some(reason);
+    record.timestamp = None;
+    record.apns_unique_id = None;
+    record.detail = Some(
+        format!(
+            "{why}; answered {} {reason} instead of {decided}",
+            reason.status()
+        )
+        .into(),
+    );
 }
 
 /// The HTTP answer decided for a stream.
@@ -150,6 +177,9 @@ struct Answer {
     apns_unique_id: Option<Box<str>>,
     reason: Option<Reason>,
     timestamp: Option<u64>,
+    /// An answer to HEAD: the same head, no body (RFC 9110 §9.3.2); a body makes an HTTP/2
+    /// client reset the stream with PROTOCOL_ERROR.
+    head_only: bool,
 }
 
 /// Puts the stream's fate on the wire: the answer, or a reset, a closed connection, a stall.
@@ -185,6 +215,7 @@ async fn deliver(
         apns_unique_id,
         reason,
         timestamp,
+        head_only,
     } = answer;
     let stream_id = respond.stream_id().as_u32();
     let mut response = http::Response::builder()
@@ -193,10 +224,10 @@ async fn deliver(
     if let Some(unique) = &apns_unique_id {
         response = response.header("apns-unique-id", &**unique);
     }
-    let json = reason.map(|r| r.body(timestamp));
-    if json.is_some() {
+    if reason.is_some() {
         response = response.header("content-type", "application/json");
     }
+    let json = reason.filter(|_| !head_only).map(|r| r.body(timestamp));
     let Ok(response) = response.body(()) else {
         return;
     };
