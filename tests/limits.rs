@@ -36,75 +36,74 @@ async fn connect_many(addr: std::net::SocketAddr, n: usize) -> Vec<TcpStream> {
     for _ in 0..n {
         all.push(TcpStream::connect(addr).await.expect("connecting"));
     }
-
-    /// A TCP connection that never sends a byte used to hold its socket (and block shutdown)
-    /// forever; now it is closed after the set-up timeout.
-    #[tokio::test]
-    async fn a_silent_tcp_connection_is_closed_after_the_setup_timeout() {
-        let apns = MockApns::builder()
-            .handshake_timeout(Duration::from_millis(200))
-            .start()
-            .await;
-        let mut silent = TcpStream::connect(apns.address()).await.unwrap();
-
-        assert!(
-            closed_by_server(&mut silent).await,
-            "a silent connection is still open after {PATIENCE:?}"
-        );
-    }
-
-    /// The deadline covers the TLS handshake too: a client that sends the first byte of a
-    /// ClientHello and stops is closed.
-    #[tokio::test]
-    async fn a_client_stuck_in_the_tls_handshake_is_closed() {
-        let apns = MockApns::builder()
-            .handshake_timeout(Duration::from_millis(200))
-            .start()
-            .await;
-        let mut stuck = TcpStream::connect(apns.address()).await.unwrap();
-        stuck.write_all(&[0x16, 0x03, 0x01]).await.unwrap();
-
-        assert!(closed_by_server(&mut stuck).await);
-    }
-
-    /// And the HTTP/2 preface: after TLS, with ALPN `h2` or without ALPN (prior knowledge), a
-    /// client that sends nothing is closed.
-    #[tokio::test]
-    async fn a_tls_client_that_never_sends_the_http2_preface_is_closed() {
-        let apns = MockApns::builder()
-            .handshake_timeout(Duration::from_millis(200))
-            .start()
-            .await;
-        for alpn in [&[b"h2".as_slice()][..], &[]] {
-            let mut tls = tls_connect(apns.address(), apns.ca_cert_pem(), "localhost", alpn)
-                .await
-                .unwrap();
-
-            assert!(closed_by_server(&mut tls).await, "ALPN {alpn:?}");
-        }
-    }
-
-    /// Connections beyond `max_connections` are closed at once instead of waiting in the kernel's
-    /// queue, and the connections within the cap are served.
-    #[tokio::test]
-    async fn connections_beyond_the_cap_are_refused_at_once() {
-        let apns = MockApns::builder().max_connections(3).start().await;
-        let _silent: Vec<TcpStream> = connect_many(apns.address(), 2).await;
-        let client = ApnsClient::connect(&apns).await;
-        let reply = client.send(&Push::voip(&apns)).await.unwrap();
-        assert_accepted(&apns, &reply);
-
-        let mut beyond = TcpStream::connect(apns.address()).await.unwrap();
-
-        assert!(
-            closed_by_server(&mut beyond).await,
-            "a fourth connection was not refused"
-        );
-        let again = client.send(&Push::voip(&apns)).await.unwrap();
-        assert_accepted(&apns, &again);
-    }
-
     all
+}
+
+/// A TCP connection that never sends a byte used to hold its socket (and block shutdown)
+/// forever; now it is closed after the set-up timeout.
+#[tokio::test]
+async fn a_silent_tcp_connection_is_closed_after_the_setup_timeout() {
+    let apns = MockApns::builder()
+        .handshake_timeout(Duration::from_millis(200))
+        .start()
+        .await;
+    let mut silent = TcpStream::connect(apns.address()).await.unwrap();
+
+    assert!(
+        closed_by_server(&mut silent).await,
+        "a silent connection is still open after {PATIENCE:?}"
+    );
+}
+
+/// The deadline covers the TLS handshake too: a client that sends the first byte of a
+/// ClientHello and stops is closed.
+#[tokio::test]
+async fn a_client_stuck_in_the_tls_handshake_is_closed() {
+    let apns = MockApns::builder()
+        .handshake_timeout(Duration::from_millis(200))
+        .start()
+        .await;
+    let mut stuck = TcpStream::connect(apns.address()).await.unwrap();
+    stuck.write_all(&[0x16, 0x03, 0x01]).await.unwrap();
+
+    assert!(closed_by_server(&mut stuck).await);
+}
+
+/// And the HTTP/2 preface: after TLS, with ALPN `h2` or without ALPN (prior knowledge), a
+/// client that sends nothing is closed.
+#[tokio::test]
+async fn a_tls_client_that_never_sends_the_http2_preface_is_closed() {
+    let apns = MockApns::builder()
+        .handshake_timeout(Duration::from_millis(200))
+        .start()
+        .await;
+    for alpn in [&[b"h2".as_slice()][..], &[]] {
+        let mut tls = tls_connect(apns.address(), apns.ca_cert_pem(), "localhost", alpn)
+            .await
+            .unwrap();
+
+        assert!(closed_by_server(&mut tls).await, "ALPN {alpn:?}");
+    }
+}
+
+/// Connections beyond `max_connections` are closed at once instead of waiting in the kernel's
+/// queue, and the connections within the cap are served.
+#[tokio::test]
+async fn connections_beyond_the_cap_are_refused_at_once() {
+    let apns = MockApns::builder().max_connections(3).start().await;
+    let _silent: Vec<TcpStream> = connect_many(apns.address(), 2).await;
+    let client = ApnsClient::connect(&apns).await;
+    let reply = client.send(&Push::voip(&apns)).await.unwrap();
+    assert_accepted(&apns, &reply);
+
+    let mut beyond = TcpStream::connect(apns.address()).await.unwrap();
+
+    assert!(
+        closed_by_server(&mut beyond).await,
+        "a fourth connection was not refused"
+    );
+    let again = client.send(&Push::voip(&apns)).await.unwrap();
+    assert_accepted(&apns, &again);
 }
 
 /// A shutdown is not held up by connections that never started HTTP/2.
