@@ -207,6 +207,9 @@ async fn serve_h2<S>(
             return tracing::info!(connection = conn.id, "{why}");
         }
     };
+    // A header list over the limit reaches the mock, which answers it with an apns-id and a
+    // JSON reason like any refusal (h2 alone would send a bare 431).
+    h2.deliver_oversize_requests();
     let mut closing = false;
     let idle_timeout = shared.config.idle_timeout;
     loop {
