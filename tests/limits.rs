@@ -55,6 +55,20 @@ async fn a_silent_tcp_connection_is_closed_after_the_setup_timeout() {
     );
 }
 
+/// The admin API closes a connection that sends no request head within the same timeout, so
+/// idle sockets cannot hold its connection cap for ever.
+#[tokio::test]
+async fn a_silent_admin_api_connection_is_closed_after_the_setup_timeout() {
+    let apns = MockApns::builder()
+        .handshake_timeout(Duration::from_millis(200))
+        .start()
+        .await;
+    let admin_addr = apns.admin_uri().trim_start_matches("http://").to_owned();
+    let mut silent = TcpStream::connect(admin_addr).await.unwrap();
+
+    assert!(closed_by_server(&mut silent).await);
+}
+
 /// The deadline covers the TLS handshake too: a client that sends the first byte of a
 /// ClientHello and stops is closed.
 #[tokio::test]

@@ -33,7 +33,7 @@ use std::time::Duration;
 use crate::shared::StopSignal;
 use http::{Method, Request, StatusCode};
 use hyper::body::Incoming;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use serde::Deserialize;
 use serde_json::json;
 use tokio::net::TcpListener;
@@ -63,6 +63,7 @@ pub(crate) async fn run(listener: TcpListener, ctx: AdminCtx, shutdown: StopSign
     let mut stop = shutdown.clone();
     let ctx = Arc::new(ctx);
     let mut listener = Listener::new(listener, MAX_CONNECTIONS, "admin API");
+    let header_timeout = ctx.shared.config.handshake_timeout;
     loop {
         tokio::select! {
             Accepted { tcp, permit, .. } = listener.accept() => {
@@ -74,7 +75,11 @@ pub(crate) async fn run(listener: TcpListener, ctx: AdminCtx, shutdown: StopSign
                         let ctx = ctx.clone();
                         async move { Ok::<_, Infallible>(route(req, &ctx).await) }
                     });
+                    // A connection that sends no request head in time (silent, or idle between
+                    // requests) is closed, so idle sockets cannot hold the cap for ever.
                     let conn = hyper::server::conn::http1::Builder::new()
+                        .timer(TokioTimer::new())
+                        .header_read_timeout(header_timeout)
                         .serve_connection(TokioIo::new(tcp), service);
                     tokio::pin!(conn);
                     tokio::select! {
