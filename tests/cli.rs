@@ -1,17 +1,20 @@
 //! The `mock-apns` binary as users run it: the banner's own curl command, the state directory
-//! across restarts, the record file's durability under SIGKILL, the SIGINT drain, and start-up
-//! errors.
+//! across restarts, the record file's durability under SIGKILL, the SIGINT and SIGTERM drain
+//! (and a second signal), and start-up errors.
 
 use std::collections::HashSet;
 use std::path::Path;
 use std::process::Stdio;
 
-use bytes::Bytes;
+use tokio::net::TcpStream;
 use tokio::sync::mpsc;
+use tokio_rustls::client::TlsStream;
 
+use crate::support::apns_client::tls_connect;
 use crate::support::binary::{binary, shell, MockProcess};
 use crate::support::push::CALL_PAYLOAD;
-use crate::support::{Alpn, ApnsClient, Push, PATIENCE};
+use crate::support::raw_h2::{device_path, Frame, GoAwayFrame, RawH2};
+use crate::support::{Alpn, ApnsClient, Push, PATIENCE, VOIP_TOPIC};
 
 /// The `apns_id`s in a JSON-lines record file; every complete line must parse.
 fn recorded_ids(path: &Path) -> HashSet<String> {
@@ -169,37 +172,108 @@ async fn every_acknowledged_push_survives_sigkill_in_the_record_file() {
     );
 }
 
-/// Ctrl-C stops accepting but answers the stream already in flight before exiting 0.
-#[tokio::test]
-async fn sigint_answers_the_stream_in_flight_then_exits_cleanly() {
-    let state = tempfile::tempdir().unwrap();
-    let record = state.path().join("pushes.jsonl");
-    let mut mock = MockProcess::start(state.path(), &["--record", record.to_str().unwrap()]).await;
-    let client = ApnsClient::connect_with(mock.banner.apns_addr(), &mock.ca_pem(), Alpn::H2)
+/// A raw HTTP/2 connection to the binary's APNs endpoint with stream 1 open: its head sent,
+/// its body not yet, and the server known to have read the head.
+async fn stream_in_flight(mock: &MockProcess) -> RawH2<TlsStream<TcpStream>> {
+    let tls = tls_connect(
+        mock.banner.apns_addr(),
+        &mock.ca_pem(),
+        "localhost",
+        &[b"h2"],
+    )
+    .await
+    .expect("TLS to the mock");
+    let mut raw = RawH2::start(tls).await.expect("HTTP/2 preface sent");
+    raw.send_head(1, &device_path(), &voip_headers(&mock.token()), false)
         .await
-        .unwrap();
-    let push = Push::voip_with_token(&mock.token());
-    client.unlock_streams(&push).await.unwrap();
-    let (first_half, second_half) = CALL_PAYLOAD.split_at(CALL_PAYLOAD.len() / 2);
-    let mut in_flight = client.open(&push, false).await.unwrap();
-    in_flight
-        .send_data(Bytes::from_static(first_half.as_bytes()), false)
-        .unwrap();
-    // Streams are accepted in order: once a later one is answered, the server holds ours.
-    let later = client.send(&push).await.unwrap();
-    assert_eq!(later.status, 200);
+        .expect("request head sent");
+    raw.ping().await.expect("PING answered");
+    raw
+}
 
-    mock.interrupt();
-    mock.stderr_line("shutting down").await;
-    in_flight
-        .send_data(Bytes::from_static(second_half.as_bytes()), true)
-        .unwrap();
-    let reply = in_flight.finish().await.unwrap();
+/// The headers of a VoIP push as Apple's example shows them, with this provider token.
+fn voip_headers(token: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("host", "api.sandbox.push.apple.com".into()),
+        ("authorization", format!("bearer {token}")),
+        ("apns-push-type", "voip".into()),
+        ("apns-topic", VOIP_TOPIC.into()),
+    ]
+}
+
+/// SIGINT (Ctrl-C) and SIGTERM (Docker, systemd, CI runners) both stop the mock gracefully:
+/// GOAWAY `NO_ERROR` with `{"reason":"Shutdown"}` covering the stream in flight, which is then
+/// answered and recorded, and exit status 0.
+async fn a_signal_drains_the_stream_in_flight(signal: &str) {
+    let state = tempfile::tempdir().expect("a temporary directory");
+    let record = state.path().join("pushes.jsonl");
+    let mut mock = MockProcess::start(
+        state.path(),
+        &["--record", record.to_str().expect("a UTF-8 path")],
+    )
+    .await;
+    let mut raw = stream_in_flight(&mock).await;
+
+    mock.signal(signal);
+    let goaway = raw.next().await.expect("a frame after the signal");
+    raw.send_data(1, CALL_PAYLOAD.as_bytes(), true)
+        .await
+        .expect("the rest of the body sent");
+    let reply = raw.reply(1).await.expect("stream 1 answered");
     let status = mock.wait_exit().await;
 
-    assert_eq!(reply.status, 200, "{reply:?}");
-    assert!(status.success(), "exit status {status}");
-    assert!(recorded_ids(&record).contains(reply.apns_id()));
+    let expected = GoAwayFrame {
+        last_stream_id: 1,
+        error_code: 0,
+        debug_data: r#"{"reason":"Shutdown"}"#.into(),
+    };
+    assert_eq!(goaway, Frame::GoAway(expected), "SIG{signal}");
+    assert_eq!(reply.status, Some(200), "SIG{signal}: {reply:?}");
+    assert_eq!(status.code(), Some(0), "SIG{signal}: exit status {status}");
+    assert_eq!(recorded_ids(&record).len(), 1, "SIG{signal}");
+}
+
+#[tokio::test]
+async fn sigint_sends_goaway_shutdown_answers_the_stream_in_flight_then_exits_0() {
+    a_signal_drains_the_stream_in_flight("INT").await;
+}
+
+#[tokio::test]
+async fn sigterm_sends_goaway_shutdown_answers_the_stream_in_flight_then_exits_0() {
+    a_signal_drains_the_stream_in_flight("TERM").await;
+}
+
+/// While a graceful stop waits for a stream (here one a fault rule delays by an hour), a
+/// second signal ends the process at once, with the shell's status for that signal.
+#[tokio::test]
+async fn a_second_signal_exits_at_once() {
+    let state = tempfile::tempdir().unwrap();
+    let rules = state.path().join("faults.json");
+    std::fs::write(&rules, r#"[{"action":{"delay_ms":3600000}}]"#).unwrap();
+    let mut mock = MockProcess::start(
+        state.path(),
+        &[
+            "--faults",
+            rules.to_str().unwrap(),
+            "--shutdown-timeout",
+            "3600",
+        ],
+    )
+    .await;
+    let mut raw = stream_in_flight(&mock).await;
+    raw.send_data(1, CALL_PAYLOAD.as_bytes(), true)
+        .await
+        .unwrap();
+    raw.ping().await.unwrap();
+
+    mock.terminate();
+    let goaway = raw.next().await.unwrap();
+    mock.interrupt();
+    let status = mock.wait_exit().await;
+
+    assert!(matches!(goaway, Frame::GoAway(_)), "{goaway:?}");
+    assert_eq!(status.code(), Some(130), "exit status {status}");
+    mock.stderr_line("exiting now").await;
 }
 
 #[tokio::test]

@@ -33,6 +33,8 @@ mod transport;
 mod settings;
 // GOAWAY after an idle timeout, on a graceful stop, and on an admin API order.
 mod goaway;
+// Set-up deadlines (first byte, TLS, preface), the connection cap, a shutdown in bounded time.
+mod limits;
 
 // The admin API, by resource (devices and fault rules are tested with their subjects).
 // /api/v1/pushes: filters, 400s naming a bad filter, the long-poll wait, clearing.
@@ -51,13 +53,15 @@ mod secrets;
 
 // A seeded fuzz run: thousands of malformed requests, every answer shaped like Apple's.
 mod wire_fuzz;
+// The record file: a record that cannot be written is never acknowledged; deletion, rotation.
+mod record_file;
 
 // Failure on purpose.
 // Fault rules (match + schedule + action) from the admin API, a file and Rust, seen on the wire.
 mod faults;
 
 // As users run it.
-// The binary: banner curl, state dir reuse, SIGKILL durability, SIGINT drain, start-up errors.
+// The binary: banner curl, state dir reuse, SIGKILL durability, SIGINT/SIGTERM drain, errors.
 mod cli;
 // Real client libraries (node-apn, apns2, aioapns, curl) and the CONNECT front door.
 mod clients;

@@ -1,6 +1,7 @@
 //! The validated settings a mock runs with, built by the CLI or [`crate::MockApnsBuilder`].
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use crate::apns::environment::Environment;
 
@@ -25,6 +26,14 @@ pub struct Config {
     /// Host names the admin API answers to besides loopback and its listen address (a
     /// container's name, say): its DNS-rebinding check refuses any other.
     pub admin_allowed_hosts: Vec<String>,
+    /// How long a connection may take from accept to a started HTTP/2 connection (first byte,
+    /// TLS handshake, preface), in real time: a silent peer must not hold a socket for ever.
+    pub handshake_timeout: Duration,
+    /// Connections open at once on the APNs endpoint (and on the CONNECT front door); more are
+    /// closed as soon as they are accepted, so a flood cannot exhaust file descriptors.
+    pub max_connections: usize,
+    /// How long a graceful shutdown waits for streams in flight before closing what is left.
+    pub shutdown_timeout: Duration,
 }
 
 impl Default for Config {
@@ -38,6 +47,9 @@ impl Default for Config {
             max_records: 100_000,
             record_file: None,
             admin_allowed_hosts: Vec::new(),
+            handshake_timeout: Duration::from_secs(10),
+            max_connections: 1000,
+            shutdown_timeout: Duration::from_secs(5),
         }
     }
 }

@@ -46,11 +46,12 @@
 //!   request is read into, the ordered checks, the `apns-id`s answered.
 //! - `auth/`: provider tokens (ES256 JWT) and the per-connection token rules, the registered
 //!   [`keys`] and the development key, client certificates, the mock's [`Pki`].
-//! - `record/`: the [`Notification`] record and the recorder, registered [`Device`]s, the
-//!   [`Clock`] every time rule reads.
+//! - `record/`: the [`Notification`] record, the recorder and its record file (reopened when
+//!   deleted or rotated), registered [`Device`]s, the [`Clock`] every time rule reads.
 //! - [`faults`]: fault rules (match + schedule + action), their effect on a push, the rate
 //!   limiter.
-//! - `server/`: the accept loop, one task per connection, what is known of each connection
+//! - `server/`: accepting under a connection cap with back-off, the accept loop, one task per
+//!   connection (with a deadline until HTTP/2 runs), what is known of each connection
 //!   ([`ConnectionSummary`], [`GoAway`]), one stream's handling, and a [`Bound`] server's life.
 //! - `redirect/`: the CONNECT front door and the [`ClientEnv`] that points unmodified clients at
 //!   the mock.

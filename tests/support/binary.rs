@@ -120,7 +120,25 @@ impl MockProcess {
     /// Starts the binary on free loopback ports with `state_dir` and `extra` flags (an
     /// `--admin-listen` among them replaces the loopback one), and waits for its banner.
     pub(crate) async fn start(state_dir: &Path, extra: &[&str]) -> Self {
-        let mut command = Command::new(binary());
+        Self::spawn(Command::new(binary()), state_dir, extra).await
+    }
+
+    /// Like [`Self::start`], under an open-file limit of `nofile` (soft and hard), as a shell's
+    /// `ulimit -n` sets it; `exec` keeps the process id.
+    pub(crate) async fn start_with_open_file_limit(
+        nofile: u32,
+        state_dir: &Path,
+        extra: &[&str],
+    ) -> Self {
+        let mut command = Command::new("sh");
+        command
+            .arg("-c")
+            .arg(format!("ulimit -n {nofile} && exec \"$0\" \"$@\""))
+            .arg(binary());
+        Self::spawn(command, state_dir, extra).await
+    }
+
+    async fn spawn(mut command: Command, state_dir: &Path, extra: &[&str]) -> Self {
         for (name, _) in std::env::vars_os() {
             if name.to_string_lossy().starts_with("MOCK_APNS_") {
                 command.env_remove(name);
@@ -210,11 +228,21 @@ impl MockProcess {
 
     /// SIGINT, as Ctrl-C in a terminal.
     pub(crate) fn interrupt(&self) {
+        self.signal("INT");
+    }
+
+    /// SIGTERM, as Docker, systemd and CI runners stop a program.
+    pub(crate) fn terminate(&self) {
+        self.signal("TERM");
+    }
+
+    /// Sends the named signal (`INT`, `TERM`) with `kill`.
+    pub(crate) fn signal(&self, name: &str) {
         let status = std::process::Command::new("kill")
-            .args(["-INT", &self.pid().to_string()])
+            .args([&format!("-{name}"), &self.pid().to_string()])
             .status()
             .expect("running kill");
-        assert!(status.success(), "kill -INT failed: {status}");
+        assert!(status.success(), "kill -{name} failed: {status}");
     }
 
     /// Waits until the process has exited.

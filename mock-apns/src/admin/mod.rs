@@ -34,7 +34,7 @@ use std::time::Duration;
 use crate::shared::StopSignal;
 use http::{Method, Request, StatusCode};
 use hyper::body::Incoming;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use serde::Deserialize;
 use serde_json::json;
 use tokio::net::TcpListener;
@@ -44,6 +44,7 @@ use self::plumbing::{error, ok, parse_query, read_body, read_json, reply, Reply}
 use self::pushes::{list, wait};
 use crate::record::devices::Device;
 use crate::server::connection_state::{Connection, GoAway};
+use crate::server::listener::{Accepted, Listener};
 use crate::shared::Shared;
 
 /// What the admin API needs besides the shared state.
@@ -56,18 +57,24 @@ pub(crate) struct AdminCtx {
     pub(crate) guard: guard::Guard,
 }
 
+/// Admin API connections open at once; more are closed when accepted. Tools need a few; the
+/// cap keeps a flood on this port from taking the file descriptors the APNs endpoint needs.
+pub const MAX_CONNECTIONS: usize = 64;
+
 /// Serves the admin API until `shutdown` flips to true; every request passes the
 /// [`guard::Guard`] first.
 pub(crate) async fn run(listener: TcpListener, ctx: AdminCtx, shutdown: StopSignal) {
     let mut stop = shutdown.clone();
     let ctx = Arc::new(ctx);
+    let mut listener = Listener::new(listener, MAX_CONNECTIONS, "admin API");
+    let header_timeout = ctx.shared.config.handshake_timeout;
     loop {
         tokio::select! {
-            accepted = listener.accept() => {
-                let Ok((tcp, _)) = accepted else { continue };
+            Accepted { tcp, permit, .. } = listener.accept() => {
                 let ctx = ctx.clone();
                 let mut shutdown = shutdown.clone();
                 tokio::spawn(async move {
+                    let _permit = permit;
                     let service = hyper::service::service_fn(move |req| {
                         let ctx = ctx.clone();
                         async move {
@@ -78,7 +85,11 @@ pub(crate) async fn run(listener: TcpListener, ctx: AdminCtx, shutdown: StopSign
                             Ok::<_, Infallible>(answer)
                         }
                     });
+                    // A connection that sends no request head in time (silent, or idle between
+                    // requests) is closed, so idle sockets cannot hold the cap for ever.
                     let conn = hyper::server::conn::http1::Builder::new()
+                        .timer(TokioTimer::new())
+                        .header_read_timeout(header_timeout)
                         .serve_connection(TokioIo::new(tcp), service);
                     tokio::pin!(conn);
                     tokio::select! {

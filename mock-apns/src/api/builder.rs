@@ -113,6 +113,27 @@ impl MockApnsBuilder {
         self
     }
 
+    /// How long a connection may take to start HTTP/2 (first byte, TLS handshake, preface),
+    /// in real time; slower ones are closed (default 10 s).
+    pub fn handshake_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.config.handshake_timeout = timeout;
+        self
+    }
+
+    /// Connections open at once on the APNs endpoint (and on the CONNECT front door), counting
+    /// those still in their handshake (default 1000); more are closed as soon as accepted.
+    pub fn max_connections(mut self, n: usize) -> Self {
+        self.config.max_connections = n.max(1);
+        self
+    }
+
+    /// How long a graceful stop waits for streams in flight before it closes the connections
+    /// left (default 5 s).
+    pub fn shutdown_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.config.shutdown_timeout = timeout;
+        self
+    }
+
     /// Keep the CA, server certificate and development key in `dir`, reusing them on later
     /// starts. Without it everything is generated in memory for this mock alone.
     pub fn state_dir(mut self, dir: impl Into<PathBuf>) -> Self {

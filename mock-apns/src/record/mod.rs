@@ -4,4 +4,5 @@
 pub(crate) mod clock;
 pub(crate) mod devices;
 pub(crate) mod notification;
+pub(crate) mod record_file;
 pub(crate) mod recorder;

@@ -3,13 +3,11 @@
 //!
 //! The hot path takes no global lock. Records are spread over shards by sequence number, each
 //! with its own short lock (held for one `push_back`), so concurrent connections rarely meet;
-//! listing merges the shards by id. The file line is written with one `write` on an
-//! `O_APPEND` file before the answer is sent, so a process killed with SIGKILL has already
-//! handed every acknowledged push to the kernel.
+//! listing merges the shards by id. The file line is written before the answer is decided
+//! final ([`Recorder::write`], then [`Recorder::keep`]): a record that cannot be written turns
+//! the answer into a 500 (see `record_file.rs`).
 
 use std::collections::{BinaryHeap, VecDeque};
-use std::fs::File;
-use std::io::Write as _;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -18,6 +16,7 @@ use std::time::Duration;
 use tokio::sync::Notify;
 
 use crate::error::Error;
+use crate::record::record_file::RecordFile;
 use crate::Notification;
 
 const SHARDS: usize = 16;
@@ -31,7 +30,7 @@ pub(crate) struct Recorder {
     /// Records stored so far; lets a waiter skip looking when its count cannot be reached yet.
     stored: AtomicU64,
     dropped: AtomicU64,
-    file: Option<File>,
+    file: Option<RecordFile>,
     notify: Notify,
     /// How many waiters exist, so recording skips `Notify` (which locks) when nobody waits.
     waiters: AtomicUsize,
@@ -43,13 +42,7 @@ impl Recorder {
     pub(crate) fn new(max_records: usize, file: Option<&Path>) -> Result<Self, Error> {
         let file = match file {
             None => None,
-            Some(path) => Some(
-                std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(path)
-                    .map_err(|e| Error::io(path, e))?,
-            ),
+            Some(path) => Some(RecordFile::open(path).map_err(|e| Error::io(path, e))?),
         };
         let shards = SHARDS.min(max_records.max(1));
         Ok(Self {
@@ -69,16 +62,20 @@ impl Recorder {
         self.next_id.fetch_add(1, Ordering::Relaxed)
     }
 
-    /// Stores a record (file first), then wakes waiters.
-    pub(crate) fn record(&self, n: Notification) -> std::io::Result<()> {
-        let written = match &self.file {
-            Some(file) => {
-                let mut line = n.to_json();
-                line.push('\n');
-                (&*file).write_all(line.as_bytes())
-            }
-            None => Ok(()),
+    /// Appends the record to the record file, when there is one. `Err` says why it is not
+    /// there: the caller must not acknowledge the push.
+    pub(crate) fn write(&self, n: &Notification) -> Result<(), String> {
+        let Some(file) = &self.file else {
+            return Ok(());
         };
+        let mut line = n.to_json();
+        line.push('\n');
+        file.append(line.as_bytes())
+            .map_err(|e| format!("record file {}: {e}", file.path().display()))
+    }
+
+    /// Keeps a record in memory, then wakes waiters.
+    pub(crate) fn keep(&self, n: Notification) {
         if self.per_shard > 0 {
             let shard = &self.shards[n.id as usize % self.shards.len()];
             let evicted = {
@@ -95,7 +92,6 @@ impl Recorder {
         if self.waiters.load(Ordering::SeqCst) > 0 {
             self.notify.notify_waiters();
         }
-        written
     }
 
     /// Every kept record, in id order.
@@ -267,7 +263,8 @@ mod tests {
 
     fn store(recorder: &Recorder, status: u16) {
         let n = Notification::sample(recorder.next_id(), Payload::Json("{}".into()), status);
-        recorder.record(n).unwrap();
+        recorder.write(&n).unwrap();
+        recorder.keep(n);
     }
 
     #[tokio::test]

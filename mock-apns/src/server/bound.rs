@@ -76,7 +76,8 @@ impl Bound {
     }
 
     /// Serves until `shutdown` completes, then shuts down gracefully: accepted streams are
-    /// answered (and recorded) before the connections close.
+    /// answered (and recorded) before the connections close, for at most the shutdown timeout
+    /// ([`crate::MockApnsBuilder::shutdown_timeout`]); what is still open then is closed.
     pub async fn serve(self, shutdown: impl Future<Output = ()>) -> Result<(), Error> {
         let apns_url = self.apns_url();
         let (apns, admin) = self.listeners;
@@ -105,6 +106,7 @@ impl Bound {
                 Some(tokio::spawn(connect_proxy::run(
                     listener,
                     self.apns_addr,
+                    shared.config.max_connections,
                     stop_rx,
                 )))
             }
