@@ -1,7 +1,7 @@
 # One-line wrappers; the README documents each target.
 CARGO ?= cargo
 
-.PHONY: run test unit e2e-deps lint fmt-check bench soak doc clients scenarios
+.PHONY: run test unit e2e-deps lint fmt-check bench profile soak doc clients scenarios
 
 ## run: the mock on its defaults (APNs 127.0.0.1:2197, admin 127.0.0.1:2198, state in ./.mock-apns)
 run:
@@ -48,6 +48,10 @@ doc:
 ## bench: h2load against mock-apns and a bare HTTP/2 baseline (installs nghttp2-client if needed)
 bench:
 	bash bench/run.sh
+
+## profile: instructions per push under callgrind (SERVER=mock|baseline), steady whatever the load
+profile:
+	bash bench/profile.sh
 
 ## soak: a million pushes with recording on, the mock killed (SIGKILL) and restarted between
 ## rounds; fails if an acknowledged push is missing from the record file or memory grows
