@@ -7,7 +7,6 @@
 
 use std::convert::Infallible;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -17,8 +16,9 @@ use http_body_util::BodyExt as _;
 use hyper::body::{Body, Frame};
 
 use super::plumbing::{error, query_u64, reply_body, Reply};
+use crate::record::compact::Record;
 use crate::shared::Shared;
-use crate::{Notification, Reason};
+use crate::Reason;
 
 /// Records per page when `limit` is not given.
 pub(crate) const DEFAULT_PAGE: usize = 1000;
@@ -65,7 +65,7 @@ pub(super) async fn wait(query: &[(String, String)], shared: &Shared) -> Reply {
         Ok(ms) => ms.map_or(DEFAULT_WAIT, Duration::from_millis).min(MAX_WAIT),
         Err(e) => return error(StatusCode::BAD_REQUEST, e),
     };
-    let matches = |n: &Notification| filter.matches(n);
+    let matches = |n: &Record| filter.matches(n);
     let (found, complete) = shared
         .recorder
         .wait_for(count, timeout, paging.after, matches)
@@ -145,12 +145,11 @@ impl PushFilter {
         Ok(f)
     }
 
-    fn matches(&self, n: &Notification) -> bool {
-        self.device_token.as_deref().is_none_or(|t| {
-            n.device_token
-                .as_deref()
-                .is_some_and(|d| d.eq_ignore_ascii_case(t))
-        }) && self.topic.as_deref().is_none_or(|t| n.topic() == Some(t))
+    fn matches(&self, n: &Record) -> bool {
+        self.device_token
+            .as_deref()
+            .is_none_or(|t| n.device_token().is_some_and(|d| d.eq_ignore_ascii_case(t)))
+            && self.topic.as_deref().is_none_or(|t| n.topic() == Some(t))
             && self
                 .push_type
                 .as_deref()
@@ -161,8 +160,8 @@ impl PushFilter {
 }
 
 /// A page as the body `{"error":…,"next_after":…,"pushes":[…]}` ("error" only when given),
-/// written a chunk at a time as the client reads: the page's records are held (shared, not
-/// copied) until written, their JSON never all at once.
+/// written a chunk at a time as the client reads: the page's records are held (their text
+/// shared, not copied) until written, their JSON never all at once.
 ///
 /// Each record passes through a `serde_json::Value` of its own, so the bytes are those of the
 /// whole answer serialized as one value (keys sorted, payload re-serialized).
@@ -170,13 +169,13 @@ impl PushFilter {
 struct Listing {
     /// The opening, until it is sent.
     head: Option<Vec<u8>>,
-    records: std::vec::IntoIter<Arc<Notification>>,
+    records: std::vec::IntoIter<Record>,
     first: bool,
     done: bool,
 }
 
 impl Listing {
-    fn new(page: Vec<Arc<Notification>>, more: bool, error: Option<&str>) -> Self {
+    fn new(page: Vec<Record>, more: bool, error: Option<&str>) -> Self {
         let next_after = page.last().filter(|_| more).map(|n| n.id);
         let mut head = b"{".to_vec();
         if let Some(error) = error {
@@ -206,7 +205,7 @@ impl Listing {
                 break;
             };
             // A Notification always serializes (its payload falls back to a string).
-            let Ok(value) = serde_json::to_value(&*n) else {
+            let Ok(value) = serde_json::to_value(n.to_notification()) else {
                 continue;
             };
             if !self.first {
@@ -244,31 +243,35 @@ mod tests {
     use super::super::plumbing::parse_query;
     use super::*;
 
-    use crate::Payload;
+    use crate::{Notification, Payload};
     use serde_json::json;
 
-    fn record(id: u64, payload: Payload, status: u16) -> Arc<Notification> {
-        Arc::new(Notification::sample(id, payload, status))
+    fn record(id: u64, payload: Payload, status: u16) -> Record {
+        Record::from_notification(&Notification::sample(id, payload, status))
     }
 
-    async fn written(page: &[Arc<Notification>], more: bool, error: Option<&str>) -> String {
+    async fn written(page: &[Record], more: bool, error: Option<&str>) -> String {
         let body = Listing::new(page.to_vec(), more, error).collect().await;
         String::from_utf8(body.unwrap().to_bytes().to_vec()).unwrap()
     }
 
     #[tokio::test]
     async fn listings_streamed_record_by_record_match_the_single_value_bytes() {
-        let all = [
-            record(
+        let notifications = [
+            Notification::sample(
                 1,
                 Payload::Json(r#"{"z":1,"a":{"y":2.50,"b":[3]}}"#.into()),
                 200,
             ),
-            record(2, Payload::Text("not json".into()), 400),
-            record(3, Payload::Json("{}".into()), 200),
+            Notification::sample(2, Payload::Text("not json".into()), 400),
+            Notification::sample(3, Payload::Json("{}".into()), 200),
         ];
-        let refs: Vec<&Notification> = all.iter().map(|n| &**n).collect();
-        let mut expected = json!({ "pushes": refs, "next_after": null });
+        // Kept compact, listed as the Notifications they were made from.
+        let all: Vec<Record> = notifications
+            .iter()
+            .map(Record::from_notification)
+            .collect();
+        let mut expected = json!({ "pushes": notifications, "next_after": null });
         assert_eq!(written(&all, false, None).await, expected.to_string());
         expected["error"] = json!("timed out \"here\"");
         expected["next_after"] = json!(3);

@@ -6,7 +6,7 @@
 //! (`docs/apns.md` §8). Registered-device checks come after authentication so an
 //! unauthenticated client learns nothing about tokens.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use crate::apns::push_head::{Body, PushHead, DEVICE_PATH};
 use crate::apns::push_type::PushType;
@@ -30,7 +30,7 @@ pub(crate) struct Ctx<'a> {
     pub(crate) environment: Environment,
     pub(crate) strict_devices: bool,
     /// Set by the authentication check once a token's signature verifies, for the record.
-    pub(crate) token: OnceLock<ProviderToken>,
+    pub(crate) token: OnceLock<Arc<ProviderToken>>,
 }
 
 impl Ctx<'_> {
@@ -39,7 +39,7 @@ impl Ctx<'_> {
     /// the default topic").
     pub(crate) fn topic(&self) -> Option<&str> {
         if !self.head.has("apns-topic") {
-            return self.conn.cert.as_ref().and_then(single_topic);
+            return self.conn.cert.as_deref().and_then(single_topic);
         }
         self.head.header("apns-topic")
     }

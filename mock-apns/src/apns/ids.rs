@@ -1,4 +1,6 @@
-//! The ids the mock answers with (`apns-id`, `apns-unique-id`): random (v4) UUIDs.
+//! The ids the mock answers with (`apns-id`, `apns-unique-id`): random (v4) UUIDs, kept as
+//! 16 bytes and written as text (upper case for `apns-id`, lower for `apns-unique-id`, as
+//! APNs writes them) only when answered or listed.
 //!
 //! `Uuid::new_v4` asks the kernel for 16 bytes each time, one `getrandom` system call per id
 //! and two per accepted push, which showed up in profiles under load. Here each thread keeps a
@@ -44,22 +46,6 @@ pub(crate) fn new_v4() -> Uuid {
     uuid::Builder::from_random_bytes(bytes).into_uuid()
 }
 
-/// A random UUID in upper case, as APNs writes its `apns-id`.
-pub(crate) fn upper_case() -> Box<str> {
-    new_v4()
-        .hyphenated()
-        .encode_upper(&mut Uuid::encode_buffer())
-        .into()
-}
-
-/// A random UUID in lower case, as APNs writes its `apns-unique-id`.
-pub(crate) fn lower_case() -> Box<str> {
-    new_v4()
-        .hyphenated()
-        .encode_lower(&mut Uuid::encode_buffer())
-        .into()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -73,15 +59,5 @@ mod tests {
         assert!(ids
             .iter()
             .all(|id| id.get_variant() == uuid::Variant::RFC4122));
-    }
-
-    #[test]
-    fn cases_are_as_apns_writes_them() {
-        let upper = upper_case();
-        assert!(crate::apns::checks::is_canonical_uuid(&upper));
-        assert_eq!(&*upper, upper.to_ascii_uppercase());
-        let lower = lower_case();
-        assert!(crate::apns::checks::is_canonical_uuid(&lower));
-        assert_eq!(&*lower, lower.to_ascii_lowercase());
     }
 }

@@ -101,22 +101,13 @@ impl PushHead {
             .map_or(MAX_PAYLOAD, PushType::max_payload)
     }
 
-    /// Every `apns-*` header, in the order sent (repeated names are kept).
-    /// The vector is sized exactly: it is kept with every record.
-    pub(crate) fn apns_headers(&self) -> Vec<(Box<str>, Box<str>)> {
-        let apns = || {
-            self.headers
-                .iter()
-                .filter(|(name, _)| name.as_str().starts_with("apns-"))
-        };
-        let mut headers = Vec::with_capacity(apns().count());
-        headers.extend(apns().map(|(name, value)| {
-            (
-                name.as_str().into(),
-                String::from_utf8_lossy(value.as_bytes()).into(),
-            )
-        }));
-        headers
+    /// Every `apns-*` header (name, value as sent), in the order sent (repeated names are
+    /// kept).
+    pub(crate) fn apns_headers(&self) -> impl Iterator<Item = (&str, &[u8])> {
+        self.headers
+            .iter()
+            .filter(|(name, _)| name.as_str().starts_with("apns-"))
+            .map(|(name, value)| (name.as_str(), value.as_bytes()))
     }
 
     /// The first header name that appears more than once.

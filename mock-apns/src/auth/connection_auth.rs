@@ -31,7 +31,8 @@ pub(crate) struct ConnectionAuth {
 
 #[derive(Debug, Default)]
 struct TokenState {
-    current: Option<(Box<str>, ProviderToken)>,
+    /// Shared with the records of the pushes it authenticated.
+    current: Option<(Box<str>, Arc<ProviderToken>)>,
     /// When the current token was first accepted (mock clock, seconds).
     changed_at: u64,
 }
@@ -43,8 +44,8 @@ impl ConnectionAuth {
         &self,
         token: &str,
         env: &TokenEnv<'_>,
-        seen: &OnceLock<ProviderToken>,
-    ) -> Result<ProviderToken, Rejection> {
+        seen: &OnceLock<Arc<ProviderToken>>,
+    ) -> Result<Arc<ProviderToken>, Rejection> {
         let (keys, environment, now_secs) = (env.keys, env.environment, env.clock.now_secs());
         if let Some(same) = self.current_if(token) {
             let _ = seen.set(same.clone());
@@ -54,6 +55,7 @@ impl ConnectionAuth {
         let mut verified = verify(token, keys)?;
         let offset = env.clock.offset().as_secs();
         verified.clock_offset_secs = env.first_seen.offset_secs(token, offset);
+        let verified = Arc::new(verified);
         let _ = seen.set(verified.clone());
         if let Some(only) = verified.environment.filter(|e| *e != environment) {
             return Err(Rejection::new(
@@ -101,7 +103,7 @@ impl ConnectionAuth {
         Ok(verified)
     }
 
-    fn current_if(&self, token: &str) -> Option<ProviderToken> {
+    fn current_if(&self, token: &str) -> Option<Arc<ProviderToken>> {
         let state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         state
             .current

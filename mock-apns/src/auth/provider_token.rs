@@ -346,7 +346,7 @@ mod tests {
             auth: &ConnectionAuth,
             token: &str,
             environment: Environment,
-        ) -> Result<ProviderToken, Rejection> {
+        ) -> Result<Arc<ProviderToken>, Rejection> {
             let env = TokenEnv {
                 keys: &self.keys,
                 environment,

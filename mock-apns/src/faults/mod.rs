@@ -204,6 +204,11 @@ impl Faults {
         self.all_including(id)
     }
 
+    /// Whether any rule is mounted: when none is, a push skips gathering its facts.
+    pub(crate) fn any(&self) -> bool {
+        !self.rules.load().is_empty()
+    }
+
     /// The push-level rule that fires for this push, if any. `now_ms` is the mock's clock.
     pub(crate) fn evaluate(&self, push: &PushFacts<'_>, now_ms: u64) -> Option<Fired> {
         let rules = self.rules.load();

@@ -2,6 +2,7 @@
 //! every time rule reads.
 
 pub(crate) mod clock;
+pub(crate) mod compact;
 pub(crate) mod devices;
 pub(crate) mod notification;
 pub(crate) mod record_file;

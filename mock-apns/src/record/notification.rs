@@ -1,5 +1,7 @@
 //! The record of one request: what arrived, how it was authenticated, and what the mock answered.
 
+use std::borrow::Cow;
+
 use serde::de::{Deserializer, MapAccess, Visitor};
 use serde::ser::{SerializeMap as _, Serializer};
 use serde::{Deserialize, Serialize};
@@ -227,11 +229,21 @@ pub enum Payload {
 impl Payload {
     /// Classifies a body.
     pub fn from_bytes(bytes: &[u8]) -> Self {
+        match Self::classify(bytes) {
+            (true, text) => Payload::Json(text.into()),
+            (false, text) => Payload::Text(text.into()),
+        }
+    }
+
+    /// Whether a body is JSON, and its text (lossy UTF-8 when it is not valid UTF-8), without
+    /// copying it when it is valid UTF-8.
+    pub(crate) fn classify(bytes: &[u8]) -> (bool, Cow<'_, str>) {
         match std::str::from_utf8(bytes) {
-            Ok(text) if serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok() => {
-                Payload::Json(text.into())
-            }
-            _ => Payload::Text(String::from_utf8_lossy(bytes).into()),
+            Ok(text) => (
+                serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok(),
+                Cow::Borrowed(text),
+            ),
+            Err(_) => (false, String::from_utf8_lossy(bytes)),
         }
     }
 

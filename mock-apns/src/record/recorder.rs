@@ -3,19 +3,22 @@
 //!
 //! The hot path takes no global lock. Records are spread over shards by sequence number, each
 //! with its own short lock (held for one `push_back`), so concurrent connections rarely meet;
-//! listing merges the shards by id. The file line is written before the answer is decided
+//! listing merges the shards by id. Each shard is a ring of compact [`Record`]s, kept by
+//! value, whose capacity grows to the shard's share of `--max-records` and no further; at the
+//! cap a new record takes the oldest one's slot. The file line is written before the answer is decided
 //! final ([`Recorder::write`], then [`Recorder::keep`]): a record that cannot be written turns
 //! the answer into a 500 (see `record_file.rs`).
 
 use std::collections::{BinaryHeap, VecDeque};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use tokio::sync::Notify;
 
 use crate::error::Error;
+use crate::record::compact::Record;
 use crate::record::record_file::RecordFile;
 use crate::Notification;
 
@@ -24,7 +27,7 @@ const SHARDS: usize = 16;
 /// The record of every request.
 #[derive(Debug)]
 pub(crate) struct Recorder {
-    shards: Box<[Mutex<VecDeque<Arc<Notification>>>]>,
+    shards: Box<[Mutex<VecDeque<Record>>]>,
     per_shard: usize,
     next_id: AtomicU64,
     /// Records stored so far; lets a waiter skip looking when its count cannot be reached yet.
@@ -64,28 +67,41 @@ impl Recorder {
 
     /// Appends the record to the record file, when there is one. `Err` says why it is not
     /// there: the caller must not acknowledge the push.
-    pub(crate) fn write(&self, n: &Notification) -> Result<(), String> {
+    pub(crate) fn write(&self, n: &Record) -> Result<(), String> {
         let Some(file) = &self.file else {
             return Ok(());
         };
-        let mut line = n.to_json();
+        let mut line = n.to_notification().to_json();
         line.push('\n');
         file.append(line.as_bytes())
             .map_err(|e| format!("record file {}: {e}", file.path().display()))
     }
 
     /// Keeps a record in memory, then wakes waiters.
-    pub(crate) fn keep(&self, n: Notification) {
+    pub(crate) fn keep(&self, n: Record) {
         if self.per_shard > 0 {
             let shard = &self.shards[n.id as usize % self.shards.len()];
+            // Dropped after the lock is released.
             let evicted = {
                 let mut shard = shard.lock().unwrap_or_else(|p| p.into_inner());
-                shard.push_back(Arc::new(n));
-                (shard.len() > self.per_shard).then(|| shard.pop_front())
+                let evicted = if shard.len() >= self.per_shard {
+                    shard.pop_front()
+                } else {
+                    if shard.len() == shard.capacity() {
+                        // Doubling, but never past the shard's share: at the cap a ring of
+                        // 8192 slots for 6250 records would cost ~60 bytes a record.
+                        let more = shard.len().max(16).min(self.per_shard - shard.len());
+                        shard.reserve_exact(more);
+                    }
+                    None
+                };
+                shard.push_back(n);
+                evicted
             };
             if evicted.is_some() {
                 self.dropped.fetch_add(1, Ordering::Relaxed);
             }
+            drop(evicted);
         }
         // After the push above: a waiter that reads the new count finds the record too.
         self.stored.fetch_add(1, Ordering::SeqCst);
@@ -95,7 +111,7 @@ impl Recorder {
     }
 
     /// Every kept record, in id order.
-    pub(crate) fn all(&self) -> Vec<Arc<Notification>> {
+    pub(crate) fn all(&self) -> Vec<Record> {
         let mut all: Vec<_> = self
             .shards
             .iter()
@@ -113,7 +129,7 @@ impl Recorder {
 
     /// Every kept record, in id order, as owned values (for the Rust test API).
     pub(crate) fn snapshot(&self) -> Vec<Notification> {
-        self.all().iter().map(|n| Notification::clone(n)).collect()
+        self.all().iter().map(Record::to_notification).collect()
     }
 
     /// How many records were dropped to keep memory bounded.
@@ -139,8 +155,8 @@ impl Recorder {
         &self,
         after: u64,
         limit: usize,
-        filter: impl Fn(&Notification) -> bool,
-    ) -> (Vec<Arc<Notification>>, bool) {
+        filter: impl Fn(&Record) -> bool,
+    ) -> (Vec<Record>, bool) {
         let keep = limit.saturating_add(1);
         let mut lowest: BinaryHeap<ById> = BinaryHeap::with_capacity(keep.min(4096));
         for shard in self.shards.iter() {
@@ -167,7 +183,7 @@ impl Recorder {
 
     /// How many kept records with ids above `after` satisfy `filter`, counting no further
     /// than `up_to`. Allocates nothing.
-    fn count(&self, after: u64, up_to: usize, filter: &impl Fn(&Notification) -> bool) -> usize {
+    fn count(&self, after: u64, up_to: usize, filter: &impl Fn(&Record) -> bool) -> usize {
         let mut found = 0;
         for shard in self.shards.iter() {
             let shard = shard.lock().unwrap_or_else(|p| p.into_inner());
@@ -190,7 +206,7 @@ impl Recorder {
         count: usize,
         timeout: Duration,
         after: u64,
-        filter: impl Fn(&Notification) -> bool,
+        filter: impl Fn(&Record) -> bool,
     ) -> (usize, bool) {
         let deadline = tokio::time::Instant::now() + timeout;
         self.waiters.fetch_add(1, Ordering::SeqCst);
@@ -226,7 +242,7 @@ impl Recorder {
 }
 
 /// A record ordered by id alone, for the page heap.
-struct ById(Arc<Notification>);
+struct ById(Record);
 
 impl PartialEq for ById {
     fn eq(&self, other: &Self) -> bool {
@@ -260,9 +276,11 @@ impl Drop for WaiterGuard<'_> {
 mod tests {
     use super::*;
     use crate::Payload;
+    use std::sync::Arc;
 
     fn store(recorder: &Recorder, status: u16) {
         let n = Notification::sample(recorder.next_id(), Payload::Json("{}".into()), status);
+        let n = Record::from_notification(&n);
         recorder.write(&n).unwrap();
         recorder.keep(n);
     }
@@ -309,6 +327,31 @@ mod tests {
             (0, false),
             "the only match is not after id 1"
         );
+    }
+
+    #[test]
+    fn at_the_cap_the_oldest_records_make_room_and_no_shard_grows_past_its_share() {
+        let recorder = Recorder::new(1000, None).unwrap();
+        for _ in 0..2500 {
+            store(&recorder, 200);
+        }
+        let kept = recorder.shards.len() * recorder.per_shard;
+        assert_eq!(recorder.dropped(), 2500 - kept as u64);
+        let (page, _) = recorder.page(0, 10, |_| true);
+        let oldest = page.first().map_or(0, |n| n.id);
+        assert!(
+            oldest > 2500 - kept as u64 - 16,
+            "the oldest kept is {oldest}"
+        );
+        for shard in recorder.shards.iter() {
+            let shard = shard.lock().unwrap();
+            assert_eq!(shard.len(), recorder.per_shard);
+            assert!(
+                shard.capacity() <= recorder.per_shard + 1,
+                "{}",
+                shard.capacity()
+            );
+        }
     }
 
     #[test]

@@ -52,8 +52,9 @@ pub(crate) struct Connection {
     pub(crate) peer: SocketAddr,
     pub(crate) alpn: Option<String>,
     pub(crate) opened_at: u64,
-    /// The client certificate's identity, on certificate-authenticated connections.
-    pub(crate) cert: Option<CertIdentity>,
+    /// The client certificate's identity, on certificate-authenticated connections (shared
+    /// with the records of its pushes).
+    pub(crate) cert: Option<Arc<CertIdentity>>,
     /// Provider-token state (team and key pinned by the first token, last change).
     pub(crate) auth: ConnectionAuth,
     stream_limit: AtomicU32,
@@ -114,7 +115,7 @@ impl Connection {
             peer,
             alpn,
             opened_at: now_ms,
-            cert,
+            cert: cert.map(Arc::new),
             auth: ConnectionAuth::default(),
             stream_limit: AtomicU32::new(stream_limit),
             goaway_last: AtomicU32::new(u32::MAX),

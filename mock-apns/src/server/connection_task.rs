@@ -227,11 +227,7 @@ async fn serve_h2<S>(
             next = h2.accept() => match next {
                 Some(Ok((request, respond))) => {
                     conn.stream_started(shared.clock.now_ms());
-                    let (conn, shared) = (conn.clone(), shared.clone());
-                    tokio::spawn(async move {
-                        stream::handle(request, respond, &conn, &shared).await;
-                        conn.stream_ended(shared.clock.now_ms());
-                    });
+                    tokio::spawn(stream::handle(request, respond, conn.clone(), shared.clone()));
                 }
                 Some(Err(e)) => {
                     conn.closed(shared.clock.now_ms(), format!("connection error: {e}"));

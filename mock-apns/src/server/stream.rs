@@ -1,28 +1,40 @@
 //! Answers one HTTP/2 stream: read the body (bounded), run the checks, record, respond.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use bytes::{Bytes, BytesMut};
 use h2::server::SendResponse;
 use h2::RecvStream;
+use http::{HeaderName, HeaderValue};
+use uuid::Uuid;
 
 use crate::apns::checks::{self, Ctx};
 use crate::apns::ids;
 use crate::apns::push_head::{Body, PushHead};
 use crate::apns::rejection::Rejection;
+use crate::auth::provider_token::ProviderToken;
 use crate::faults::effect::{apply_fault, facts, Wire};
-use crate::record::notification::{AppliedFault, AuthKind, AuthSummary, Notification, Payload};
+use crate::faults::Fired;
+use crate::record::compact::{ApnsId, Extras, Parts, Record, RecordAuth};
+use crate::record::notification::{AppliedFault, Payload};
 use crate::server::connection_state::Connection;
 use crate::shared::Shared;
 use crate::{Environment, ErrorCode, Reason};
 
 /// Handles one request from arrival to answer. Never panics on input.
+///
+/// Only reading the body waits. Most pushes are then decided, recorded and answered without
+/// waiting for anything; a fault rule that fires (it may delay, stall or close) takes a slower
+/// path, boxed, so that its state does not enlarge every stream's task (moving that larger
+/// task showed up in profiles under load).
 pub(crate) async fn handle(
     request: http::Request<RecvStream>,
     respond: SendResponse<Bytes>,
-    conn: &Connection,
-    shared: &Shared,
+    conn: Arc<Connection>,
+    shared: Arc<Shared>,
 ) {
+    let _ended = StreamEnded(&conn, &shared);
+    let (conn, shared) = (&*conn, &*shared);
     let received_at = shared.clock.now_ms();
     let stream_limit = conn.stream_limit();
     let stream_id = respond.stream_id().as_u32();
@@ -32,7 +44,8 @@ pub(crate) async fn handle(
         .extensions
         .get::<h2::ext::HeaderListTooLarge>()
         .is_some();
-    let head = PushHead::from_parts(parts);
+    // Boxed: the task's state is moved as it is spawned, and the head is a third of it.
+    let head = Box::new(PushHead::from_parts(parts));
     let Ok(body) = read_body(body, head.payload_limit()).await else {
         // The client reset the stream: there is no one to answer, and nothing was acknowledged.
         tracing::debug!(
@@ -42,10 +55,64 @@ pub(crate) async fn handle(
         );
         return;
     };
+    let arrived = Arrived {
+        head,
+        body,
+        received_at,
+        stream_limit,
+        stream_id,
+        too_large,
+    };
+    let decision = decide(&arrived, conn, shared);
+    if decision.fault.is_some() {
+        return Box::pin(with_fault(arrived, decision, respond, conn, shared)).await;
+    }
+    let wire = if decision.refused {
+        Wire::Reset(ErrorCode::RefusedStream)
+    } else {
+        Wire::Answer
+    };
+    let answer = record(&arrived, decision, &wire, conn, shared);
+    if let Some(waits) = send(wire, respond, conn, answer) {
+        Box::pin(hold(waits, conn, shared)).await;
+    }
+}
 
+/// Tells the connection that a stream ended (its idle timer counts from the last one), however
+/// the stream's task ends.
+struct StreamEnded<'a>(&'a Connection, &'a Shared);
+
+impl Drop for StreamEnded<'_> {
+    fn drop(&mut self) {
+        self.0.stream_ended(self.1.clock.now_ms());
+    }
+}
+
+/// A request read to its end.
+struct Arrived {
+    head: Box<PushHead>,
+    body: Body,
+    received_at: u64,
+    stream_limit: u32,
+    stream_id: u32,
+    /// The header list was over the limit (cut): answered 431, unchecked.
+    too_large: bool,
+}
+
+/// What the checks and the fault rules made of a request.
+struct Decision {
+    outcome: Result<(), Rejection>,
+    /// The provider token whose signature verified, for the record.
+    token: Option<Arc<ProviderToken>>,
+    fault: Option<Fired>,
+    /// Beyond a GOAWAY's last-stream-id: not processed.
+    refused: bool,
+}
+
+fn decide(arrived: &Arrived, conn: &Connection, shared: &Shared) -> Decision {
     let ctx = Ctx {
-        head: &head,
-        body: &body,
+        head: &arrived.head,
+        body: &arrived.body,
         keys: &shared.keys,
         first_seen: &shared.first_seen,
         devices: &shared.devices,
@@ -55,40 +122,85 @@ pub(crate) async fn handle(
         strict_devices: shared.config.strict_devices,
         token: OnceLock::new(),
     };
-    // A cut header list cannot be checked: it gets its own answer below.
-    let mut outcome = if too_large {
+    // A cut header list cannot be checked: it gets its own answer.
+    let outcome = if arrived.too_large {
         Ok(())
     } else {
         checks::validate(&ctx)
     };
     // A stream beyond a GOAWAY's last-stream-id is not processed, so rules do not count it.
     // Decided once: a GOAWAY sent meanwhile must not leave a rule counting a refused stream.
-    let refused = conn.beyond_goaway(stream_id);
-    let fault = (!refused && !too_large)
+    let refused = conn.beyond_goaway(arrived.stream_id);
+    let fault = (!refused && !arrived.too_large && shared.faults.any())
         .then(|| shared.faults.evaluate(&facts(&ctx), shared.clock.now_ms()))
         .flatten();
-    let wire = match &fault {
-        _ if refused => Wire::Reset(ErrorCode::RefusedStream),
-        None => Wire::Answer,
-        Some(fired) => apply_fault(&fired.rule, &mut outcome, conn, stream_id, shared).await,
-    };
+    Decision {
+        outcome,
+        token: ctx.token.into_inner(),
+        fault,
+        refused,
+    }
+}
 
-    let apns_id: Box<str> = head
-        .header("apns-id")
-        .filter(|id| checks::is_canonical_uuid(id))
-        .map(Box::from)
-        .unwrap_or_else(ids::upper_case);
+/// The path of a push whose fate a fault rule changed.
+async fn with_fault(
+    arrived: Arrived,
+    mut decision: Decision,
+    respond: SendResponse<Bytes>,
+    conn: &Connection,
+    shared: &Shared,
+) {
+    let wire = match &decision.fault {
+        Some(fired) => {
+            let rule = fired.rule.clone();
+            apply_fault(
+                &rule,
+                &mut decision.outcome,
+                conn,
+                arrived.stream_id,
+                shared,
+            )
+            .await
+        }
+        None => Wire::Answer,
+    };
+    let answer = record(&arrived, decision, &wire, conn, shared);
+    if let Some(waits) = send(wire, respond, conn, answer) {
+        hold(waits, conn, shared).await;
+    }
+}
+
+/// Builds the record, writes it to the record file, keeps it, and returns the answer to send.
+/// The stream limit follows the answer (for answered streams).
+fn record(
+    arrived: &Arrived,
+    decision: Decision,
+    wire: &Wire,
+    conn: &Connection,
+    shared: &Shared,
+) -> Answer {
+    let Arrived {
+        head,
+        body,
+        too_large,
+        ..
+    } = arrived;
+    let too_large = *too_large;
     let answered = matches!(wire, Wire::Answer);
+    let outcome = &decision.outcome;
+    let (apns_id, mixed_id) = head
+        .header("apns-id")
+        .and_then(ApnsId::from_client)
+        .unwrap_or_else(|| (ApnsId::Upper(ids::new_v4()), None));
     let apns_unique_id = (answered
         && !too_large
         && outcome.is_ok()
         && shared.config.environment == Environment::Development)
-        .then(ids::lower_case);
-
-    let payload = Payload::from_bytes(&body.bytes);
-    let (status, reason, timestamp, detail) = match (&wire, &outcome) {
+        .then(ids::new_v4);
+    let (payload_json, payload) = Payload::classify(&body.bytes);
+    let (status, reason, timestamp, detail) = match (wire, outcome) {
         (Wire::Answer, _) if too_large => (431, None, None, Some(TOO_LARGE_DETAIL.into())),
-        (Wire::Answer, Ok(())) => (200, None, None, acceptance_note(&payload)),
+        (Wire::Answer, Ok(())) => (200, None, None, acceptance_note(payload_json, &payload)),
         (
             Wire::Answer,
             Err(Rejection {
@@ -105,36 +217,45 @@ pub(crate) async fn handle(
         // No HTTP answer at all: status 0, and the record says what happened instead.
         (other, _) => (0, None, None, Some(other.describe().into())),
     };
-    let auth = auth_summary(&ctx);
-    let mut record = Notification {
+    let fault = decision.fault.map(|f| AppliedFault {
+        rule_id: f.rule.id,
+        name: f.rule.spec.name.clone(),
+        action: f.rule.spec.action.clone(),
+    });
+    let extras = (detail.is_some() || fault.is_some() || mixed_id.is_some()).then_some(Extras {
+        detail,
+        fault,
+        apns_id: mixed_id,
+    });
+    let auth = match (&conn.cert, decision.token) {
+        (Some(cert), _) => RecordAuth::Certificate(cert.clone()),
+        (None, Some(token)) => RecordAuth::Token(token),
+        (None, None) => RecordAuth::None,
+    };
+    let parts = Parts {
         id: shared.recorder.next_id(),
-        received_at,
+        received_at: arrived.received_at,
         connection_id: conn.id,
-        stream_id,
-        method: head.method.as_str().into(),
-        path: head.path.as_str().into(),
-        device_token: head.device_token().map(Box::from),
-        headers: head.apns_headers(),
-        auth,
+        stream_id: arrived.stream_id,
+        stream_limit: arrived.stream_limit,
         environment: shared.config.environment,
-        stream_limit,
-        payload,
+        method: head.method.as_str(),
+        path: &head.path,
+        payload_json,
+        payload: &payload,
         payload_size: body.bytes.len(),
         status,
         reason,
+        timestamp,
         apns_id,
         apns_unique_id,
-        timestamp,
-        detail,
-        fault: fault.map(|f| AppliedFault {
-            rule_id: f.rule.id,
-            name: f.rule.spec.name.clone(),
-            action: f.rule.spec.action.clone(),
-        }),
+        auth,
+        extras,
     };
+    let mut record = Record::new(parts, head.apns_headers());
     // Record before answering: a push is acknowledged only once its record is written.
     if let Err(why) = shared.recorder.write(&record) {
-        tracing::error!(connection = conn.id, stream_id, "{why}");
+        tracing::error!(connection = conn.id, stream_id = arrived.stream_id, "{why}");
         not_written(&mut record, answered, &why);
     }
     if answered {
@@ -145,15 +266,18 @@ pub(crate) async fn handle(
         None if record.status == 431 => Some(TOO_LARGE_BODY.to_owned()),
         None => None,
     };
+    let mut id = [0; 45];
     let answer = Answer {
         status: record.status,
-        apns_id: record.apns_id.clone(),
-        apns_unique_id: record.apns_unique_id.clone(),
+        apns_id: HeaderValue::from_str(record.apns_id(&mut id)).ok(),
+        apns_unique_id: record.apns_unique_id.and_then(|id| {
+            HeaderValue::from_str(id.hyphenated().encode_lower(&mut Uuid::encode_buffer())).ok()
+        }),
         json,
         head_only: head.method == http::Method::HEAD,
     };
     shared.recorder.keep(record);
-    deliver(wire, respond, conn, shared, answer).await;
+    answer
 }
 
 /// The answer to a request whose header list is over the 8000 bytes the mock advertises in
@@ -171,13 +295,13 @@ the mock's choice (RFC 9113 10.5.1); Apple documents no answer";
 /// reason for its own failures, `docs/apns.md` §4) whatever was decided, so that no push is
 /// acknowledged, and no answer given, that the file lacks; the in-memory record says why. A
 /// stream left without an answer (reset, closed, stalled) keeps its fate.
-fn not_written(record: &mut Notification, answered: bool, why: &str) {
+fn not_written(record: &mut Record, answered: bool, why: &str) {
     if !answered {
         let detail = format!(
             "{}; not in the record file: {why}",
-            record.detail.as_deref().unwrap_or("")
+            record.detail().unwrap_or("")
         );
-        record.detail = Some(detail.into());
+        record.extras_mut().detail = Some(detail.into());
         return;
     }
     let decided = match record.reason {
@@ -189,7 +313,7 @@ fn not_written(record: &mut Notification, answered: bool, why: &str) {
     record.reason = Some(reason);
     record.timestamp = None;
     record.apns_unique_id = None;
-    record.detail = Some(
+    record.extras_mut().detail = Some(
         format!(
             "{why}; answered {} {reason} instead of {decided}",
             reason.status()
@@ -201,8 +325,8 @@ fn not_written(record: &mut Notification, answered: bool, why: &str) {
 /// The HTTP answer decided for a stream.
 struct Answer {
     status: u16,
-    apns_id: Box<str>,
-    apns_unique_id: Option<Box<str>>,
+    apns_id: Option<HeaderValue>,
+    apns_unique_id: Option<HeaderValue>,
     /// The JSON error body (`{"reason":…}`); `None` for a 200.
     json: Option<String>,
     /// An answer to HEAD: the same head, no body (RFC 9110 §9.3.2); a body makes an HTTP/2
@@ -210,32 +334,21 @@ struct Answer {
     head_only: bool,
 }
 
-/// Puts the stream's fate on the wire: the answer, or a reset, a closed connection, a stall.
-async fn deliver(
+/// Puts an answer or a reset on the wire. A fate that has to wait (a closed connection, a
+/// stall) is handed back for [`hold`].
+fn send(
     wire: Wire,
     mut respond: SendResponse<Bytes>,
     conn: &Connection,
-    shared: &Shared,
     answer: Answer,
-) {
+) -> Option<(Wire, SendResponse<Bytes>)> {
     match wire {
         Wire::Answer => {}
-        Wire::Reset(code) => return respond.send_reset(code.to_h2()),
-        Wire::Close(why) => {
-            conn.close(why);
-            // Hold the stream until the connection is gone: dropping it sooner makes h2 send
-            // RST_STREAM(CANCEL), which could reach the client ahead of the bare close.
-            return conn.ended().await;
+        Wire::Reset(code) => {
+            respond.send_reset(code.to_h2());
+            return None;
         }
-        Wire::Stall => {
-            // Keep the stream open, unanswered, until the connection or the server ends.
-            let mut stop = shared.stop_signal();
-            tokio::select! {
-                () = conn.ended() => {}
-                () = stop.stopped() => {}
-            }
-            return respond.send_reset(h2::Reason::REFUSED_STREAM);
-        }
+        Wire::Close(_) | Wire::Stall => return Some((wire, respond)),
     }
     let Answer {
         status,
@@ -244,20 +357,22 @@ async fn deliver(
         json,
         head_only,
     } = answer;
-    let stream_id = respond.stream_id().as_u32();
-    let mut response = http::Response::builder()
-        .status(status)
-        .header("apns-id", &*apns_id);
-    if let Some(unique) = &apns_unique_id {
-        response = response.header("apns-unique-id", &**unique);
+    let mut response = http::Response::new(());
+    *response.status_mut() = http::StatusCode::from_u16(status).unwrap_or_default();
+    let headers = response.headers_mut();
+    if let Some(id) = apns_id {
+        headers.insert(APNS_ID, id);
+    }
+    if let Some(unique) = apns_unique_id {
+        headers.insert(APNS_UNIQUE_ID, unique);
     }
     if json.is_some() {
-        response = response.header("content-type", "application/json");
+        headers.insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
     }
     let json = json.filter(|_| !head_only);
-    let Ok(response) = response.body(()) else {
-        return;
-    };
     let sent = match json {
         None => respond.send_response(response, true).map(drop),
         Some(json) => respond
@@ -265,31 +380,41 @@ async fn deliver(
             .and_then(|mut stream| stream.send_data(Bytes::from(json), true)),
     };
     if let Err(e) = sent {
+        let stream_id = respond.stream_id().as_u32();
         tracing::debug!(connection = conn.id, stream_id, "could not answer: {e}");
+    }
+    None
+}
+
+/// Carries out a fate that waits: a connection closed without GOAWAY, or a stall.
+async fn hold(
+    (wire, mut respond): (Wire, SendResponse<Bytes>),
+    conn: &Connection,
+    shared: &Shared,
+) {
+    match wire {
+        Wire::Close(why) => {
+            conn.close(why);
+            // Hold the stream until the connection is gone: dropping it sooner makes h2 send
+            // RST_STREAM(CANCEL), which could reach the client ahead of the bare close.
+            conn.ended().await;
+            drop(respond);
+        }
+        Wire::Stall => {
+            // Keep the stream open, unanswered, until the connection or the server ends.
+            let mut stop = shared.stop_signal();
+            tokio::select! {
+                () = conn.ended() => {}
+                () = stop.stopped() => {}
+            }
+            respond.send_reset(h2::Reason::REFUSED_STREAM);
+        }
+        Wire::Answer | Wire::Reset(_) => {}
     }
 }
 
-fn auth_summary(ctx: &Ctx<'_>) -> AuthSummary {
-    if let Some(cert) = &ctx.conn.cert {
-        return AuthSummary {
-            kind: AuthKind::Certificate,
-            subject: Some(cert.subject.as_str().into()),
-            topics: Some(cert.topics.clone()),
-            ..AuthSummary::default()
-        };
-    }
-    match ctx.token.get() {
-        Some(t) => AuthSummary {
-            kind: AuthKind::Token,
-            key_id: Some(t.key_id.as_ref().into()),
-            team_id: Some(t.team_id.as_ref().into()),
-            iat: Some(t.iat),
-            token_sha256: Some(t.fingerprint.as_ref().into()),
-            ..AuthSummary::default()
-        },
-        None => AuthSummary::default(),
-    }
-}
+const APNS_ID: HeaderName = HeaderName::from_static("apns-id");
+const APNS_UNIQUE_ID: HeaderName = HeaderName::from_static("apns-unique-id");
 
 /// APNs's stream limit follows the provider's record (`docs/apns.md` §6): full
 /// after an accepted push, 1 after a rejected one when throttling is on. 410s are not counted
@@ -339,14 +464,14 @@ async fn read_body(mut body: RecvStream, limit: usize) -> Result<Body, h2::Error
 
 /// Notes on accepted pushes whose treatment by Apple is undocumented, so the record shows the
 /// mock's choice (`docs/apns.md`, "Unconfirmed").
-fn acceptance_note(payload: &Payload) -> Option<Box<str>> {
-    match payload {
-        Payload::Text(_) => {
-            Some("accepted, but the payload is not JSON; Apple does not document its answer".into())
-        }
-        Payload::Json(raw) if !raw.trim_start().starts_with('{') => {
-            Some("accepted, but the payload is not a JSON dictionary as Apple requires".into())
-        }
-        Payload::Json(_) => None,
+fn acceptance_note(json: bool, payload: &str) -> Option<Box<str>> {
+    if !json {
+        return Some(
+            "accepted, but the payload is not JSON; Apple does not document its answer".into(),
+        );
     }
+    if !payload.trim_start().starts_with('{') {
+        return Some("accepted, but the payload is not a JSON dictionary as Apple requires".into());
+    }
+    None
 }
