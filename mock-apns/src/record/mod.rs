@@ -4,6 +4,7 @@
 pub(crate) mod clock;
 pub(crate) mod compact;
 pub(crate) mod devices;
+pub(crate) mod json_syntax;
 pub(crate) mod notification;
 pub(crate) mod record_file;
 pub(crate) mod recorder;

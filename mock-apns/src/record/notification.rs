@@ -240,7 +240,7 @@ impl Payload {
     pub(crate) fn classify(bytes: &[u8]) -> (bool, Cow<'_, str>) {
         match std::str::from_utf8(bytes) {
             Ok(text) => (
-                serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok(),
+                crate::record::json_syntax::is_json(text),
                 Cow::Borrowed(text),
             ),
             Err(_) => (false, String::from_utf8_lossy(bytes)),
