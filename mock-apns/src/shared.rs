@@ -78,9 +78,4 @@ impl StopSignal {
         // The guard `wait_for` returns is dropped here, so callers' futures stay `Send`.
         let _ = self.0.wait_for(|stop| *stop).await;
     }
-
-    /// Whether shutdown has begun, without waiting.
-    pub(crate) fn is_stopped(&self) -> bool {
-        *self.0.borrow()
-    }
 }

@@ -214,13 +214,14 @@ fn topic(ctx: &Ctx<'_>) -> Result<(), Rejection> {
         };
     }
     let value = ctx.head.header("apns-topic").unwrap_or("");
+    // Segments are non-empty: no dot first, last or next to another.
     let well_formed = !value.is_empty()
-        && value.split('.').all(|seg| {
-            !seg.is_empty()
-                && seg
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        });
+        && !value.starts_with('.')
+        && !value.ends_with('.')
+        && !value.contains("..")
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.');
     if well_formed {
         return Ok(());
     }
@@ -307,6 +308,16 @@ fn authentication(ctx: &Ctx<'_>) -> Result<(), Rejection> {
     if let Some(cert) = &ctx.conn.cert {
         return certificate(ctx, cert);
     }
+    let env = TokenEnv {
+        keys: ctx.keys,
+        environment: ctx.environment,
+        clock: ctx.clock,
+        first_seen: ctx.first_seen,
+    };
+    let raw = ctx.head.value("authorization").map(|v| v.as_bytes());
+    if let Some(settled) = raw.and_then(|raw| ctx.conn.auth.reused(raw, &env, &ctx.token)) {
+        return settled;
+    }
     let value = ctx.head.header("authorization");
     if value.is_none() && ctx.head.has("authorization") {
         return Err(Rejection::new(
@@ -315,12 +326,6 @@ fn authentication(ctx: &Ctx<'_>) -> Result<(), Rejection> {
         ));
     }
     let token = provider_token::bearer(value)?;
-    let env = TokenEnv {
-        keys: ctx.keys,
-        environment: ctx.environment,
-        clock: ctx.clock,
-        first_seen: ctx.first_seen,
-    };
     ctx.conn
         .auth
         .authenticate(token, &env, &ctx.token)

@@ -11,6 +11,7 @@ pub(crate) const DEVICE_PATH: &str = "/3/device/";
 /// The headers the checks ask about, again and again: their first values are found in one pass
 /// when the head arrives. `HeaderMap::get(&str)` parses and hashes the name on every call, and
 /// with a dozen calls per push that showed up in profiles under load.
+/// (`apns-push-type` must stay third: its value is parsed in `from_parts`.)
 const KNOWN: [&str; 7] = [
     "apns-id",
     "apns-expiration",
@@ -29,6 +30,8 @@ pub(crate) struct PushHead {
     pub(crate) headers: HeaderMap,
     /// The first value of each [`KNOWN`] header, in that order.
     known: [Option<HeaderValue>; KNOWN.len()],
+    /// `apns-push-type` when it is one of Apple's values (parsed once: several checks ask).
+    push_type: Option<PushType>,
 }
 
 impl PushHead {
@@ -48,11 +51,16 @@ impl PushHead {
                 known[i].get_or_insert_with(|| value.clone());
             }
         }
+        let push_type = known[2]
+            .as_ref()
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok());
         Self {
             method: parts.method,
             path,
             headers: parts.headers,
             known,
+            push_type,
         }
     }
 
@@ -83,7 +91,7 @@ impl PushHead {
 
     /// The push type the request declares, if the header holds a known value.
     pub(crate) fn push_type(&self) -> Option<PushType> {
-        self.header("apns-push-type").and_then(|v| v.parse().ok())
+        self.push_type
     }
 
     /// The push type that decides the payload limit: the declared one, else the one the topic's

@@ -103,6 +103,32 @@ impl ConnectionAuth {
         Ok(verified)
     }
 
+    /// The common case, settled without parsing: the `authorization` value is `bearer ` (or
+    /// `Bearer `) and the connection's current token, sent again. `None`: anything else, for
+    /// [`Self::authenticate`]. Parsing checks every byte of a value of 200 or more, on every
+    /// push; comparing it with the accepted token settles the same question.
+    pub(crate) fn reused(
+        &self,
+        header: &[u8],
+        env: &TokenEnv<'_>,
+        seen: &OnceLock<Arc<ProviderToken>>,
+    ) -> Option<Result<(), Rejection>> {
+        let sent = header
+            .strip_prefix(b"bearer ")
+            .or_else(|| header.strip_prefix(b"Bearer "))?;
+        let same = {
+            let state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+            let (current, token) = state.current.as_ref()?;
+            if current.as_bytes() != sent {
+                return None;
+            }
+            token.clone()
+        };
+        let checked = check_age(&same, env.clock.now_secs());
+        let _ = seen.set(same);
+        Some(checked)
+    }
+
     fn current_if(&self, token: &str) -> Option<Arc<ProviderToken>> {
         let state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         state

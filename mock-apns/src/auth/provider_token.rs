@@ -581,6 +581,40 @@ mod tests {
     }
 
     #[test]
+    fn the_current_token_sent_again_is_settled_without_parsing_and_still_expires() {
+        let key = SigningKey::generate("TEAM123456").unwrap();
+        let fx = Fixture::new(store(&key));
+        let env = TokenEnv {
+            keys: &fx.keys,
+            environment: Environment::Development,
+            clock: &fx.clock,
+            first_seen: &fx.first_seen,
+        };
+        let auth = ConnectionAuth::default();
+        let token = key.token(fx.now());
+        let header = format!("bearer {token}");
+        assert!(auth
+            .reused(header.as_bytes(), &env, &OnceLock::new())
+            .is_none());
+        auth.authenticate(&token, &env, &OnceLock::new()).unwrap();
+        let seen = OnceLock::new();
+        let settled = auth.reused(header.as_bytes(), &env, &seen);
+        assert!(matches!(settled, Some(Ok(()))));
+        assert_eq!(seen.get().map(|t| &*t.team_id), Some("TEAM123456"));
+        let spaced = format!("bearer  {token} ");
+        assert!(
+            auth.reused(spaced.as_bytes(), &env, &seen).is_none(),
+            "parsed instead"
+        );
+        fx.clock.advance(std::time::Duration::from_secs(3601));
+        let expired = auth.reused(header.as_bytes(), &env, &OnceLock::new());
+        assert_eq!(
+            expired.and_then(Result::err).map(|e| e.reason),
+            Some(Reason::ExpiredProviderToken)
+        );
+    }
+
+    #[test]
     fn the_first_token_pins_team_and_key() {
         let key = SigningKey::generate("TEAM123456").unwrap();
         let same_team = SigningKey::generate("TEAM123456").unwrap();
