@@ -11,10 +11,12 @@ run:
 test: fmt-check lint unit
 
 ## unit: the end-to-end tests (tests/) run the `mock-apns` binary, curl and the client
-## libraries, so build the binaries first and make sure those are there
+## libraries, so build the binaries first and make sure those are there; then the bench's
+## smoke run (h2load, a few seconds, every request a 2xx, no timing checked)
 unit: clients e2e-deps
 	$(CARGO) build --locked --workspace --bins
 	$(CARGO) test --locked --workspace --all-targets
+	bash bench/run.sh --smoke
 
 ## e2e-deps: curl with HTTP/2 (Debian's package when missing)
 e2e-deps:

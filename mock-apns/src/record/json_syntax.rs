@@ -263,11 +263,13 @@ impl Parser<'_> {
             .get(self.at..self.at + BLOCK)
             .and_then(|b| <&[u8; BLOCK]>::try_from(b).ok())
         {
-            let mut hits = 0u8;
-            for &b in block {
-                hits |= u8::from(b == b'"') | u8::from(b == b'\\') | u8::from(b < 0x20);
+            // Written as a mask, then folded: this shape compiles to ~20 SSE2 instructions
+            // (OR-ing the comparisons straight into one byte did not, at twice the count).
+            let mut special = [false; BLOCK];
+            for (s, &b) in special.iter_mut().zip(block) {
+                *s = (b == b'"') | (b == b'\\') | (b < 0x20);
             }
-            if hits != 0 {
+            if special.iter().fold(0u32, |any, &s| any | u32::from(s)) != 0 {
                 break;
             }
             self.at += BLOCK;

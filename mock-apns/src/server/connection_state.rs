@@ -69,7 +69,7 @@ pub(crate) struct Connection {
     last_activity_ms: AtomicU64,
     closed: Mutex<Option<(u64, String)>>,
     control: mpsc::UnboundedSender<Control>,
-    /// Woken when a stream ends, so the idle timer can start.
+    /// Woken when the last active stream ends, so the idle timer can start.
     stream_ended: Notify,
     /// Flips to true when the connection's task ends (stalled streams wait for it).
     ended: watch::Sender<bool>,
@@ -138,7 +138,11 @@ impl Connection {
 
     /// Changes the advertised limit; a no-op when it already has that value.
     pub(crate) fn set_stream_limit(&self, limit: u32) {
-        if self.stream_limit.swap(limit, Ordering::Relaxed) != limit {
+        // Read first: nearly every push sets the limit it already has, and a write would take
+        // the cache line from the other core for nothing.
+        if self.stream_limit.load(Ordering::Relaxed) != limit
+            && self.stream_limit.swap(limit, Ordering::Relaxed) != limit
+        {
             let _ = self.control.send(Control::StreamLimit(limit));
         }
     }
@@ -209,8 +213,11 @@ impl Connection {
 
     pub(crate) fn stream_ended(&self, now_ms: u64) {
         self.last_activity_ms.store(now_ms, Ordering::Relaxed);
-        self.active.fetch_sub(1, Ordering::SeqCst);
-        self.stream_ended.notify_waiters();
+        // Only becoming idle interests the idle timer; `notify_waiters` takes a lock, which
+        // every push paid for when it was called each time.
+        if self.active.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.stream_ended.notify_waiters();
+        }
     }
 
     /// Resolves once the connection has been idle for `timeout` on `clock`.
