@@ -3,6 +3,8 @@
 use std::path::PathBuf;
 
 use crate::apns::environment::Environment;
+use crate::lint::LintMode;
+use crate::phones::PhoneSettings;
 
 /// Validated settings the server runs with.
 #[derive(Debug, Clone)]
@@ -22,6 +24,10 @@ pub struct Config {
     pub max_records: usize,
     /// JSON-lines file every record is appended to.
     pub record_file: Option<PathBuf>,
+    /// What lint findings do (`docs/phones.md` §5).
+    pub lint: LintMode,
+    /// How virtual phones behave (`docs/phones.md`).
+    pub phones: PhoneSettings,
 }
 
 impl Default for Config {
@@ -34,6 +40,8 @@ impl Default for Config {
             idle_timeout: None,
             max_records: 100_000,
             record_file: None,
+            lint: LintMode::default(),
+            phones: PhoneSettings::default(),
         }
     }
 }

@@ -47,7 +47,10 @@
 //! - `auth/`: provider tokens (ES256 JWT) and the per-connection token rules, the registered
 //!   [`keys`] and the development key, client certificates, the mock's [`Pki`].
 //! - `record/`: the [`Notification`] record and the recorder, registered [`Device`]s, the
-//!   [`Clock`] every time rule reads.
+//!   [`Clock`] every time rule reads, the Simulator's `.apns` file of a push.
+//! - [`phones`]: virtual phones that own tokens: [`Delivery`] of each accepted push
+//!   (delivered, stored, discarded), incoming [`Call`]s that ring, PushKit's policy, timelines.
+//! - [`lint`]: mistakes APNs accepts but a phone pays for, one small rule each.
 //! - [`faults`]: fault rules (match + schedule + action), their effect on a push, the rate
 //!   limiter.
 //! - `server/`: the accept loop, one task per connection, what is known of each connection
@@ -60,7 +63,8 @@
 //! - `config.rs` / `shared.rs` / `state_dir.rs` / `error.rs`: the settings, the state every task
 //!   shares, the files kept in the state directory, setup errors.
 //!
-//! Wire facts and their public sources: `docs/apns.md` in the repository.
+//! Wire facts and their public sources: `docs/apns.md` in the repository; the phone side's:
+//! `docs/phones.md`.
 
 pub mod admin;
 mod api;
@@ -69,6 +73,8 @@ mod auth;
 mod config;
 mod error;
 pub mod faults;
+pub mod lint;
+pub mod phones;
 mod record;
 mod redirect;
 mod server;
@@ -91,6 +97,8 @@ pub use auth::pki::{Pki, SERVER_NAMES};
 pub use config::Config;
 pub use error::{Error, TlsError};
 pub use faults::{Action, RuleError, RuleSpec, RuleSummary, Schedule};
+pub use lint::{LintFinding, LintMode};
+pub use phones::{Call, Delivery, DeliveryStatus, PhoneSpec, PhoneView};
 pub use record::clock::Clock;
 pub use record::devices::Device;
 pub use record::notification::{AppliedFault, AuthKind, AuthSummary, Notification, Payload};

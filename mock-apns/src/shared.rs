@@ -1,5 +1,5 @@
-//! What every connection and the admin API share: configuration, keys, devices, record, clock,
-//! and the shutdown flag.
+//! What every connection and the admin API share: configuration, keys, devices, phones, lint,
+//! record, clock, and the shutdown flag.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -10,6 +10,8 @@ use crate::auth::keys::KeyStore;
 use crate::auth::provider_token::FirstSeen;
 use crate::config::Config;
 use crate::faults::Faults;
+use crate::lint::Lint;
+use crate::phones::Phones;
 use crate::record::clock::Clock;
 use crate::record::devices::Devices;
 use crate::record::recorder::Recorder;
@@ -26,6 +28,8 @@ pub(crate) struct Shared {
     pub(crate) connections: Connections,
     pub(crate) faults: Faults,
     pub(crate) first_seen: FirstSeen,
+    pub(crate) phones: Phones,
+    pub(crate) lint: Lint,
     /// Flips to true when the server starts shutting down.
     stop: watch::Sender<bool>,
     next_connection_id: AtomicU64,
@@ -34,6 +38,8 @@ pub(crate) struct Shared {
 impl Shared {
     pub(crate) fn new(config: Config, keys: KeyStore, recorder: Recorder, clock: Clock) -> Self {
         Self {
+            phones: Phones::new(config.phones.clone()),
+            lint: Lint::new(config.lint),
             config,
             keys,
             devices: Arc::default(),

@@ -1,5 +1,5 @@
-//! What the mock remembers: every push and its answer, the registered devices, and the clock
-//! every time rule reads.
+//! What the mock remembers: every push and its answer, the registered devices, and the clock every
+//! time rule reads.
 
 pub(crate) mod clock;
 pub(crate) mod devices;

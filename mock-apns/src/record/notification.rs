@@ -4,6 +4,8 @@ use serde::de::{Deserializer, MapAccess, Visitor};
 use serde::ser::{SerializeMap as _, Serializer};
 use serde::{Deserialize, Serialize};
 
+use crate::lint::LintFinding;
+use crate::phones::Delivery;
 use crate::{Environment, PushType, Reason};
 
 /// One recorded request, accepted or rejected, as the admin API and the record file show it.
@@ -58,6 +60,12 @@ pub struct Notification {
     /// The fault rule that changed this push's fate, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fault: Option<AppliedFault>,
+    /// Mistakes APNs accepted but a phone pays for (`docs/phones.md` §5); empty: none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lint: Vec<LintFinding>,
+    /// What the phone owning the token did with the push (accepted pushes to a phone only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery: Option<Delivery>,
 }
 
 /// A fault rule applied to a push.
@@ -97,6 +105,8 @@ impl Notification {
             timestamp: None,
             detail: Some("a \"quoted\" note".into()),
             fault: None,
+            lint: Vec::new(),
+            delivery: None,
         }
     }
 }

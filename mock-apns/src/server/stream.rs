@@ -1,4 +1,5 @@
-//! Answers one HTTP/2 stream: read the body (bounded), run the checks, record, respond.
+//! Answers one HTTP/2 stream: read the body (bounded), run the checks, decide the answer, let
+//! the phone side see the push, record, respond.
 
 use std::sync::OnceLock;
 
@@ -11,6 +12,9 @@ use crate::apns::ids;
 use crate::apns::push_head::{Body, PushHead};
 use crate::apns::rejection::Rejection;
 use crate::faults::effect::{apply_fault, facts, Wire};
+use crate::lint::{Known, LintFinding};
+use crate::phones::incoming::Incoming;
+use crate::phones::Delivery;
 use crate::record::notification::{AppliedFault, AuthKind, AuthSummary, Notification, Payload};
 use crate::server::connection_state::Connection;
 use crate::shared::Shared;
@@ -51,6 +55,8 @@ pub(crate) async fn handle(
         token: OnceLock::new(),
     };
     let mut outcome = checks::validate(&ctx);
+    // Lint reads only pushes APNs's own checks accept (a rejection already says what is wrong).
+    let checks_passed = outcome.is_ok();
     // A stream beyond a GOAWAY's last-stream-id is not processed, so rules do not count it.
     // Decided once: a GOAWAY sent meanwhile must not leave a rule counting a refused stream.
     let refused = conn.beyond_goaway(stream_id);
@@ -96,8 +102,18 @@ pub(crate) async fn handle(
     if answered {
         adjust_stream_limit(conn, shared, status);
     }
+    let id = shared.recorder.next_id();
+    let (lint, delivery) = phone_side(
+        shared,
+        &ctx,
+        id,
+        received_at,
+        checks_passed,
+        answered && status == 200,
+    );
+    let reached_phone = delivery.is_some();
     let record = Notification {
-        id: shared.recorder.next_id(),
+        id,
         received_at,
         connection_id: conn.id,
         stream_id,
@@ -121,10 +137,16 @@ pub(crate) async fn handle(
             name: f.rule.spec.name.clone(),
             action: f.rule.spec.action.clone(),
         }),
+        lint,
+        delivery,
     };
     // Record before answering: an acknowledged push is always in the record.
     if let Err(e) = shared.recorder.record(record) {
         tracing::error!("writing the record file failed: {e}");
+    }
+    if reached_phone {
+        // After recording: whoever waits on the phone finds the push in the record too.
+        shared.phones.changed();
     }
 
     deliver(
@@ -141,6 +163,37 @@ pub(crate) async fn handle(
         },
     )
     .await;
+}
+
+/// The phone side of a push, once its answer is decided (`docs/phones.md`): what the phone
+/// owning the token did with it (`accepted`: answered 200), and the lint findings on a push
+/// APNs's checks let through. Neither changes the answer.
+fn phone_side(
+    shared: &Shared,
+    ctx: &Ctx<'_>,
+    id: u64,
+    received_at: u64,
+    checks_passed: bool,
+    accepted: bool,
+) -> (Vec<LintFinding>, Option<Delivery>) {
+    if !checks_passed {
+        return (Vec::new(), None);
+    }
+    let push = Incoming::new(
+        id,
+        received_at,
+        ctx.head,
+        ctx.topic(),
+        &ctx.body.bytes,
+        &shared.config.phones.call_id_pointers,
+    );
+    let arrival = shared
+        .phones
+        .receive(ctx.head.device_token(), &push, accepted, &shared.clock);
+    let known = Known {
+        repeated_call: arrival.repeated_call,
+    };
+    (shared.lint.check(&push, known), arrival.delivery)
 }
 
 /// The HTTP answer decided for a stream.
