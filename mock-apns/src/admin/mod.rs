@@ -4,7 +4,7 @@
 //! | Route | Does |
 //! |---|---|
 //! | `GET /api/v1/health` | liveness and where the APNs endpoint is |
-//! | `GET /api/v1/pushes` | the record, filtered by `device_token`, `topic`, `push_type`, `status`, `reason` |
+//! | `GET /api/v1/pushes` | the record, filtered by `device_token`, `topic`, `push_type`, `status`, `reason`, `lint` (a rule id, or `any`), `phone`, `delivery` |
 //! | `GET /api/v1/pushes/wait?count=N&timeout_ms=T` | long-poll: answers once N matching pushes exist, `408` with what exists on timeout |
 //! | `DELETE /api/v1/pushes` | forgets the record |
 //! | `GET /api/v1/devices` | registered tokens |
@@ -16,9 +16,19 @@
 //! | `GET /api/v1/faults`, `GET /api/v1/faults/{id}` | mounted rules with their hit counts |
 //! | `DELETE /api/v1/faults/{id}`, `DELETE /api/v1/faults` | unmounts one rule, or all |
 //! | `POST /api/v1/connections/{id}/goaway` | sends GOAWAY: `{"reason":"Shutdown","error_code":"NO_ERROR"}` |
+//! | `GET /api/v1/pushes/{id}/apns` | the push as the iOS Simulator's `.apns` file (VoIP: `422`) |
+//! | `GET /api/v1/phones` | every virtual phone with its calls and timeline |
+//! | `PUT /api/v1/phones/{name}` | creates a phone or changes it: `{"tokens": [...], "online": true, "app_installed": true}` |
+//! | `PATCH /api/v1/phones/{name}` | changes an existing phone (same body) |
+//! | `GET /api/v1/phones/{name}`, `DELETE /api/v1/phones/{name}` | one phone and its timeline; forgets it |
+//! | `GET /api/v1/phones/{name}/wait?ringing=true&call=ID&timeout_ms=T` | long-poll: once it rings (or, `ringing=false`, once nothing rings); `408` on timeout |
+//! | `POST /api/v1/phones/{name}/answer`, `…/decline` | the user answers or declines: `{"call": "42"}` (default: the call ringing longest) |
+//! | `POST /api/v1/phones/{name}/reset` | forgets PushKit violations; VoIP pushes are delivered again |
+//! | `GET /api/v1/lint` | the lint mode, and each rule with its explanation, source and count |
 
 mod client;
 mod devices;
+mod phones;
 mod plumbing;
 mod pushes;
 
@@ -39,8 +49,11 @@ use serde_json::json;
 use tokio::net::TcpListener;
 
 use self::devices::{register, unregister};
+use self::phones::{CallChoice, Gesture};
 use self::plumbing::{error, ok, parse_query, read_body, read_json, reply, reply_raw, Reply};
-use self::pushes::{pushes_body, wait, PushFilter};
+use self::pushes::{pushes_body, simulator_file, wait, PushFilter};
+use crate::lint::LintReport;
+use crate::phones::PhoneSpec;
 use crate::record::devices::Device;
 use crate::server::connection_state::{Connection, GoAway};
 use crate::shared::Shared;
@@ -93,6 +106,7 @@ async fn route(req: Request<Incoming>, ctx: &AdminCtx) -> Reply {
             "apns_url": ctx.apns_url,
             "environment": shared.config.environment,
             "records_dropped": shared.recorder.dropped(),
+            "lint": shared.config.lint,
         })),
         (Method::GET, ["api", "v1", "pushes"]) => match PushFilter::from_query(&query, &[]) {
             Ok(filter) => reply_raw(
@@ -102,6 +116,40 @@ async fn route(req: Request<Incoming>, ctx: &AdminCtx) -> Reply {
             Err(e) => error(StatusCode::BAD_REQUEST, e),
         },
         (Method::GET, ["api", "v1", "pushes", "wait"]) => wait(&query, shared).await,
+        (Method::GET, ["api", "v1", "pushes", id, "apns"]) => simulator_file(id, shared),
+        (Method::GET, ["api", "v1", "lint"]) => ok(json!(LintReport::of(&shared.lint))),
+        (Method::GET, ["api", "v1", "phones"]) => phones::list(shared),
+        (Method::GET, ["api", "v1", "phones", name]) => phones::get(name, shared),
+        (method @ (Method::PUT | Method::PATCH), ["api", "v1", "phones", name]) => {
+            let name = (*name).to_owned();
+            match read_json::<PhoneSpec>(req).await {
+                Ok(spec) => phones::put(&name, spec, method == Method::PUT, shared),
+                Err(e) => error(StatusCode::BAD_REQUEST, e),
+            }
+        }
+        (Method::DELETE, ["api", "v1", "phones", name]) => phones::remove(name, shared),
+        (Method::GET, ["api", "v1", "phones", name, "wait"]) => {
+            phones::wait(name, &query, shared).await
+        }
+        (Method::POST, ["api", "v1", "phones", name, action @ ("answer" | "decline")]) => {
+            let name = (*name).to_owned();
+            let gesture = match *action {
+                "answer" => Gesture::Answer,
+                _ => Gesture::Decline,
+            };
+            match read_json::<CallChoice>(req).await {
+                Ok(choice) => phones::gesture(&name, gesture, choice, shared),
+                Err(e) => error(StatusCode::BAD_REQUEST, e),
+            }
+        }
+        (Method::POST, ["api", "v1", "phones", name, "reset"]) => {
+            let name = (*name).to_owned();
+            match read_json::<serde_json::Map<String, serde_json::Value>>(req).await {
+                Ok(body) if body.is_empty() => phones::reset(&name, shared),
+                Ok(_) => error(StatusCode::BAD_REQUEST, "reset takes an empty JSON object"),
+                Err(e) => error(StatusCode::BAD_REQUEST, e),
+            }
+        }
         (Method::DELETE, ["api", "v1", "pushes"]) => {
             shared.recorder.clear();
             ok(json!({"cleared": true}))

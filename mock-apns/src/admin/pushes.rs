@@ -1,4 +1,5 @@
-//! The record: listing with filters, and the long-poll that waits for pushes.
+//! The record: listing with filters, the long-poll that waits for pushes, and one push as the
+//! iOS Simulator's `.apns` file.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -6,6 +7,8 @@ use std::time::Duration;
 use http::StatusCode;
 
 use super::plumbing::{error, query_u64, reply_raw, Reply};
+use crate::lint::RULES;
+use crate::phones::DeliveryStatus;
 use crate::shared::Shared;
 use crate::{Notification, Reason};
 
@@ -47,6 +50,32 @@ pub(super) async fn wait(query: &[(String, String)], shared: &Shared) -> Reply {
     )
 }
 
+/// `GET /api/v1/pushes/{id}/apns`: the iOS Simulator's file for a push, as an attachment.
+pub(super) fn simulator_file(id: &str, shared: &Shared) -> Reply {
+    let Ok(n) = id.parse::<u64>() else {
+        return error(StatusCode::BAD_REQUEST, format!("{id:?} is not a push id"));
+    };
+    let Some(push) = shared.recorder.get(n) else {
+        return error(
+            StatusCode::NOT_FOUND,
+            format!("no push {n} in the record (cleared, or beyond --max-records)"),
+        );
+    };
+    match push.simulator_file() {
+        Ok(file) => {
+            let mut reply = reply_raw(StatusCode::OK, file.into_bytes());
+            let disposition = format!("attachment; filename=\"push-{n}.apns\"");
+            if let Ok(value) = http::HeaderValue::from_str(&disposition) {
+                reply
+                    .headers_mut()
+                    .insert(http::header::CONTENT_DISPOSITION, value);
+            }
+            reply
+        }
+        Err(e) => error(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
+    }
+}
+
 /// Filters for listing and waiting; every field must match when set.
 #[derive(Debug, Default)]
 pub(crate) struct PushFilter {
@@ -55,6 +84,10 @@ pub(crate) struct PushFilter {
     push_type: Option<String>,
     status: Option<u16>,
     reason: Option<Reason>,
+    /// A lint rule's id, or `any`.
+    lint: Option<String>,
+    phone: Option<String>,
+    delivery: Option<DeliveryStatus>,
 }
 
 impl PushFilter {
@@ -72,10 +105,22 @@ impl PushFilter {
                     f.status = Some(v.parse().map_err(|_| format!("status {v:?} is not a number"))?)
                 }
                 "reason" => f.reason = Some(v.parse().map_err(|e| format!("{e}"))?),
+                "lint" => {
+                    if v != "any" && !RULES.iter().any(|r| r.id == v) {
+                        let ids: Vec<_> = RULES.iter().map(|r| r.id).collect();
+                        return Err(format!(
+                            "lint {v:?} is not a rule id or \"any\" (rules: {})",
+                            ids.join(", ")
+                        ));
+                    }
+                    f.lint = Some(v.clone());
+                }
+                "phone" => f.phone = Some(v.clone()),
+                "delivery" => f.delivery = Some(v.parse()?),
                 k if also_allowed.contains(&k) => {}
                 k => {
                     return Err(format!(
-                        "unknown query parameter {k:?} (filters: device_token, topic, push_type, status, reason)"
+                        "unknown query parameter {k:?} (filters: device_token, topic, push_type, status, reason, lint, phone, delivery)"
                     ))
                 }
             }
@@ -95,6 +140,17 @@ impl PushFilter {
                 .is_none_or(|t| n.header("apns-push-type") == Some(t))
             && self.status.is_none_or(|s| n.status == s)
             && self.reason.is_none_or(|r| n.reason == Some(r))
+            && self
+                .lint
+                .as_deref()
+                .is_none_or(|rule| n.lint.iter().any(|f| rule == "any" || f.rule == rule))
+            && self
+                .phone
+                .as_deref()
+                .is_none_or(|phone| n.delivery.as_ref().is_some_and(|d| d.phone == phone))
+            && self
+                .delivery
+                .is_none_or(|status| n.delivery.as_ref().is_some_and(|d| d.status == status))
     }
 }
 

@@ -115,6 +115,13 @@ impl Recorder {
         all
     }
 
+    /// The record with this id, if it is still kept.
+    pub(crate) fn get(&self, id: u64) -> Option<Arc<Notification>> {
+        let shard = &self.shards[id as usize % self.shards.len()];
+        let shard = shard.lock().unwrap_or_else(|p| p.into_inner());
+        shard.iter().find(|n| n.id == id).cloned()
+    }
+
     /// Every kept record, in id order, as owned values (for the Rust test API).
     pub(crate) fn snapshot(&self) -> Vec<Notification> {
         self.all().iter().map(|n| Notification::clone(n)).collect()

@@ -126,9 +126,43 @@ pub(crate) struct Args {
     #[arg(long, env = "MOCK_APNS_CONNECT_PROXY")]
     pub(crate) connect_proxy: Option<SocketAddr>,
 
+    /// What lint findings (mistakes APNs accepts but a phone pays for) do: off, warn (recorded
+    /// and counted) or deny (also fail the harness run); never a different APNs answer.
+    #[arg(long, env = "MOCK_APNS_LINT", default_value = "warn", value_parser = ["off", "warn", "deny"])]
+    pub(crate) lint: String,
+
+    /// Seconds an unanswered call rings on a virtual phone (mock clock); 0: until something
+    /// ends it. CallKit has no timeout of its own.
+    #[arg(long, env = "MOCK_APNS_RING_TIMEOUT", default_value_t = 60)]
+    pub(crate) ring_timeout: u64,
+
+    /// PushKit violations after which a virtual phone gets no more VoIP pushes until reset
+    /// (Apple says "repeatedly"); 0: never.
+    #[arg(long, env = "MOCK_APNS_VOIP_VIOLATION_LIMIT", default_value_t = 3)]
+    pub(crate) voip_violation_limit: u32,
+
+    /// Where a payload's call id is, as a JSON pointer; repeatable, tried in order (default
+    /// /call_id, /callId, /callUUID, /uuid). In the environment, separate several with commas.
+    #[arg(
+        long = "call-id-pointer",
+        env = "MOCK_APNS_CALL_ID_POINTERS",
+        value_delimiter = ',',
+        value_parser = json_pointer
+    )]
+    pub(crate) call_id_pointers: Vec<String>,
+
     /// Log filter (tracing syntax), e.g. "info" or "mock_apns=debug".
     #[arg(long, env = "MOCK_APNS_LOG", default_value = "info")]
     pub(crate) log: String,
+}
+
+/// A JSON pointer to a value inside the payload: it starts with '/'.
+fn json_pointer(s: &str) -> Result<String, String> {
+    if s.starts_with('/') {
+        Ok(s.to_owned())
+    } else {
+        Err(format!("{s:?} is not a JSON pointer (like /call_id)"))
+    }
 }
 
 #[derive(Debug, clap::Args)]

@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use anyhow::{Context as _, Result};
-use mock_apns::{keys, Environment, MockApnsBuilder};
+use mock_apns::{keys, Environment, LintMode, MockApnsBuilder};
 
 use crate::banner::print_banner;
 use crate::cli::Args;
@@ -25,7 +25,13 @@ pub(crate) async fn run(args: Args) -> Result<()> {
         .max_records(args.max_records)
         .max_concurrent_streams(args.max_concurrent_streams)
         .throttle_on_reject(args.throttle_on_reject)
-        .idle_timeout((args.idle_timeout > 0).then(|| Duration::from_secs(args.idle_timeout)));
+        .idle_timeout((args.idle_timeout > 0).then(|| Duration::from_secs(args.idle_timeout)))
+        .lint(args.lint.parse::<LintMode>().map_err(anyhow::Error::msg)?)
+        .ring_timeout((args.ring_timeout > 0).then(|| Duration::from_secs(args.ring_timeout)))
+        .voip_violation_limit(args.voip_violation_limit);
+    if !args.call_id_pointers.is_empty() {
+        builder = builder.call_id_pointers(args.call_id_pointers.iter().cloned());
+    }
     if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
         builder = builder.tls_files(cert, key);
     }
