@@ -1,17 +1,19 @@
 //! The `mock-apns` binary as users run it: the banner's own curl command, the state directory
-//! across restarts, the record file's durability under SIGKILL, the SIGINT drain, and start-up
-//! errors.
+//! across restarts, the phone and lint flags, the record file's durability under SIGKILL, the
+//! SIGINT drain, and start-up errors.
 
 use std::collections::HashSet;
 use std::path::Path;
 use std::process::Stdio;
 
 use bytes::Bytes;
+use mock_apns::phones::PhoneSpec;
+use mock_apns::LintMode;
 use tokio::sync::mpsc;
 
 use crate::support::binary::{binary, shell, MockProcess};
 use crate::support::push::CALL_PAYLOAD;
-use crate::support::{Alpn, ApnsClient, Push, PATIENCE};
+use crate::support::{Alpn, ApnsClient, Push, DEVICE, PATIENCE};
 
 /// The `apns_id`s in a JSON-lines record file; every complete line must parse.
 fn recorded_ids(path: &Path) -> HashSet<String> {
@@ -95,6 +97,44 @@ async fn a_restart_with_the_same_state_dir_reuses_the_ca_and_keys() {
             assert_eq!(mode & 0o777, 0o600, "{secret} is {:o}", mode & 0o777);
         }
     }
+}
+
+/// The phone-side flags reach the running binary: where the call id is, the violation limit,
+/// no ring timeout, and `--lint deny` reported by the health check.
+#[tokio::test]
+async fn the_phone_and_lint_flags_shape_what_a_phone_does() {
+    let state = tempfile::tempdir().unwrap();
+    let flags = [
+        "--lint",
+        "deny",
+        "--call-id-pointer",
+        "/session/id",
+        "--voip-violation-limit",
+        "1",
+        "--ring-timeout",
+        "0",
+    ];
+    let mock = MockProcess::start(state.path(), &flags).await;
+    let admin = mock.admin();
+    admin
+        .put_phone("bob-iphone", &PhoneSpec::default().tokens([DEVICE]))
+        .await
+        .expect("the phone is created");
+    let client = ApnsClient::connect_with(mock.banner.apns_addr(), &mock.ca_pem(), Alpn::H2)
+        .await
+        .unwrap();
+    let push = Push::voip_with_token(&mock.token()).body(r#"{"aps":{},"session":{"id":"s-1"}}"#);
+
+    client.send(&push).await.unwrap();
+    let ringing = admin.phone("bob-iphone").await.expect("the phone");
+    client.send(&push).await.unwrap();
+    let after = admin.phone("bob-iphone").await.expect("the phone");
+    let health = admin.health().await.expect("health");
+
+    assert_eq!(ringing.ringing, ["s-1"], "{ringing:#?}");
+    assert_eq!(ringing.calls[0].ring_deadline, None, "--ring-timeout 0");
+    assert!(after.voip_suspended, "one violation suspends: {after:#?}");
+    assert_eq!(health.lint, LintMode::Deny);
 }
 
 /// Every push that was answered 200 is in the record file, even when the process is killed

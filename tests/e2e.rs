@@ -41,13 +41,22 @@ mod pushes_api;
 mod clock_api;
 // /api/v1/connections: what each connection shows, from its opening to how it closed.
 mod connections_api;
+// /api/v1/pushes/{id}/apns: a push as the iOS Simulator's file; VoIP refused.
+mod simulator_file;
+
+// The phone side: what the pushes did on the device, never changing APNs's answer.
+// Virtual phones: delivery, storage while offline, ringing calls, PushKit violations, timelines.
+mod phones;
+// Lint findings on VoIP pushes: each rule, counts, filters, off and deny.
+mod lint;
 
 // Failure on purpose.
 // Fault rules (match + schedule + action) from the admin API, a file and Rust, seen on the wire.
 mod faults;
 
 // As users run it.
-// The binary: banner curl, state dir reuse, SIGKILL durability, SIGINT drain, start-up errors.
+// The binary: banner curl, state dir reuse, phone and lint flags, SIGKILL durability, SIGINT
+// drain, start-up errors.
 mod cli;
 // Real client libraries (node-apn, apns2, aioapns, curl) and the CONNECT front door.
 mod clients;
