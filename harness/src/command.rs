@@ -1,8 +1,9 @@
-//! A command provider's process: started in its own process group with the mock's
-//! variables, ready when it says so on its output, stopped with its whole group, and its
-//! output kept for failure reports.
+//! A command provider: how to start it ([`CommandProvider`]), and its process, started in its
+//! own process group with the mock's variables, ready when it says so on its output, stopped
+//! with its whole group, and its output kept for failure reports.
 
 use std::collections::VecDeque;
+use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -11,14 +12,69 @@ use tokio::io::{AsyncBufReadExt as _, AsyncRead, BufReader};
 use tokio::process::{Child, Command};
 use tokio::sync::mpsc;
 
+use crate::error::{indent, Error};
 use crate::mock::ApnsEnv;
-use crate::provider::CommandProvider;
-use crate::Error;
 
 /// Output lines kept for a failure report.
 const KEPT_LINES: usize = 400;
 /// How long a provider gets to exit after SIGTERM before SIGKILL.
 const STOP_GRACE: Duration = Duration::from_secs(5);
+
+/// How to start a command provider.
+#[derive(Debug, Clone)]
+pub struct CommandProvider {
+    /// The command line, run with `sh -c` in its own process group.
+    pub command: String,
+    /// Readiness: the first output line (stdout or stderr) containing this text. Its first
+    /// `http://…` word is the provider's URL unless [`Self::url`] is set.
+    pub ready_line: String,
+    /// The provider's URL, when its ready line does not say it.
+    pub url: Option<String>,
+    /// How long it may take to become ready.
+    pub ready_timeout: Duration,
+    /// Extra environment variables (after the `APNS_*` ones, so they can override them).
+    pub env: Vec<(String, String)>,
+    /// Working directory (default: the harness's).
+    pub current_dir: Option<PathBuf>,
+}
+
+impl CommandProvider {
+    /// A command with the defaults: ready on `listening on <URL>`, within 60 s.
+    pub fn new(command: impl Into<String>) -> Self {
+        Self {
+            command: command.into(),
+            ready_line: "listening on".into(),
+            url: None,
+            ready_timeout: Duration::from_secs(60),
+            env: Vec::new(),
+            current_dir: None,
+        }
+    }
+
+    /// Sets an extra environment variable.
+    pub fn env(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.env.push((key.into(), value.into()));
+        self
+    }
+
+    /// Sets the readiness text.
+    pub fn ready_line(mut self, text: impl Into<String>) -> Self {
+        self.ready_line = text.into();
+        self
+    }
+
+    /// Sets the provider's URL.
+    pub fn url(mut self, url: impl Into<String>) -> Self {
+        self.url = Some(url.into());
+        self
+    }
+
+    /// Sets the working directory.
+    pub fn current_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.current_dir = Some(dir.into());
+        self
+    }
+}
 
 /// A running command provider.
 #[derive(Debug)]
@@ -170,14 +226,6 @@ fn first_url(line: &str) -> Option<String> {
             w.trim_end_matches(['.', ',', ';', ')', '"', '\''])
                 .to_owned()
         })
-}
-
-/// Provider output, indented under an error message.
-pub(crate) fn indent(output: &str) -> String {
-    if output.trim().is_empty() {
-        return "  (the provider printed nothing)".into();
-    }
-    output.lines().map(|l| format!("  | {l}\n")).collect()
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Why a run did not produce a transcript.
 
-use crate::scenario::ScenarioError;
+use std::path::PathBuf;
+
 use crate::transcript::Transcript;
 
 /// A run's failure. [`Error::Step`] is the provider's fault (exit 1 in the CLI); the others
@@ -31,6 +32,18 @@ impl Error {
     pub fn is_failure(&self) -> bool {
         matches!(self, Error::Step(_))
     }
+}
+
+/// A scenario file that could not be read or is not valid.
+#[derive(Debug, thiserror::Error)]
+#[error("{}{}: {message}", file.display(), path.as_deref().map(|p| format!(" at {p}")).unwrap_or_default())]
+pub struct ScenarioError {
+    /// The file (`Scenario::load`), or the name given to `Scenario::parse`.
+    pub file: PathBuf,
+    /// Where in the JSON (`steps[2].call.path`), when known.
+    pub path: Option<String>,
+    /// What is wrong.
+    pub message: String,
 }
 
 /// A failed step, with what the run had seen so far.
@@ -66,8 +79,13 @@ fn output_section(output: &str) -> String {
     if output.is_empty() {
         return String::new();
     }
-    format!(
-        "\n  provider output:\n{}",
-        crate::command::indent(output).trim_end()
-    )
+    format!("\n  provider output:\n{}", indent(output).trim_end())
+}
+
+/// Provider output, indented under an error message.
+pub(crate) fn indent(output: &str) -> String {
+    if output.trim().is_empty() {
+        return "  (the provider printed nothing)".into();
+    }
+    output.lines().map(|l| format!("  | {l}\n")).collect()
 }

@@ -25,32 +25,48 @@
 //! ```
 //!
 //! # Layout
-//! - [`scenario`]: the file format, strict parsing, and the checks serde cannot make.
+//! - [`scenario`]: the top of the file format, strict parsing, and the checks across steps.
+//! - `setup`: the `mock` section and the devices ([`scenario::DeviceSpec`]), with their tokens.
+//! - [`steps`]: [`steps::Step`], one variant per step kind, and its dispatch (how to add a step).
+//! - `steps/<kind>.rs`, one per kind (`call`, `run`, `expect_pushes`, `expect_no_push`, …):
+//!   its serde shape, `KIND`, `check`, `play` and `describe`.
+//! - `steps/push_filter.rs`: [`steps::PushFilter`], shared by the two expectations.
+//! - `check`: what a step's check sees (the names in scope) and answers (a path and a message).
 //! - `template`: `{{bob-iphone.voip}}`, `{{call_id}}` and `{{repeat:N:x}}` in strings.
-//! - [`provider`]: the three adapters (URL, command, closure); `command` runs a process.
+//! - `span`: [`Span`], a duration written `"500ms"` or `"61m"`.
+//! - `replay`: [`Harness`], which starts the mock and the provider and plays the steps.
+//! - `player`: one scenario being played, the state each step's `play` reads and changes.
+//! - [`provider`]: the three adapters (URL, command, closure).
+//! - `command`: the command adapter: [`CommandProvider`] and the process it starts.
 //! - `mock`: the mock, in-process or running, driven through its admin API; [`ApnsEnv`].
-//! - `run`: [`Harness`], which plays the steps.
-//! - [`record`] / [`transcript`]: what the mock reports, and its normalised form.
+//! - `http`: a minimal HTTP/1.1 client for the provider and the mock's admin API.
+//! - [`record`]: what the mock reports of each exchange.
+//! - [`transcript`]: the record normalised, step by step.
 //! - [`snapshot`]: insta settings, redactions and the `.snap` file format.
+//! - `error`: [`Error`], [`StepFailure`] and [`ScenarioError`].
 
+mod check;
 mod command;
 mod error;
 mod http;
 mod mock;
+mod player;
 pub mod provider;
 pub mod record;
-mod run;
+mod replay;
 pub mod scenario;
+mod setup;
 pub mod snapshot;
 mod span;
+pub mod steps;
 mod template;
 pub mod transcript;
 
-pub use error::{Error, StepFailure};
+pub use error::{Error, ScenarioError, StepFailure};
 pub use mock::{ApnsEnv, MockTarget};
 pub use provider::{CommandProvider, Provider, ProviderRequest, ProviderResponse};
-pub use run::Harness;
-pub use scenario::{Scenario, ScenarioError};
+pub use replay::Harness;
+pub use scenario::Scenario;
 pub use snapshot::{snapshot_name, snapshot_path, snapshot_settings};
-pub use span::Span;
+pub use span::{ParseSpanError, Span};
 pub use transcript::Transcript;

@@ -11,10 +11,11 @@ use std::time::Duration;
 use mock_apns::{Environment, MockApns, SigningKey};
 use serde_json::{json, Value};
 
+use crate::error::Error;
 use crate::http::{self, HttpReply};
 use crate::record::{Pushes, Record};
-use crate::scenario::Scenario;
-use crate::Error;
+use crate::setup::{MockSetup, TokenInfo};
+use crate::transcript::ConnectionInfo;
 
 /// Admin calls are local and quick; this only bounds a hung mock.
 const ADMIN_TIMEOUT: Duration = Duration::from_secs(10);
@@ -97,13 +98,18 @@ pub(crate) struct Mock {
 }
 
 impl Mock {
-    /// Starts (or connects to and resets) the mock and applies the scenario's setup.
-    pub(crate) async fn start(target: &MockTarget, scenario: &Scenario) -> Result<Self, Error> {
+    /// Starts (or connects to and resets) the mock and applies a scenario's setup: `topic` is
+    /// its bundle id, `tokens` its devices' tokens.
+    pub(crate) async fn start(
+        target: &MockTarget,
+        setup: &MockSetup,
+        topic: &str,
+        tokens: &[TokenInfo],
+    ) -> Result<Self, Error> {
         let files = tempfile::Builder::new()
             .prefix("apns-harness-")
             .tempdir()
             .map_err(|e| Error::setup(format!("cannot create a temporary directory: {e}")))?;
-        let setup = &scenario.mock;
         let (own, admin_url, apns_url, ca_pem, key) = match target {
             MockTarget::InProcess => {
                 let generated = SigningKey::generate(&setup.key.team_id)
@@ -167,7 +173,7 @@ impl Mock {
             key_file,
             key_id: key.key_id().to_owned(),
             team_id: key.team_id().to_owned(),
-            topic: scenario.bundle_id.clone(),
+            topic: topic.to_owned(),
             ca_pem,
             key_pem: key.to_pem(),
             admin_url,
@@ -182,14 +188,13 @@ impl Mock {
         mock.reset(matches!(target, MockTarget::Remote { .. }))
             .await?;
         if setup.register_devices {
-            for t in scenario.tokens() {
+            for t in tokens {
                 mock.register(&t.value, &t.topic, t.environment).await?;
             }
         }
-        let tokens = scenario
-            .tokens()
-            .into_iter()
-            .map(|t| (t.name, t.value))
+        let tokens = tokens
+            .iter()
+            .map(|t| (t.name.clone(), t.value.clone()))
             .collect();
         for (i, rule) in setup.faults.iter().enumerate() {
             let rule = crate::template::expand_value(rule, &tokens)
@@ -316,16 +321,6 @@ impl Mock {
             .map_or(0, |d| d.as_secs());
         self.key.token(now)
     }
-}
-
-/// One connection from the mock's list (the fields the transcript shows).
-#[derive(Debug, Clone, serde::Deserialize)]
-pub(crate) struct ConnectionInfo {
-    pub(crate) id: u64,
-    #[serde(default)]
-    pub(crate) alpn: Option<String>,
-    #[serde(default)]
-    pub(crate) closed_how: Option<String>,
 }
 
 fn parse_pushes(value: Value) -> Result<Vec<Record>, Error> {

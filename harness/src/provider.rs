@@ -5,17 +5,17 @@
 //! [`ProviderResponse`]; the transcript records the answer.
 
 use std::future::Future;
-use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value;
 
+pub use crate::command::CommandProvider;
 use crate::command::ProviderProcess;
+use crate::error::Error;
 use crate::http;
 use crate::mock::ApnsEnv;
-use crate::Error;
 
 /// The provider under test.
 #[derive(Clone)]
@@ -97,62 +97,6 @@ impl Provider {
             }
             Provider::Fn(f) => RunningProvider::Fn((f.make)(env)),
         })
-    }
-}
-
-/// How to start a command provider.
-#[derive(Debug, Clone)]
-pub struct CommandProvider {
-    /// The command line, run with `sh -c` in its own process group.
-    pub command: String,
-    /// Readiness: the first output line (stdout or stderr) containing this text. Its first
-    /// `http://…` word is the provider's URL unless [`Self::url`] is set.
-    pub ready_line: String,
-    /// The provider's URL, when its ready line does not say it.
-    pub url: Option<String>,
-    /// How long it may take to become ready.
-    pub ready_timeout: Duration,
-    /// Extra environment variables (after the `APNS_*` ones, so they can override them).
-    pub env: Vec<(String, String)>,
-    /// Working directory (default: the harness's).
-    pub current_dir: Option<PathBuf>,
-}
-
-impl CommandProvider {
-    /// A command with the defaults: ready on `listening on <URL>`, within 60 s.
-    pub fn new(command: impl Into<String>) -> Self {
-        Self {
-            command: command.into(),
-            ready_line: "listening on".into(),
-            url: None,
-            ready_timeout: Duration::from_secs(60),
-            env: Vec::new(),
-            current_dir: None,
-        }
-    }
-
-    /// Sets an extra environment variable.
-    pub fn env(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
-        self.env.push((key.into(), value.into()));
-        self
-    }
-
-    /// Sets the readiness text.
-    pub fn ready_line(mut self, text: impl Into<String>) -> Self {
-        self.ready_line = text.into();
-        self
-    }
-
-    /// Sets the provider's URL.
-    pub fn url(mut self, url: impl Into<String>) -> Self {
-        self.url = Some(url.into());
-        self
-    }
-
-    /// Sets the working directory.
-    pub fn current_dir(mut self, dir: impl Into<PathBuf>) -> Self {
-        self.current_dir = Some(dir.into());
-        self
     }
 }
 

@@ -28,11 +28,18 @@ impl Span {
     }
 }
 
-impl std::str::FromStr for Span {
-    type Err = String;
+/// Text that is not a [`Span`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{text:?} is not a duration like \"500ms\", \"5s\", \"61m\" or \"1h\"")]
+pub struct ParseSpanError {
+    text: String,
+}
 
-    fn from_str(s: &str) -> Result<Self, String> {
-        let bad = || format!("{s:?} is not a duration like \"500ms\", \"5s\", \"61m\" or \"1h\"");
+impl std::str::FromStr for Span {
+    type Err = ParseSpanError;
+
+    fn from_str(s: &str) -> Result<Self, ParseSpanError> {
+        let bad = || ParseSpanError { text: s.to_owned() };
         let digits = s.bytes().take_while(u8::is_ascii_digit).count();
         let (number, unit) = s.split_at(digits);
         let n: u64 = number.parse().map_err(|_| bad())?;
@@ -88,7 +95,7 @@ mod tests {
     #[test]
     fn a_bare_number_or_unknown_unit_is_refused() {
         for text in ["500", "5 s", "1d", "ms", "-1s"] {
-            let err = text.parse::<Span>().unwrap_err();
+            let err = text.parse::<Span>().unwrap_err().to_string();
             assert!(err.contains("61m"), "{text}: {err}");
         }
     }

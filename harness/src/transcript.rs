@@ -6,7 +6,7 @@
 //! the mock's ports are hidden, connections and provider tokens (JWTs) are numbered in order
 //! of appearance, and the pushes of one step are ordered by (token, topic, arrival) so that
 //! concurrency cannot reorder a snapshot. In the snapshot: `apns-id`, `apns-unique-id`,
-//! arrival times and 410 timestamps are insta redactions ([`crate::snapshot::redactions`]),
+//! arrival times and 410 timestamps are insta redactions (`snapshot::redactions`),
 //! so the transcript itself keeps the real values for failure reports.
 
 use std::collections::BTreeMap;
@@ -140,6 +140,16 @@ pub struct AuthView {
     pub jwt: Option<usize>,
 }
 
+/// One connection from the mock's list (the fields the transcript shows).
+#[derive(Debug, Clone, serde::Deserialize)]
+pub(crate) struct ConnectionInfo {
+    pub(crate) id: u64,
+    #[serde(default)]
+    pub(crate) alpn: Option<String>,
+    #[serde(default)]
+    pub(crate) closed_how: Option<String>,
+}
+
 /// A step as the runner saw it, before normalisation.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct RawStep {
@@ -164,7 +174,7 @@ pub(crate) struct Names {
     /// Fault rule id → its name in the scenario.
     pub(crate) faults: Vec<(u64, String)>,
     /// The mock's connections at the end of the run.
-    pub(crate) connections: Vec<crate::mock::ConnectionInfo>,
+    pub(crate) connections: Vec<ConnectionInfo>,
 }
 
 impl Names {

@@ -1,0 +1,202 @@
+//! The steps of a scenario: [`Step`], one variant per kind, each kind in a file of its own
+//! (as mini-redis keeps one command per file under `cmd/`).
+//!
+//! A step kind's file holds its type, which owns
+//! - its serde shape (`#[derive(Deserialize)]`, `#[serde(deny_unknown_fields)]`),
+//! - `const KIND: &'static str`, its key in the file (`"expect_pushes"`),
+//! - `const IS_EXPECTATION: bool`, whether it waits on the mock (and so closes a group of
+//!   pushes; a scenario must end with such a step),
+//! - `fn describe(&self) -> String`, its line in the transcript and in messages,
+//! - `fn check(&self, &mut Scope) -> Result<(), Invalid>`, what serde cannot check, given
+//!   the names defined before it (the error's path is relative to the step: `.path`),
+//! - `async fn play(&self, &mut Player<'_>) -> Result<(), Stop>`, what it does.
+//!
+//! # Adding a step
+//!
+//! Write `steps/<kind>.rs` with a type providing those six, and add one line
+//! `Variant(<kind>::Type),` to the `steps!` list below. The macro declares the module,
+//! re-exports the type, and generates [`Step`], its `Deserialize` (keyed by each `KIND`) and
+//! the dispatching `match`es; nothing else changes.
+
+mod push_filter;
+
+pub use call::Method;
+pub use push_filter::PushFilter;
+
+use crate::check::{Invalid, Scope};
+use crate::player::{Player, Stop};
+
+steps! {
+    Call(call::CallStep),
+    Run(run::RunStep),
+    ExpectPushes(expect_pushes::ExpectPushes),
+    ExpectNoPush(expect_no_push::ExpectNoPush),
+    AddFault(add_fault::AddFault),
+    RemoveFault(remove_fault::RemoveFault),
+    RegisterDevice(register_device::RegisterDevice),
+    UnregisterDevice(unregister_device::UnregisterDevice),
+    AdvanceClock(advance_clock::AdvanceClock),
+    Mark(mark::Mark),
+}
+
+/// Declares the step modules and generates [`Step`] from one list, `Variant(module::Type)`,
+/// with a `Deserialize` equal to serde's derive for an externally tagged enum, except that
+/// the tag is each type's `KIND`.
+macro_rules! steps {
+    ($( $variant:ident($module:ident::$ty:ident), )+) => {
+        $(
+            mod $module;
+            pub use $module::$ty;
+        )+
+
+        /// One step. Written as an object with a single key naming the step.
+        #[derive(Debug, Clone)]
+        pub enum Step {
+            $(
+                #[doc = concat!("`", stringify!($module), "`: see [`", stringify!($ty), "`].")]
+                $variant($ty),
+            )+
+        }
+
+        /// Every step's key, in the order of the list (for "expected one of" messages).
+        const KINDS: &[&str] = &[$( $ty::KIND, )+];
+
+        impl Step {
+            /// The step's key in the file, for messages.
+            pub fn kind(&self) -> &'static str {
+                match self {
+                    $( Step::$variant(_) => $ty::KIND, )+
+                }
+            }
+
+            /// Whether the step waits on the mock (and so closes a group of pushes).
+            pub fn is_expectation(&self) -> bool {
+                match self {
+                    $( Step::$variant(_) => $ty::IS_EXPECTATION, )+
+                }
+            }
+
+            /// One line per step, for the transcript and for messages.
+            pub fn describe(&self) -> String {
+                match self {
+                    $( Step::$variant(step) => step.describe(), )+
+                }
+            }
+
+            /// What serde cannot check, given the names defined by the steps before.
+            pub(crate) fn check(&self, scope: &mut Scope) -> Result<(), Invalid> {
+                match self {
+                    $( Step::$variant(step) => step.check(scope), )+
+                }
+            }
+
+            /// Plays the step.
+            pub(crate) async fn play(&self, player: &mut Player<'_>) -> Result<(), Stop> {
+                match self {
+                    $( Step::$variant(step) => step.play(player).await, )+
+                }
+            }
+        }
+
+        /// Which step an object's key names.
+        enum Tag {
+            $( $variant, )+
+        }
+
+        impl<'de> serde::Deserialize<'de> for Tag {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                struct TagVisitor;
+
+                impl serde::de::Visitor<'_> for TagVisitor {
+                    type Value = Tag;
+
+                    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        f.write_str("variant identifier")
+                    }
+
+                    fn visit_str<E: serde::de::Error>(self, key: &str) -> Result<Tag, E> {
+                        $( if key == $ty::KIND { return Ok(Tag::$variant); } )+
+                        Err(E::unknown_variant(key, KINDS))
+                    }
+                }
+
+                deserializer.deserialize_identifier(TagVisitor)
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for Step {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                struct StepVisitor;
+
+                impl<'de> serde::de::Visitor<'de> for StepVisitor {
+                    type Value = Step;
+
+                    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        f.write_str("enum Step")
+                    }
+
+                    fn visit_enum<A: serde::de::EnumAccess<'de>>(self, data: A) -> Result<Step, A::Error> {
+                        use serde::de::VariantAccess as _;
+                        match data.variant::<Tag>()? {
+                            $( (Tag::$variant, step) => step.newtype_variant().map(Step::$variant), )+
+                        }
+                    }
+                }
+
+                deserializer.deserialize_enum("Step", KINDS, StepVisitor)
+            }
+        }
+    };
+}
+// The list above names the macro by this path; a `macro_rules!` is in scope by name only
+// after its definition.
+use steps;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_is_a_distinct_key() {
+        let distinct: std::collections::BTreeSet<_> = KINDS.iter().collect();
+        assert_eq!(distinct.len(), KINDS.len(), "{KINDS:?}");
+        let mark: Step = serde_json::from_str(r#"{"mark": "m"}"#).unwrap();
+        assert_eq!(mark.kind(), "mark");
+    }
+
+    #[test]
+    fn an_unknown_step_is_refused_with_the_known_ones() {
+        let err = serde_json::from_str::<Step>(r#"{"expect_push": {"count": 1}}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(
+                "unknown variant `expect_push`, expected one of `call`, `run`, `expect_pushes`"
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn the_filter_s_fields_sit_beside_the_step_s_own() {
+        let e: ExpectPushes =
+            serde_json::from_str(r#"{"count": 2, "push_type": "voip", "timeout": "5s"}"#).unwrap();
+        let voip = PushFilter {
+            push_type: Some("voip".into()),
+            ..PushFilter::default()
+        };
+        assert_eq!((e.count, &e.filter), (2, &voip));
+        assert_eq!(e.describe(), "expect 2 pushes (push_type voip)");
+
+        let err = serde_json::from_str::<ExpectNoPush>(r#"{"for": "1s", "count": 1}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(
+                "unknown field `count`, expected one of `for`, `device`, `topic`, `push_type`, \
+                 `status`, `reason`"
+            ),
+            "{err}"
+        );
+    }
+}
