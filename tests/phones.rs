@@ -294,6 +294,39 @@ async fn a_wait_for_ringing_answers_when_the_push_arrives_and_408s_with_the_phon
 }
 
 #[tokio::test]
+async fn a_wait_on_the_latest_push_answers_once_it_has_that_fate() {
+    let apns = MockApns::start().await;
+    apns.phone("bob-iphone").tokens([VOIP]).online(false);
+    let admin = admin(&apns);
+    let client = ApnsClient::connect(&apns).await;
+    let expired =
+        PhoneCondition::LastPush(DeliveryStatus::Discarded, Some(DeliveryReason::Expired));
+
+    let waiting = admin.wait_for_phone("bob-iphone", &expired, PATIENCE);
+    let push = async { client.send(&call(&apns, "42")).await.unwrap() };
+    let (phone, _) = tokio::join!(waiting, push);
+
+    let phone = phone.or_fail();
+    assert_eq!(phone.pushes.len(), 1, "{phone:#?}");
+    let bad = admin
+        .send(
+            Method::GET,
+            "/api/v1/phones/bob-iphone/wait?delivery=discarded&reason=lost",
+            None,
+        )
+        .await
+        .or_fail();
+    assert_eq!(bad.status, 400);
+    assert!(
+        bad.json()["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("device_offline")),
+        "the error lists the reasons: {}",
+        bad.json()
+    );
+}
+
+#[tokio::test]
 async fn a_phone_without_the_app_discards_pushes_as_token_unregistered() {
     let apns = MockApns::start().await;
     let bob = apns.phone("bob-iphone").tokens([VOIP]).app_installed(false);

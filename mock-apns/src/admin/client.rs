@@ -542,6 +542,12 @@ impl Client {
                 }
             }
             PhoneCondition::NotRinging => pairs.push(("ringing", "false".into())),
+            PhoneCondition::LastPush(status, reason) => {
+                pairs.push(("delivery", status.to_string()));
+                if let Some(reason) = reason {
+                    pairs.push(("reason", reason.as_str().to_owned()));
+                }
+            }
         }
         let path = with_query(
             &format!("/api/v1/phones/{}/wait", percent_encode(name)),

@@ -21,7 +21,7 @@
 //! | `PUT /api/v1/phones/{name}` | creates a phone or changes it: `{"tokens": [...], "online": true, "app_installed": true}` |
 //! | `PATCH /api/v1/phones/{name}` | changes an existing phone (same body) |
 //! | `GET /api/v1/phones/{name}`, `DELETE /api/v1/phones/{name}` | one phone and its timeline; forgets it |
-//! | `GET /api/v1/phones/{name}/wait?ringing=true&call=ID&timeout_ms=T` | long-poll: once it rings (or, `ringing=false`, once nothing rings); `408` on timeout |
+//! | `GET /api/v1/phones/{name}/wait?ringing=true&call=ID&timeout_ms=T` | long-poll: once it rings (or, `ringing=false`, once nothing rings; or, `delivery=STATUS&reason=R`, once its latest push has that fate); `408` on timeout |
 //! | `POST /api/v1/phones/{name}/answer`, `…/decline` | the user answers or declines: `{"call": "42"}` (default: the call ringing longest) |
 //! | `POST /api/v1/phones/{name}/reset` | forgets PushKit violations; VoIP pushes are delivered again |
 //! | `GET /api/v1/lint` | the lint mode, and each rule with its explanation, source and count |

@@ -104,39 +104,23 @@ pub(super) fn reset(name: &str, shared: &Shared) -> Reply {
 }
 
 /// `GET /api/v1/phones/{name}/wait?ringing=true&call=42&timeout_ms=5000`: answers once the
-/// phone rings (that call) or, with `ringing=false`, once nothing rings; `408` with the phone as
-/// it is when the time is up.
+/// phone rings (that call) or, with `ringing=false`, once nothing rings; with
+/// `delivery=discarded&reason=expired` instead, once the latest push that reached it has that
+/// fate. `408` with the phone as it is when the time is up.
 pub(super) async fn wait(name: &str, query: &[(String, String)], shared: &Shared) -> Reply {
-    if let Some((k, _)) = query
-        .iter()
-        .find(|(k, _)| !matches!(k.as_str(), "ringing" | "call" | "timeout_ms"))
-    {
+    const PARAMS: [&str; 5] = ["ringing", "call", "delivery", "reason", "timeout_ms"];
+    if let Some((k, _)) = query.iter().find(|(k, _)| !PARAMS.contains(&k.as_str())) {
         return error(
             StatusCode::BAD_REQUEST,
-            format!("unknown query parameter {k:?} (expected ringing, call, timeout_ms)"),
+            format!(
+                "unknown query parameter {k:?} (expected {})",
+                PARAMS.join(", ")
+            ),
         );
     }
-    let value = |name: &str| {
-        query
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-    };
-    let condition = match (value("ringing").as_deref(), value("call")) {
-        (None | Some("true"), call) => PhoneCondition::Ringing(call),
-        (Some("false"), None) => PhoneCondition::NotRinging,
-        (Some("false"), Some(_)) => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                "call goes with ringing=true only: ringing=false waits until nothing rings",
-            )
-        }
-        (Some(other), _) => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                format!("ringing {other:?} is not true or false"),
-            )
-        }
+    let condition = match condition(query) {
+        Ok(condition) => condition,
+        Err(e) => return error(StatusCode::BAD_REQUEST, e),
     };
     let timeout = match query_u64(query, "timeout_ms") {
         Ok(ms) => ms.map_or(DEFAULT_WAIT, Duration::from_millis).min(MAX_WAIT),
@@ -156,5 +140,37 @@ pub(super) async fn wait(name: &str, query: &[(String, String)], shared: &Shared
             }),
         ),
         Err(e) => refused(e),
+    }
+}
+
+/// The condition a wait's query names.
+fn condition(query: &[(String, String)]) -> Result<PhoneCondition, String> {
+    let value = |name: &str| {
+        query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
+    let ringing = value("ringing");
+    let call = value("call");
+    if let Some(status) = value("delivery") {
+        if ringing.is_some() || call.is_some() {
+            return Err(
+                "delivery waits on the latest push; it does not go with ringing or call".into(),
+            );
+        }
+        let reason = value("reason").map(|r| r.parse()).transpose()?;
+        return Ok(PhoneCondition::LastPush(status.parse()?, reason));
+    }
+    if value("reason").is_some() {
+        return Err("reason goes with delivery".into());
+    }
+    match (ringing.as_deref(), call) {
+        (None | Some("true"), call) => Ok(PhoneCondition::Ringing(call)),
+        (Some("false"), None) => Ok(PhoneCondition::NotRinging),
+        (Some("false"), Some(_)) => {
+            Err("call goes with ringing=true only: ringing=false waits until nothing rings".into())
+        }
+        (Some(other), _) => Err(format!("ringing {other:?} is not true or false")),
     }
 }

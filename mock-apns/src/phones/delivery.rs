@@ -73,6 +73,28 @@ pub enum DeliveryReason {
 }
 
 impl DeliveryReason {
+    /// Every reason.
+    pub const ALL: &'static [DeliveryReason] = &[
+        DeliveryReason::FromStorage,
+        DeliveryReason::DeviceOffline,
+        DeliveryReason::Expired,
+        DeliveryReason::TokenUnregistered,
+        DeliveryReason::Superseded,
+        DeliveryReason::VoipSuspended,
+    ];
+
+    /// The wire name (`device_offline`, `expired`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryReason::FromStorage => "from_storage",
+            DeliveryReason::DeviceOffline => "device_offline",
+            DeliveryReason::Expired => "expired",
+            DeliveryReason::TokenUnregistered => "token_unregistered",
+            DeliveryReason::Superseded => "superseded",
+            DeliveryReason::VoipSuspended => "voip_suspended",
+        }
+    }
+
     /// The status with this reason as Apple's Push Notifications Console words it, or the
     /// mock's wording in the same style where the console has no such line.
     pub fn console_label(self) -> &'static str {
@@ -84,6 +106,21 @@ impl DeliveryReason {
             DeliveryReason::Superseded => "Discarded — superseded by a newer push",
             DeliveryReason::VoipSuspended => "Discarded — VoIP delivery suspended by iOS",
         }
+    }
+}
+
+impl std::str::FromStr for DeliveryReason {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        DeliveryReason::ALL
+            .iter()
+            .copied()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| {
+                let known: Vec<_> = DeliveryReason::ALL.iter().map(|r| r.as_str()).collect();
+                format!("delivery reason {s:?} is not one of {}", known.join(", "))
+            })
     }
 }
 

@@ -108,11 +108,14 @@ impl PhoneSpec {
 
 /// What a phone wait waits for.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum PhoneCondition {
     /// Some call rings (this one, when given).
     Ringing(Option<String>),
     /// No call rings.
     NotRinging,
+    /// The latest push that reached the phone has this fate (and reason, when given).
+    LastPush(DeliveryStatus, Option<DeliveryReason>),
 }
 
 impl PhoneCondition {
@@ -121,6 +124,9 @@ impl PhoneCondition {
         match self {
             PhoneCondition::Ringing(call) => phone.is_ringing(call.as_deref()),
             PhoneCondition::NotRinging => !phone.is_ringing(None),
+            PhoneCondition::LastPush(status, reason) => phone
+                .last_push()
+                .is_some_and(|f| f.status == *status && reason.is_none_or(|r| f.reason == Some(r))),
         }
     }
 }
@@ -131,6 +137,12 @@ impl std::fmt::Display for PhoneCondition {
             PhoneCondition::Ringing(None) => f.write_str("ringing"),
             PhoneCondition::Ringing(Some(call)) => write!(f, "ringing for call {call}"),
             PhoneCondition::NotRinging => f.write_str("not ringing"),
+            PhoneCondition::LastPush(status, None) => {
+                write!(f, "showing its latest push {status}")
+            }
+            PhoneCondition::LastPush(status, Some(reason)) => {
+                write!(f, "showing its latest push {status} ({})", reason.as_str())
+            }
         }
     }
 }

@@ -90,6 +90,44 @@ pub enum PhoneEvent {
     Reset,
 }
 
+impl PhoneEvent {
+    /// One line, without times or push ids: `voip push delivered`, `ringing: call 42`,
+    /// `ended: call 42 (stopped_by_push)`. The harness's transcripts show timelines this way.
+    pub fn describe(&self) -> String {
+        match self {
+            PhoneEvent::Push {
+                push_type,
+                status,
+                reason,
+                ..
+            } => format!(
+                "{} push {status}{}",
+                push_type.map_or("untyped", PushType::as_str),
+                reason
+                    .map(|r| format!(" ({})", r.as_str()))
+                    .unwrap_or_default()
+            ),
+            PhoneEvent::Ringing { call, .. } => format!("ringing: call {call}"),
+            PhoneEvent::Answered { call } => format!("answered: call {call}"),
+            PhoneEvent::Ended { call, why, .. } => {
+                format!("ended: call {call} ({})", why.as_str())
+            }
+            PhoneEvent::Violation { why, count, .. } => format!(
+                "PushKit violation {count} ({}): the app is terminated",
+                why.as_str()
+            ),
+            PhoneEvent::VoipSuspended { violations } => {
+                format!("VoIP delivery suspended after {violations} violations")
+            }
+            PhoneEvent::Offline => "offline".into(),
+            PhoneEvent::Online => "online".into(),
+            PhoneEvent::AppRemoved => "app removed".into(),
+            PhoneEvent::AppInstalled => "app installed".into(),
+            PhoneEvent::Reset => "reset: violations forgotten".into(),
+        }
+    }
+}
+
 /// The bounded list of entries.
 #[derive(Debug, Default)]
 pub(crate) struct Timeline {
