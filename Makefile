@@ -49,7 +49,8 @@ doc:
 bench:
 	bash bench/run.sh
 
-## scenarios: replay fixtures/scenarios against the reference provider with the CLI (ACCEPT=1 updates the snapshots)
+## scenarios: replay fixtures/scenarios against the reference provider with the CLI (ACCEPT=1 updates the
+## snapshots; DENY_LINT=1 also fails on lint findings, which the deliberate-bug scenarios have)
 scenarios:
 	$(CARGO) build --locked -p harness -p call-provider
-	target/debug/apns-harness run fixtures/scenarios --provider-cmd target/debug/call-provider $(if $(ACCEPT),--accept)
+	target/debug/apns-harness run fixtures/scenarios --provider-cmd target/debug/call-provider $(if $(ACCEPT),--accept) $(if $(DENY_LINT),--deny-lint)

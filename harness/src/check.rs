@@ -67,6 +67,15 @@ impl Scope {
         Err(format!("no token named {name:?} (known: {known})"))
     }
 
+    /// `name` is a declared device (a phone); the error lists the known ones.
+    pub(crate) fn device(&self, name: &str) -> Result<(), String> {
+        if self.devices.contains(name) {
+            return Ok(());
+        }
+        let known = self.devices.iter().cloned().collect::<Vec<_>>().join(", ");
+        Err(format!("no device named {name:?} (known: {known})"))
+    }
+
     /// Whether `name` is a token or a device.
     pub(crate) fn is_token_or_device(&self, name: &str) -> bool {
         self.tokens.contains(name) || self.devices.contains(name)

@@ -94,6 +94,12 @@ impl ProviderProcess {
             .env("PORT", "0")
             .envs(env.vars())
             .envs(spec.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            // The scenario's own variables are the most specific, so they come last.
+            .envs(
+                env.provider_env
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str())),
+            )
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

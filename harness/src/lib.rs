@@ -26,11 +26,15 @@
 //!
 //! # Layout
 //! - [`scenario`]: the top of the file format, strict parsing, and the checks across steps.
-//! - `setup`: the `mock` section and the devices ([`scenario::DeviceSpec`]), with their tokens.
+//! - `setup`: the `mock` section and the devices ([`scenario::DeviceSpec`]), with their tokens
+//!   (each device is also a virtual phone of the same name on the mock).
 //! - [`steps`]: [`steps::Step`], one variant per step kind, and its dispatch (how to add a step).
 //! - `steps/<kind>.rs`, one per kind (`call`, `run`, `expect_pushes`, `expect_no_push`, …):
 //!   its serde shape, `KIND`, `check`, `play` and `describe`.
-//! - `steps/push_filter.rs`: [`steps::PushFilter`], shared by the two expectations.
+//! - `steps/push_filter.rs`: [`steps::PushFilter`], shared by the two push expectations.
+//! - `steps/phone.rs`, `steps/gesture.rs`: what the phone steps share (`expect_ringing`,
+//!   `expect_not_ringing`, `expect_delivery`, `answer`, `decline`, `phone_offline`,
+//!   `phone_online`; each device is a virtual phone on the mock).
 //! - `check`: what a step's check sees (the names in scope) and answers (a path and a message).
 //! - `template`: `{{bob-iphone.voip}}`, `{{call_id}}` and `{{repeat:N:x}}` in strings.
 //! - `span`: [`Span`], a duration written `"500ms"` or `"61m"`.
@@ -43,7 +47,7 @@
 //! - [`record`]: what the mock reports of each exchange.
 //! - [`transcript`]: the record normalised, step by step.
 //! - [`snapshot`]: insta settings, redactions and the `.snap` file format.
-//! - `error`: [`Error`], [`StepFailure`] and [`ScenarioError`].
+//! - `error`: [`Error`], [`StepFailure`], [`LintFailure`] and [`ScenarioError`].
 
 mod check;
 mod command;
@@ -62,7 +66,7 @@ pub mod steps;
 mod template;
 pub mod transcript;
 
-pub use error::{Error, ScenarioError, StepFailure};
+pub use error::{Error, LintFailure, ScenarioError, StepFailure};
 pub use mock::{ApnsEnv, MockTarget};
 pub use provider::{CommandProvider, Provider, ProviderRequest, ProviderResponse};
 pub use replay::Harness;

@@ -3,12 +3,15 @@
 //!
 //! Either way the provider gets the same [`ApnsEnv`]: the endpoint, the CA to trust and the
 //! `.p8` key to sign provider tokens with, as files in a directory that lives as long as the
-//! run.
+//! run. Each device of the scenario is a virtual phone on the mock, owning its two tokens.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use mock_apns::{Environment, MockApns, SigningKey};
+use mock_apns::admin::{Client, ClientError};
+use mock_apns::phones::{Call, PhoneCondition, PhoneSpec, PhoneView};
+use mock_apns::{Environment, LintMode, MockApns, SigningKey};
 use serde_json::{json, Value};
 
 use crate::error::Error;
@@ -62,6 +65,9 @@ pub struct ApnsEnv {
     pub key_pem: String,
     /// The mock's admin API.
     pub admin_url: String,
+    /// The scenario's `provider_env`: more variables for the provider of this scenario (a
+    /// command gets them after all others; a closure may read them here).
+    pub provider_env: Vec<(String, String)>,
 }
 
 impl ApnsEnv {
@@ -92,6 +98,8 @@ pub(crate) struct Mock {
     pub(crate) env: ApnsEnv,
     /// The setup's fault rules: (id the mock gave, name for the transcript).
     pub(crate) setup_faults: Vec<(Value, String)>,
+    /// The library's typed admin client, for the phones.
+    client: Client,
     key: SigningKey,
     _own: Option<MockApns>,
     _files: tempfile::TempDir,
@@ -177,8 +185,12 @@ impl Mock {
             ca_pem,
             key_pem: key.to_pem(),
             admin_url,
+            provider_env: Vec::new(),
         };
         let mut mock = Mock {
+            client: Client::new(&env.admin_url)
+                .map_err(|e| Error::setup(format!("mock admin API: {e}")))?
+                .with_timeout(ADMIN_TIMEOUT),
             env,
             setup_faults: Vec::new(),
             key,
@@ -192,6 +204,7 @@ impl Mock {
                 mock.register(&t.value, &t.topic, t.environment).await?;
             }
         }
+        mock.phones(tokens).await?;
         let tokens = tokens
             .iter()
             .map(|t| (t.name.clone(), t.value.clone()))
@@ -206,6 +219,89 @@ impl Mock {
             mock.setup_faults.push((id, name));
         }
         Ok(mock)
+    }
+
+    /// Makes each device a virtual phone owning its two tokens, fresh (a running mock's phone
+    /// of the same name is replaced, its timeline and PushKit violations forgotten).
+    async fn phones(&self, tokens: &[TokenInfo]) -> Result<(), Error> {
+        let mut devices: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+        for t in tokens {
+            let device = t.name.rsplit_once('.').map_or(t.name.as_str(), |(d, _)| d);
+            devices.entry(device).or_default().push(t.value.clone());
+        }
+        for (name, tokens) in devices {
+            match self.client.remove_phone(name).await {
+                Ok(()) | Err(ClientError::Refused { status: 404, .. }) => {}
+                Err(e) => return Err(phone_error(e)),
+            }
+            self.client
+                .put_phone(name, &PhoneSpec::default().tokens(tokens))
+                .await
+                .map_err(phone_error)?;
+        }
+        Ok(())
+    }
+
+    /// A phone as it is now.
+    pub(crate) async fn phone(&self, name: &str) -> Result<PhoneView, Error> {
+        self.client.phone(name).await.map_err(phone_error)
+    }
+
+    /// Changes what `spec` sets on a phone (going online delivers what APNs stored).
+    pub(crate) async fn update_phone(&self, name: &str, spec: &PhoneSpec) -> Result<(), Error> {
+        self.client
+            .update_phone(name, spec)
+            .await
+            .map(drop)
+            .map_err(phone_error)
+    }
+
+    /// Waits on the mock until the phone is in `condition`: `Ok` with the phone then, `Err`
+    /// with the phone at the deadline.
+    pub(crate) async fn wait_phone(
+        &self,
+        name: &str,
+        condition: &PhoneCondition,
+        timeout: Duration,
+    ) -> Result<Result<PhoneView, PhoneView>, Error> {
+        match self.client.wait_for_phone(name, condition, timeout).await {
+            Ok(view) => Ok(Ok(view)),
+            Err(ClientError::PhoneWaitTimeout { phone, .. }) => Ok(Err(*phone)),
+            Err(e) => Err(phone_error(e)),
+        }
+    }
+
+    /// The user answers (or declines) on a phone: the call, or why nothing could be
+    /// answered (nothing rings: the provider's doing).
+    pub(crate) async fn gesture(
+        &self,
+        name: &str,
+        answer: bool,
+        call: Option<&str>,
+    ) -> Result<Result<Call, String>, Error> {
+        let done = if answer {
+            self.client.answer(name, call).await
+        } else {
+            self.client.decline(name, call).await
+        };
+        match done {
+            Ok(call) => Ok(Ok(call)),
+            Err(ClientError::Refused {
+                status: 409,
+                message,
+                ..
+            }) => Ok(Err(message)),
+            Err(e) => Err(phone_error(e)),
+        }
+    }
+
+    /// The mock's `--lint` mode (`warn` for a mock that does not say).
+    pub(crate) async fn lint_mode(&self) -> Result<LintMode, Error> {
+        self.client
+            .health()
+            .await
+            .map(|h| h.lint)
+            .map_err(|e| Error::setup(format!("mock admin API: {e}")))
     }
 
     /// Forgets the record (and, on a shared mock, its fault rules).
@@ -321,6 +417,19 @@ impl Mock {
             .map_or(0, |d| d.as_secs());
         self.key.token(now)
     }
+}
+
+/// An admin API error about phones, with a hint for a mock that predates them.
+fn phone_error(e: ClientError) -> Error {
+    let hint = match &e {
+        ClientError::Refused {
+            status: 404,
+            message,
+            ..
+        } if message.starts_with("no route") => " (this mock-apns has no phones API yet)",
+        _ => "",
+    };
+    Error::setup(format!("{e}{hint}"))
 }
 
 fn parse_pushes(value: Value) -> Result<Vec<Record>, Error> {

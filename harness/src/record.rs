@@ -59,6 +59,26 @@ pub struct Record {
     /// The fault rule that decided the answer, when one did.
     #[serde(default)]
     pub fault: Option<Value>,
+    /// Lint findings: mistakes APNs accepted but a phone pays for (mocks that report them).
+    #[serde(default)]
+    pub lint: Vec<RecordLint>,
+}
+
+/// One lint finding of a record.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct RecordLint {
+    /// The rule's id (`voip-repeated-call`).
+    #[serde(default)]
+    pub rule: String,
+    /// `warning` or `error`.
+    #[serde(default)]
+    pub severity: String,
+    /// What is wrong with this push.
+    #[serde(default)]
+    pub message: String,
+    /// Apple's page the rule comes from.
+    #[serde(default)]
+    pub source: String,
 }
 
 /// The authentication part of a record.

@@ -32,8 +32,14 @@ pub struct Scenario {
     /// The mock's configuration before the first step.
     #[serde(default)]
     pub mock: MockSetup,
+    /// Environment variables for this scenario's provider, after every other (a feature flag,
+    /// or one of the reference provider's deliberate bugs). Needs a provider the harness
+    /// starts (a command) or a closure; a provider already running cannot get them.
+    #[serde(default)]
+    pub provider_env: BTreeMap<String, String>,
     /// Devices by name (`"bob-iphone"`); their tokens are written `bob-iphone.apns` and
-    /// `bob-iphone.voip` everywhere else.
+    /// `bob-iphone.voip` everywhere else. Each device is a virtual phone of the same name on
+    /// the mock, owning both tokens.
     pub devices: BTreeMap<String, DeviceSpec>,
     /// What happens, in order. The last step must be an expectation, so every push the
     /// scenario causes is waited for and lands in the transcript.
@@ -115,7 +121,8 @@ impl Scenario {
         if !self.steps[last].is_expectation() {
             return Err(Invalid::new(
                 format!("steps[{last}]"),
-                "the last step must be expect_pushes or expect_no_push, so every push the \
+                "the last step must be an expectation (expect_pushes, expect_no_push, \
+                 expect_ringing, expect_not_ringing or expect_delivery), so every push the \
                  scenario causes is waited for and recorded",
             ));
         }
@@ -204,6 +211,59 @@ mod tests {
         ));
         assert_eq!(path.as_deref(), Some("steps[0].call.path"));
         assert!(msg.contains("call_id"), "{msg}");
+    }
+
+    #[test]
+    fn phone_steps_parse_and_name_a_device_and_defined_calls() {
+        let s = Scenario::parse(
+            "t",
+            &minimal(
+                r#"[{"phone_offline": {"phone": "bob-iphone"}},
+                    {"call": {"path": "/calls", "capture": {"call_id": "/call_id"}}},
+                    {"expect_delivery": {"phone": "bob-iphone", "status": "discarded", "reason": "expired"}},
+                    {"phone_online": {"phone": "bob-iphone"}},
+                    {"answer": {"phone": "bob-iphone", "call": "{{call_id}}"}},
+                    {"decline": {"phone": "bob-iphone"}},
+                    {"expect_ringing": {"phone": "bob-iphone", "call": "{{call_id}}", "timeout": "2s"}},
+                    {"expect_not_ringing": {"phone": "bob-iphone"}}]"#,
+            ),
+        )
+        .unwrap();
+        let lines: Vec<_> = s.steps.iter().map(|s| s.describe()).collect();
+        assert_eq!(
+            lines[2],
+            "expect bob-iphone's latest push discarded (expired)"
+        );
+        assert_eq!(lines[4], "answer call {{call_id}} on bob-iphone");
+        assert_eq!(lines[6], "expect bob-iphone ringing for call {{call_id}}");
+
+        let (path, msg) = error(&minimal(r#"[{"expect_ringing": {"phone": "bob-ipad"}}]"#));
+        assert_eq!(path.as_deref(), Some("steps[0].expect_ringing.phone"));
+        assert!(msg.contains("bob-iphone"), "lists the devices: {msg}");
+        let (path, _) = error(&minimal(
+            r#"[{"answer": {"phone": "bob-iphone", "call": "{{call_id}}"}}, {"expect_not_ringing": {"phone": "bob-iphone"}}]"#,
+        ));
+        assert_eq!(path.as_deref(), Some("steps[0].answer.call"));
+        let (path, msg) = error(&minimal(
+            r#"[{"expect_delivery": {"phone": "bob-iphone", "status": "lost"}}]"#,
+        ));
+        assert_eq!(path.as_deref(), Some("steps[0].expect_delivery.status"));
+        assert!(msg.contains("delivered"), "{msg}");
+    }
+
+    #[test]
+    fn provider_env_is_read_and_a_device_name_must_be_a_phone_name() {
+        let text = minimal(r#"[{"expect_not_ringing": {"phone": "bob-iphone"}}]"#).replacen(
+            r#""bundle_id": "com.example.app","#,
+            r#""bundle_id": "com.example.app", "provider_env": {"CALL_PROVIDER_BUG": "cancel-as-voip"},"#,
+            1,
+        );
+        let s = Scenario::parse("t", &text).unwrap();
+        assert_eq!(s.provider_env["CALL_PROVIDER_BUG"], "cancel-as-voip");
+
+        let (path, msg) = error(&text.replace("bob-iphone", "bob/iphone"));
+        assert_eq!(path.as_deref(), Some("devices.bob/iphone"));
+        assert!(msg.contains("phone's name"), "{msg}");
     }
 
     #[test]

@@ -134,14 +134,21 @@ pub(crate) fn tokens(devices: &BTreeMap<String, DeviceSpec>, bundle_id: &str) ->
     all
 }
 
-/// What serde cannot check: usable device names, and tokens that are hex and unique.
+/// What serde cannot check: usable device names (each is a virtual phone's name on the mock,
+/// and so part of admin API paths), and tokens that are hex and unique.
 pub(crate) fn check_devices(devices: &BTreeMap<String, DeviceSpec>) -> Result<(), Invalid> {
     let mut seen = BTreeMap::new();
     for (name, d) in devices {
-        if name.is_empty() || name.contains(['.', '{', '}', ' ']) {
+        let usable = !name.is_empty()
+            && name.len() <= 64
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if !usable {
             return Err(Invalid::new(
                 format!("devices.{name}"),
-                "a device name may not be empty or hold '.', '{', '}' or spaces",
+                "a device name is also its phone's name on the mock: 1 to 64 letters, digits, \
+                 '-' or '_'",
             ));
         }
         for (field, token) in [("apns_token", &d.apns_token), ("voip_token", &d.voip_token)] {

@@ -207,8 +207,10 @@ mod tests {
                 response: None,
                 exit: None,
                 pushes: None,
+                phone: None,
             }],
             connections: vec![],
+            phones: None,
         }
     }
 

@@ -8,7 +8,8 @@
 //! ```
 //!
 //! Exit codes (ripgrep's convention): 0 every scenario matched its snapshot, 1 a snapshot
-//! differed or an expectation failed, 2 a usage or set-up error.
+//! differed, an expectation failed or (with `--deny-lint`) a push had lint findings, 2 a usage
+//! or set-up error.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -85,6 +86,12 @@ struct RunArgs {
     /// Write the new transcripts as the snapshots instead of comparing.
     #[arg(long)]
     accept: bool,
+
+    /// Fail a scenario whose pushes have lint findings (VoIP pushes APNs accepts but a phone
+    /// pays for: no expiration, a repeated call, …), even when its snapshot matches. A mock
+    /// started with --lint deny does the same without this flag.
+    #[arg(long)]
+    deny_lint: bool,
 }
 
 fn parse_env(s: &str) -> Result<(String, String), String> {
@@ -185,7 +192,7 @@ fn run(args: RunArgs) -> Result<ExitCode> {
         .iter()
         .map(|f| Scenario::load(f).map(|s| (f.clone(), s)))
         .collect::<Result<Vec<_>, _>>()?;
-    let mut harness = Harness::new(provider(&args)?);
+    let mut harness = Harness::new(provider(&args)?).deny_lint(args.deny_lint);
     if let Some(admin_url) = &args.mock {
         harness = harness.mock(MockTarget::Remote {
             admin_url: admin_url.clone(),
@@ -198,11 +205,27 @@ fn run(args: RunArgs) -> Result<ExitCode> {
         let outcome = runtime.block_on(harness.run(scenario));
         match outcome {
             Ok(transcript) => {
-                if report(file, &scenario.name, &transcript, args.accept)? {
+                if report(file, &scenario.name, &transcript, args.accept, false)? {
                     passed += 1;
                 } else {
                     failed += 1;
                 }
+            }
+            Err(harness::Error::Lint(lint)) => {
+                // The snapshot still says whether the traffic changed (a DIFF is printed); the
+                // findings fail the scenario either way.
+                let matched = report(file, &scenario.name, &lint.transcript, args.accept, true)?;
+                failed += 1;
+                let snapshot = if matched {
+                    "the traffic matches its snapshot, but lint is denied"
+                } else {
+                    "and lint is denied"
+                };
+                println!(
+                    "LINT  {}: {snapshot}\n{}\n",
+                    scenario.name,
+                    indent(&lint.to_string())
+                );
             }
             Err(e) if e.is_failure() => {
                 failed += 1;
@@ -215,15 +238,24 @@ fn run(args: RunArgs) -> Result<ExitCode> {
     Ok(ExitCode::from(if failed == 0 { 0 } else { 1 }))
 }
 
-/// Compares (or accepts) one transcript; prints the outcome; answers whether it passed.
-fn report(file: &Path, name: &str, transcript: &harness::Transcript, accept: bool) -> Result<bool> {
+/// Compares (or accepts) one transcript; prints the outcome (a match only unless `quiet_match`);
+/// answers whether it passed.
+fn report(
+    file: &Path,
+    name: &str,
+    transcript: &harness::Transcript,
+    accept: bool,
+    quiet_match: bool,
+) -> Result<bool> {
     let write = |accept| {
         snapshot::write(file, transcript, accept)
             .with_context(|| format!("writing the snapshot of {name}"))
     };
     match snapshot::compare(file, transcript) {
         Comparison::Matches => {
-            println!("ok    {name}");
+            if !quiet_match {
+                println!("ok    {name}");
+            }
             Ok(true)
         }
         Comparison::Missing if accept => {

@@ -18,6 +18,8 @@
 //! re-exports the type, and generates [`Step`], its `Deserialize` (keyed by each `KIND`) and
 //! the dispatching `match`es; nothing else changes.
 
+mod gesture;
+pub(crate) mod phone;
 mod push_filter;
 
 pub use call::Method;
@@ -37,6 +39,13 @@ steps! {
     UnregisterDevice(unregister_device::UnregisterDevice),
     AdvanceClock(advance_clock::AdvanceClock),
     Mark(mark::Mark),
+    ExpectRinging(expect_ringing::ExpectRinging),
+    ExpectNotRinging(expect_not_ringing::ExpectNotRinging),
+    ExpectDelivery(expect_delivery::ExpectDelivery),
+    Answer(answer::Answer),
+    Decline(decline::Decline),
+    PhoneOffline(phone_offline::PhoneOffline),
+    PhoneOnline(phone_online::PhoneOnline),
 }
 
 /// Declares the step modules and generates [`Step`] from one list, `Variant(module::Type)`,
