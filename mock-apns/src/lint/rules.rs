@@ -16,8 +16,8 @@ const PKTYPE: &str = "https://developer.apple.com/documentation/pushkit/pkpushty
 const SEND: &str = "https://developer.apple.com/documentation/usernotifications/sending-notification-requests-to-apns";
 
 /// What a rule reads.
-pub(crate) struct Input<'a> {
-    pub(crate) push: &'a Incoming<'a>,
+pub(crate) struct Input<'a, 'p> {
+    pub(crate) push: &'a Incoming<'p>,
     pub(crate) known: Known,
 }
 
@@ -32,7 +32,7 @@ pub struct LintRule {
     pub explanation: &'static str,
     /// Apple's page it comes from.
     pub source: &'static str,
-    pub(crate) check: fn(&Input<'_>) -> Option<String>,
+    pub(crate) check: fn(&Input<'_, '_>) -> Option<String>,
 }
 
 /// The rules, in the order they run (every one is about VoIP pushes).
@@ -88,14 +88,14 @@ pub static RULES: &[LintRule] = &[
     },
 ];
 
-fn voip_no_expiration(input: &Input<'_>) -> Option<String> {
+fn voip_no_expiration(input: &Input<'_, '_>) -> Option<String> {
     (input.push.expiration == Expiration::Absent).then(|| {
         "no apns-expiration: APNs stores this call for an offline phone; send apns-expiration: 0"
             .to_owned()
     })
 }
 
-fn voip_long_expiration(input: &Input<'_>) -> Option<String> {
+fn voip_long_expiration(input: &Input<'_, '_>) -> Option<String> {
     let Expiration::At(secs) = input.push.expiration else {
         return None;
     };
@@ -109,7 +109,7 @@ fn voip_long_expiration(input: &Input<'_>) -> Option<String> {
     })
 }
 
-fn voip_priority(input: &Input<'_>) -> Option<String> {
+fn voip_priority(input: &Input<'_, '_>) -> Option<String> {
     match input.push.priority {
         None | Some("10") => None,
         Some(p) => Some(format!(
@@ -118,7 +118,7 @@ fn voip_priority(input: &Input<'_>) -> Option<String> {
     }
 }
 
-fn voip_no_call_id(input: &Input<'_>) -> Option<String> {
+fn voip_no_call_id(input: &Input<'_, '_>) -> Option<String> {
     input.push.call_id().is_none().then(|| {
         "no call id in the payload (looked for at the configured JSON pointers): the app has no \
          new call to report to CallKit"
@@ -126,7 +126,7 @@ fn voip_no_call_id(input: &Input<'_>) -> Option<String> {
     })
 }
 
-fn voip_repeated_call(input: &Input<'_>) -> Option<String> {
+fn voip_repeated_call(input: &Input<'_, '_>) -> Option<String> {
     if input.known.repeated_call != Some(true) {
         return None;
     }
@@ -137,12 +137,8 @@ fn voip_repeated_call(input: &Input<'_>) -> Option<String> {
     ))
 }
 
-fn voip_visible_alert(input: &Input<'_>) -> Option<String> {
-    let aps = input.push.json()?.get("aps")?.as_object()?;
-    let visible: Vec<&str> = ["alert", "sound", "badge"]
-        .into_iter()
-        .filter(|k| aps.contains_key(*k))
-        .collect();
+fn voip_visible_alert(input: &Input<'_, '_>) -> Option<String> {
+    let visible = input.push.aps_keys(&["alert", "sound", "badge"]);
     (!visible.is_empty()).then(|| {
         format!(
             "aps carries {}: PushKit never shows a VoIP push; is this a notification sent as VoIP?",
