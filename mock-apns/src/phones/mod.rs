@@ -218,15 +218,18 @@ impl Phones {
         accepted: bool,
         clock: &Clock,
     ) -> Arrival {
-        let registry = self.registry.load();
-        if registry.by_token.is_empty() {
-            return Arrival::default();
-        }
-        let Some(phone) =
-            token.and_then(|t| registry.by_token.get(t.to_ascii_lowercase().as_str()))
-        else {
-            return Arrival::default();
+        let phone = {
+            let registry = self.registry.load();
+            if registry.by_token.is_empty() {
+                return Arrival::default();
+            }
+            let lower = token.map(str::to_ascii_lowercase);
+            match lower.and_then(|t| registry.by_token.get(t.as_str()).cloned()) {
+                Some(phone) => phone,
+                None => return Arrival::default(),
+            }
         };
+        // The snapshot's guard is gone before the phone's lock is taken.
         phone.receive(push, accepted, clock.now_ms(), &self.settings)
     }
 
