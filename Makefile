@@ -14,7 +14,7 @@ test: fmt-check lint unit
 ## libraries, so build the binaries first and make sure those are there
 unit: clients e2e-deps
 	$(CARGO) build --locked --workspace --bins
-	$(CARGO) test --locked --workspace --all-targets
+	CALL_PROVIDER_BIN=$(CURDIR)/target/debug/call-provider $(CARGO) test --locked --workspace --all-targets
 
 ## e2e-deps: curl with HTTP/2 (Debian's package when missing)
 e2e-deps:
