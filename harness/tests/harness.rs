@@ -247,6 +247,45 @@ async fn a_provider_that_never_gets_ready_is_a_setup_error_with_its_output() {
 }
 
 #[tokio::test]
+async fn a_provider_that_never_prints_its_ready_line_is_told_the_line_its_last_output_and_buffering(
+) {
+    // Arrange: 30 lines of start-up talk, then the wrong words, then it waits forever.
+    let mut provider = CommandProvider::new(
+        "for i in $(seq 1 30); do echo \"loading module $i\"; done; \
+         echo 'server started on port 8080'; exec sleep 600",
+    );
+    // Bounds the wait the test is about; the output above is printed at once.
+    provider.ready_timeout = std::time::Duration::from_secs(3);
+
+    // Act
+    let err = Harness::new(provider.into())
+        .run_file(fixture("env_only.json"))
+        .await
+        .unwrap_err();
+
+    // Assert
+    assert!(matches!(err, Error::Setup(_)), "{err}");
+    let text = err.to_string();
+    for expected in [
+        "did not print its ready line within 3s",
+        r#"expected: a line containing "listening on" and the provider's http:// URL on stdout or stderr, e.g. "listening on http://127.0.0.1:PORT""#,
+        "its last 20 output lines (11 before them):",
+        "| loading module 30",
+        "| server started on port 8080",
+        "its output is buffered",
+        "PYTHONUNBUFFERED=1",
+        "--ready-line TEXT",
+        "--ready-timeout",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+    assert!(
+        !text.contains("| loading module 11\n"),
+        "only the last lines: {text}"
+    );
+}
+
+#[tokio::test]
 async fn a_running_mock_gives_the_same_transcript_as_an_own_one() {
     // Arrange: a mock-apns with a state directory, as the binary runs it.
     let state = tempfile::tempdir().unwrap();
@@ -382,6 +421,34 @@ fn cli_usage_errors_exit_2() {
     ]);
     assert_eq!(code, 2, "{out}");
     assert!(out.contains("needs --mock"), "{out}");
+}
+
+#[test]
+fn cli_a_python_provider_that_prints_its_ready_line_without_flushing_gets_ready() {
+    // Arrange: `print(...)` into a pipe, no flush, so the line arrives only because the
+    // harness sets PYTHONUNBUFFERED (removed from the harness's own environment here).
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("env_only.json");
+    std::fs::copy(fixture("env_only.json"), &file).unwrap();
+    let cmd = format!(
+        "exec python3 {}",
+        fixture("unflushed_provider.py").display()
+    );
+
+    // Act
+    let out = Command::new(env!("CARGO_BIN_EXE_apns-harness"))
+        .args(["run", file.to_str().unwrap(), "--provider-cmd", &cmd])
+        .args(["--ready-timeout", "30", "--accept"])
+        .env_remove("PYTHONUNBUFFERED")
+        .output()
+        .unwrap();
+
+    // Assert
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    let snapshot = std::fs::read_to_string(dir.path().join("snapshots/env_only.snap")).unwrap();
+    assert!(snapshot.contains("unbuffered: \"1\""), "{snapshot}");
 }
 
 #[test]
