@@ -262,6 +262,19 @@ mod tests {
     }
 
     #[test]
+    fn a_status_that_is_not_the_reason_s_own_is_refused() {
+        let (path, msg) = error(&minimal(
+            r#"[{"expect_no_push": {"for": "10ms", "status": 400, "reason": "Unregistered"}}]"#,
+        ));
+        assert_eq!(path.as_deref(), Some("steps[0].expect_no_push.status"));
+        assert_eq!(
+            msg,
+            "Unregistered comes with status 410, so status 400 would never match; write 410 or \
+             leave status out"
+        );
+    }
+
+    #[test]
     fn a_number_for_a_duration_names_the_string_to_write() {
         let (path, msg) = error(&minimal(r#"[{"expect_no_push": {"for": 200}}]"#));
         assert_eq!(path.as_deref(), Some("steps[0].expect_no_push.for"));

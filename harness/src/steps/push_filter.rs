@@ -35,8 +35,23 @@ pub struct PushFilter {
 }
 
 impl PushFilter {
-    /// What serde cannot check: the device is a declared token.
+    /// What serde cannot check: the device is a declared token, and a status given with a
+    /// reason is the reason's own (Apple's table pairs each reason with one status, so any
+    /// other would never match).
     pub(crate) fn check(&self, scope: &Scope) -> Result<(), Invalid> {
+        if let (Some(status), Some(reason)) = (self.status, self.reason) {
+            if reason.status() != status {
+                return Err(Invalid::new(
+                    ".status",
+                    format!(
+                        "{reason} comes with status {}, so status {status} would never match; \
+                         write {} or leave status out",
+                        reason.status(),
+                        reason.status()
+                    ),
+                ));
+            }
+        }
         match &self.device {
             Some(device) => scope
                 .token(device.name())
