@@ -399,12 +399,118 @@ fn cli_check_refuses_a_fault_rule_the_mock_would_refuse() {
     assert_eq!(code, 2, "{out}");
     assert!(
         out.contains(&format!(
-            "error {} at steps[0].add_fault.rule.action: unknown APNs reason \"Unregisterd\"",
+            "error {} at steps[0].add_fault.rule.action.reject: unknown APNs reason \"Unregisterd\" (did you mean \"Unregistered\"?); one of ",
             bad.display()
         )),
         "{out}"
     );
     assert!(out.contains("0 valid, 1 invalid"), "{out}");
+}
+
+#[test]
+fn cli_check_names_the_fix_for_each_newcomer_mistake() {
+    // Arrange: one file per mistake, each with the start of the message that names the fix.
+    let dir = tempfile::tempdir().unwrap();
+    let mistakes = [
+        (
+            "two_actions",
+            json!([{"call": {"path": "/calls"}, "expect_pushes": {"count": 1}}]),
+            "steps[0]: one action per step: this step has `call` and `expect_pushes`; write \
+             each as a step of its own",
+        ),
+        (
+            "bare_token",
+            json!([
+                {"unregister_device": {"token": "bob-ipad.voip"}},
+                {"expect_no_push": {"for": "10ms"}}
+            ]),
+            "steps[0].unregister_device.token: \"bob-ipad.voip\" is a bare name: a token is \
+             written \"{{bob-ipad.voip}}\", as in call bodies",
+        ),
+        (
+            "fault_reason",
+            json!([
+                {"add_fault": {"name": "f", "rule": {"action": {"outage": "ServiceUnavailabe"}}}},
+                {"expect_no_push": {"for": "10ms"}}
+            ]),
+            "steps[0].add_fault.rule.action.outage: unknown APNs reason \"ServiceUnavailabe\" \
+             (did you mean \"ServiceUnavailable\"?); one of ",
+        ),
+        (
+            "push_type",
+            json!([{"expect_no_push": {"for": "10ms", "push_type": "VoIP"}}]),
+            "steps[0].expect_no_push.push_type: unknown apns-push-type \"VoIP\" (did you mean \
+             \"voip\"?); one of \"alert\", \"background\", \"voip\"",
+        ),
+        (
+            "duration",
+            json!([{"expect_no_push": {"for": 200}}]),
+            "steps[0].expect_no_push.for: 200 is a number: a duration is a string with its \
+             unit, like \"200ms\" or \"200s\"",
+        ),
+        (
+            "unknown_step",
+            json!([{"expect_push": {"count": 1}}]),
+            "steps[0].expect_push: unknown step \"expect_push\" (did you mean \"expect_pushes\"?); one of \
+             \"call\"",
+        ),
+    ];
+    for (name, steps, _) in &mistakes {
+        scenario_file(dir.path(), name, &standin_with_steps(steps.clone()));
+    }
+
+    // Act
+    let (code, out) = cli(&["check", dir.path().to_str().unwrap()]);
+
+    // Assert
+    assert_eq!(code, 2, "{out}");
+    for (name, _, message) in &mistakes {
+        let file = dir.path().join(format!("{name}.json"));
+        assert!(
+            out.contains(&format!("error {} at {message}", file.display())),
+            "{name}: {out}"
+        );
+    }
+    assert!(out.contains("0 valid, 6 invalid"), "{out}");
+}
+
+#[test]
+fn cli_check_format_json_gives_each_file_s_path_and_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = scenario_file(
+        dir.path(),
+        "bad",
+        &standin_with_steps(
+            json!([{"expect_no_push": {"for": "10ms", "device": "bob-ipad.voip"}}]),
+        ),
+    );
+    std::fs::copy(fixture("env_only.json"), dir.path().join("good.json")).unwrap();
+
+    let out = Command::new(env!("CARGO_BIN_EXE_apns-harness"))
+        .args(["check", dir.path().to_str().unwrap(), "--format", "json"])
+        .output()
+        .unwrap();
+
+    assert_eq!(out.status.code(), Some(2));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (&report["valid"], &report["invalid"]),
+        (&json!(1), &json!(1))
+    );
+    let files = &report["files"];
+    assert_eq!(files[0]["file"], bad.display().to_string());
+    assert_eq!(files[0]["error"]["path"], "steps[0].expect_no_push.device");
+    let message = files[0]["error"]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with(
+            r#""bob-ipad.voip" is a bare name: a token is written "{{bob-ipad.voip}}""#
+        ),
+        "{message}"
+    );
+    assert_eq!(
+        files[1],
+        json!({"file": dir.path().join("good.json").display().to_string(), "steps": 2})
+    );
 }
 
 #[test]

@@ -5,19 +5,32 @@
 //! apns-harness run scenarios/ --provider-cmd "node server.js"
 //! apns-harness run scenarios/incoming_call.json --provider-url http://127.0.0.1:3000 --mock http://127.0.0.1:2198
 //! apns-harness check scenarios/*.json
+//! apns-harness run scenarios/ --provider-cmd "npm start" --junit report.xml   # in CI
 //! ```
 //!
 //! Exit codes (ripgrep's convention): 0 every scenario matched its snapshot, 1 a snapshot
 //! differed or an expectation failed, 2 a usage or set-up error.
+//!
+//! Modules: `outcome` (what a run found, the one record every report is written from),
+//! `terminal` (the report for people), `junit` (`--junit FILE`); `--format json` is the
+//! record itself, serialised.
+
+mod junit;
+mod outcome;
+mod terminal;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _, Result};
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use harness::snapshot::{self, Comparison};
-use harness::{CommandProvider, Harness, MockTarget, Provider, Scenario};
+use harness::{CommandProvider, Error, Harness, MockTarget, Provider, Scenario, ScenarioError};
+use serde::Serialize;
+
+use outcome::{Outcome, RunReport, ScenarioResult};
+use terminal::Terminal;
 
 /// Replay call scenarios against a push provider; snapshot-test the APNs traffic.
 #[derive(Debug, Parser)]
@@ -32,12 +45,61 @@ enum Command {
     /// Run scenarios and compare each transcript with its snapshot
     /// (`<scenario dir>/snapshots/<name>.snap`).
     Run(RunArgs),
-    /// Validate scenario files without running them.
+    /// Validate scenario files without running them: everything that can be known before
+    /// a run (names, reasons, push types, templates, durations, fault rules).
     Check {
         /// Scenario files or directories of them.
         #[arg(required = true)]
         scenarios: Vec<PathBuf>,
+
+        #[command(flatten)]
+        output: OutputArgs,
     },
+}
+
+/// How the results are printed.
+#[derive(Debug, Args)]
+struct OutputArgs {
+    /// `text` for people; `json`: one JSON document on stdout (the text goes to stderr).
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+
+    /// Colour the text: `auto` on a terminal only (and never with NO_COLOR set).
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorWhen::Auto)]
+    color: ColorWhen,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ColorWhen {
+    Auto,
+    Always,
+    Never,
+}
+
+impl OutputArgs {
+    fn terminal(&self) -> Terminal {
+        let color = match self.color {
+            ColorWhen::Auto => anstream::ColorChoice::Auto,
+            ColorWhen::Always => anstream::ColorChoice::Always,
+            ColorWhen::Never => anstream::ColorChoice::Never,
+        };
+        Terminal::new(self.format == Format::Json, color)
+    }
+
+    /// Prints the machine-readable document, when one was asked for.
+    fn json(&self, value: &impl Serialize) -> Result<()> {
+        if self.format == Format::Json {
+            let text = serde_json::to_string_pretty(value).context("serialising the report")?;
+            println!("{text}");
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug, Args)]
@@ -85,6 +147,14 @@ struct RunArgs {
     /// Write the new transcripts as the snapshots instead of comparing.
     #[arg(long)]
     accept: bool,
+
+    /// Also write the results as JUnit XML to FILE (one testcase per scenario, for CI
+    /// dashboards).
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
+
+    #[command(flatten)]
+    output: OutputArgs,
 }
 
 fn parse_env(s: &str) -> Result<(String, String), String> {
@@ -102,7 +172,7 @@ fn main() -> ExitCode {
         }
     };
     let outcome = match cli.command {
-        Command::Check { scenarios } => check(&scenarios),
+        Command::Check { scenarios, output } => check(&scenarios, &output),
         Command::Run(args) => run(args),
     };
     match outcome {
@@ -136,20 +206,76 @@ fn scenario_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-fn check(paths: &[PathBuf]) -> Result<ExitCode> {
-    let mut bad = 0;
+/// One file's verdict, for `check --format json`.
+#[derive(Debug, Serialize)]
+struct Checked {
+    file: PathBuf,
+    /// Its number of steps, when valid.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    steps: Option<usize>,
+    /// What is wrong, when invalid.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<Invalid>,
+}
+
+/// A [`ScenarioError`] as data: the JSON path and the message (which names the fix).
+#[derive(Debug, Serialize)]
+struct Invalid {
+    path: Option<String>,
+    message: String,
+}
+
+#[derive(Debug, Serialize)]
+struct CheckReport {
+    valid: usize,
+    invalid: usize,
+    files: Vec<Checked>,
+}
+
+fn check(paths: &[PathBuf], output: &OutputArgs) -> Result<ExitCode> {
+    let mut terminal = output.terminal();
     let files = scenario_files(paths)?;
+    let mut report = CheckReport {
+        valid: 0,
+        invalid: 0,
+        files: Vec::new(),
+    };
     for file in &files {
-        match Scenario::load(file) {
-            Ok(s) => println!("ok    {} ({} steps)", file.display(), s.steps.len()),
-            Err(e) => {
-                bad += 1;
-                println!("error {e}");
+        let checked = match Scenario::load(file) {
+            Ok(s) => {
+                report.valid += 1;
+                terminal.line(&format!(
+                    "ok    {} ({} steps)",
+                    file.display(),
+                    s.steps.len()
+                ));
+                Checked {
+                    file: file.clone(),
+                    steps: Some(s.steps.len()),
+                    error: None,
+                }
             }
-        }
+            Err(e) => {
+                report.invalid += 1;
+                terminal.line(&format!("error {e}"));
+                Checked {
+                    file: file.clone(),
+                    steps: None,
+                    error: Some(Invalid {
+                        path: e.path,
+                        message: e.message,
+                    }),
+                }
+            }
+        };
+        report.files.push(checked);
     }
-    println!("{} valid, {bad} invalid", files.len() - bad);
-    Ok(ExitCode::from(if bad == 0 { 0 } else { 2 }))
+    terminal.line(&format!(
+        "{} valid, {} invalid",
+        report.valid, report.invalid
+    ));
+    output.json(&report)?;
+    Ok(ExitCode::from(if report.invalid == 0 { 0 } else { 2 }))
 }
 
 fn provider(args: &RunArgs) -> Result<Provider> {
@@ -179,12 +305,32 @@ fn provider(args: &RunArgs) -> Result<Provider> {
 }
 
 fn run(args: RunArgs) -> Result<ExitCode> {
+    let started = Instant::now();
+    let mut terminal = args.output.terminal();
+    let mut report = RunReport::default();
     let files = scenario_files(&args.scenarios)?;
-    // Every file is checked before anything runs: a typo in the last one is a usage error.
-    let scenarios = files
+    // Every file is checked before anything runs: a typo in the last one is a usage error,
+    // and every invalid file is named at once.
+    let (scenarios, invalid): (Vec<_>, Vec<_>) = files
         .iter()
         .map(|f| Scenario::load(f).map(|s| (f.clone(), s)))
-        .collect::<Result<Vec<_>, _>>()?;
+        .partition(Result::is_ok);
+    let invalid: Vec<ScenarioError> = invalid.into_iter().filter_map(Result::err).collect();
+    if !invalid.is_empty() {
+        for e in &invalid {
+            eprintln!("apns-harness: error: {e}");
+        }
+        report.error = Some(
+            invalid
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n"),
+        );
+        return finish(&args, report, started);
+    }
+    let scenarios: Vec<(PathBuf, Scenario)> =
+        scenarios.into_iter().filter_map(Result::ok).collect();
     let mut harness = Harness::new(provider(&args)?);
     if let Some(admin_url) = &args.mock {
         harness = harness.mock(MockTarget::Remote {
@@ -193,70 +339,97 @@ fn run(args: RunArgs) -> Result<ExitCode> {
         });
     }
     let runtime = tokio::runtime::Runtime::new().context("starting the tokio runtime")?;
-    let (mut passed, mut failed) = (0, 0);
+    let mut stopped = false;
     for (file, scenario) in &scenarios {
+        if stopped {
+            report.push(ScenarioResult::skipped(scenario.name.clone(), file.clone()));
+            continue;
+        }
+        let begun = Instant::now();
         let outcome = runtime.block_on(harness.run(scenario));
-        match outcome {
-            Ok(transcript) => {
-                if report(file, &scenario.name, &transcript, args.accept)? {
-                    passed += 1;
-                } else {
-                    failed += 1;
-                }
-            }
-            Err(e) if e.is_failure() => {
-                failed += 1;
-                println!("FAIL  {}\n{}\n", scenario.name, indent(&e.to_string()));
-            }
-            Err(e) => return Err(anyhow::Error::new(e).context(scenario.name.clone())),
+        let result = judge(file, &scenario.name, outcome, args.accept, begun)?;
+        if result.outcome == Outcome::Error {
+            eprintln!("apns-harness: error: {}: {}", result.name, result.details);
+            stopped = true;
         }
+        terminal.result(&result);
+        report.push(result);
     }
-    println!("{passed} passed, {failed} failed");
-    Ok(ExitCode::from(if failed == 0 { 0 } else { 1 }))
+    terminal.summary(&report);
+    finish(&args, report, started)
 }
 
-/// Compares (or accepts) one transcript; prints the outcome; answers whether it passed.
-fn report(file: &Path, name: &str, transcript: &harness::Transcript, accept: bool) -> Result<bool> {
-    let write = |accept| {
-        snapshot::write(file, transcript, accept)
-            .with_context(|| format!("writing the snapshot of {name}"))
+/// Writes the machine-readable reports asked for; answers the exit code.
+fn finish(args: &RunArgs, mut report: RunReport, started: Instant) -> Result<ExitCode> {
+    report.seconds = started.elapsed();
+    if let Some(path) = &args.junit {
+        std::fs::write(path, junit::render(&report))
+            .with_context(|| format!("writing the JUnit report {}", path.display()))?;
+    }
+    args.output.json(&report)?;
+    Ok(ExitCode::from(report.exit_code()))
+}
+
+/// Compares (or accepts) one scenario's transcript, or records why there is none; writes
+/// the snapshot files that go with it.
+fn judge(
+    file: &Path,
+    name: &str,
+    outcome: Result<harness::Transcript, Error>,
+    accept: bool,
+    begun: Instant,
+) -> Result<ScenarioResult> {
+    let written = |path: std::io::Result<PathBuf>| {
+        path.with_context(|| format!("writing the snapshot of {name}"))
     };
-    match snapshot::compare(file, transcript) {
-        Comparison::Matches => {
-            println!("ok    {name}");
-            Ok(true)
-        }
-        Comparison::Missing if accept => {
-            println!("new   {name}: wrote {}", write(true)?.display());
-            Ok(true)
-        }
-        Comparison::Differs { .. } if accept => {
-            println!("accepted {name}: wrote {}", write(true)?.display());
-            Ok(true)
-        }
-        Comparison::Missing => {
-            let path = write(false)?;
-            println!(
-                "NEW   {name}: no snapshot yet; wrote {}\n      review it (cargo insta review, or read it) and rerun with --accept\n",
-                path.display()
+    let (outcome, message, details, wrote) = match outcome {
+        Ok(transcript) => match snapshot::compare(file, &transcript) {
+            Comparison::Matches => {
+                snapshot::remove_pending(file);
+                (Outcome::Ok, String::new(), String::new(), None)
+            }
+            Comparison::Missing if accept => {
+                let path = written(snapshot::write(file, &transcript, true))?;
+                let message = format!("new snapshot; wrote {}", path.display());
+                (Outcome::Accepted, message, String::new(), Some(path))
+            }
+            Comparison::Differs { .. } if accept => {
+                let path = written(snapshot::write(file, &transcript, true))?;
+                let message = format!("wrote {}", path.display());
+                (Outcome::Accepted, message, String::new(), Some(path))
+            }
+            Comparison::Missing => {
+                let path = written(snapshot::write(file, &transcript, false))?;
+                let message = "no snapshot yet: review the pending one, then --accept".to_owned();
+                (Outcome::New, message, String::new(), Some(path))
+            }
+            Comparison::Differs { diff } => {
+                let path = written(snapshot::write(file, &transcript, false))?;
+                let message = "the traffic differs from the snapshot".to_owned();
+                (Outcome::Diff, message, diff, Some(path))
+            }
+        },
+        Err(Error::Step(failure)) => {
+            let message = format!(
+                "step {} ({}) failed: {}",
+                failure.step, failure.action, failure.message
             );
-            Ok(false)
+            let path = written(snapshot::write_failed(file, &failure.transcript, &message))?;
+            (Outcome::Fail, message, failure.to_string(), Some(path))
         }
-        Comparison::Differs { diff } => {
-            let path = write(false)?;
-            println!(
-                "DIFF  {name}: the traffic differs from the snapshot\n{}\n      wrote {} (cargo insta review, or rerun with --accept)\n",
-                indent(&diff),
-                path.display()
-            );
-            Ok(false)
+        Err(e) => {
+            let details = e.to_string();
+            let message = details.lines().next().unwrap_or_default().to_owned();
+            (Outcome::Error, message, details, None)
         }
-    }
-}
-
-fn indent(text: &str) -> String {
-    text.lines()
-        .map(|l| format!("      {l}"))
-        .collect::<Vec<_>>()
-        .join("\n")
+    };
+    Ok(ScenarioResult {
+        name: name.to_owned(),
+        file: file.to_owned(),
+        outcome,
+        seconds: begun.elapsed(),
+        message,
+        details,
+        wrote,
+    })
 }
