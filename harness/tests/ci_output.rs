@@ -370,3 +370,50 @@ fn junit_records_a_set_up_error_and_the_scenarios_it_kept_from_running() {
         assert_eq!(skipped["verdicts"][0]["tag"], "skipped", "{skipped}");
     }
 }
+
+#[test]
+fn an_invalid_scenario_file_is_an_error_in_the_reports_and_nothing_runs() {
+    // Arrange: the three scenarios, plus one whose step has two actions.
+    let dir = scenarios();
+    std::fs::write(
+        dir.path().join("two_actions.json"),
+        r#"{"description": "d", "bundle_id": "com.example.env", "devices": {},
+            "steps": [{"mark": "a", "expect_no_push": {"for": "10ms"}}]}"#,
+    )
+    .unwrap();
+
+    // Act
+    let out = run(dir.path(), &["--format", "json"]);
+
+    // Assert: exit 2, the file is an error with its path and the fix, the others not run.
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let outcomes: Vec<(&str, &str)> = report["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["name"].as_str().unwrap(), s["outcome"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            ("env_only", "skipped"),
+            ("quiet", "skipped"),
+            ("two_actions", "error"),
+            ("wrong_status", "skipped")
+        ]
+    );
+    let message = report["scenarios"][2]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with(
+            "invalid scenario at steps[0]: one action per step: this step has `mark` and \
+             `expect_no_push`"
+        ),
+        "{message}"
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("two_actions.json at steps[0]: one action"),
+        "{}",
+        text(&out)
+    );
+}

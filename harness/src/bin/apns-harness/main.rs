@@ -310,27 +310,28 @@ fn run(args: RunArgs) -> Result<ExitCode> {
     let mut report = RunReport::default();
     let files = scenario_files(&args.scenarios)?;
     // Every file is checked before anything runs: a typo in the last one is a usage error,
-    // and every invalid file is named at once.
-    let (scenarios, invalid): (Vec<_>, Vec<_>) = files
+    // every invalid file is named at once (an `error` in the reports), and nothing runs.
+    let loaded: Vec<(PathBuf, Result<Scenario, ScenarioError>)> = files
         .iter()
-        .map(|f| Scenario::load(f).map(|s| (f.clone(), s)))
-        .partition(Result::is_ok);
-    let invalid: Vec<ScenarioError> = invalid.into_iter().filter_map(Result::err).collect();
-    if !invalid.is_empty() {
-        for e in &invalid {
-            eprintln!("apns-harness: error: {e}");
+        .map(|f| (f.clone(), Scenario::load(f)))
+        .collect();
+    if loaded.iter().any(|(_, s)| s.is_err()) {
+        for (file, scenario) in loaded {
+            let name = snapshot::snapshot_name(&file);
+            report.push(match scenario {
+                Ok(_) => ScenarioResult::skipped(name, file),
+                Err(e) => {
+                    eprintln!("apns-harness: error: {e}");
+                    ScenarioResult::invalid(name, file, &e)
+                }
+            });
         }
-        report.error = Some(
-            invalid
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("\n"),
-        );
         return finish(&args, report, started);
     }
-    let scenarios: Vec<(PathBuf, Scenario)> =
-        scenarios.into_iter().filter_map(Result::ok).collect();
+    let scenarios: Vec<(PathBuf, Scenario)> = loaded
+        .into_iter()
+        .filter_map(|(file, s)| s.ok().map(|s| (file, s)))
+        .collect();
     let mut harness = Harness::new(provider(&args)?);
     if let Some(admin_url) = &args.mock {
         harness = harness.mock(MockTarget::Remote {

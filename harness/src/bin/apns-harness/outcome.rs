@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use harness::ScenarioError;
 use serde::Serialize;
 
 /// How one scenario ended.
@@ -60,15 +61,36 @@ pub(crate) struct ScenarioResult {
 }
 
 impl ScenarioResult {
-    /// A scenario not run.
+    /// A scenario not run, because of another's set-up error or invalid file.
     pub(crate) fn skipped(name: String, file: PathBuf) -> Self {
         Self {
             name,
             file,
             outcome: Outcome::Skipped,
             seconds: Duration::ZERO,
-            message: "not run: an earlier scenario's set-up failed".into(),
+            message: "not run: another scenario's set-up failed or its file is invalid".into(),
             details: String::new(),
+            wrote: None,
+        }
+    }
+
+    /// A scenario file that is not valid: a set-up error, so nothing runs.
+    pub(crate) fn invalid(name: String, file: PathBuf, error: &ScenarioError) -> Self {
+        Self {
+            name,
+            file,
+            outcome: Outcome::Error,
+            seconds: Duration::ZERO,
+            message: format!(
+                "invalid scenario{}: {}",
+                error
+                    .path
+                    .as_deref()
+                    .map(|p| format!(" at {p}"))
+                    .unwrap_or_default(),
+                error.message
+            ),
+            details: error.to_string(),
             wrote: None,
         }
     }
@@ -84,9 +106,6 @@ pub(crate) struct RunReport {
     /// Wall time of the whole run.
     #[serde(serialize_with = "seconds")]
     pub(crate) seconds: Duration,
-    /// Why nothing ran (invalid scenario files), if so.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) error: Option<String>,
     pub(crate) scenarios: Vec<ScenarioResult>,
 }
 
@@ -104,7 +123,7 @@ impl RunReport {
 
     /// The exit code: 2 for a set-up error, 1 for a failed scenario, else 0.
     pub(crate) fn exit_code(&self) -> u8 {
-        if self.errors > 0 || self.error.is_some() {
+        if self.errors > 0 {
             2
         } else if self.failed > 0 {
             1
