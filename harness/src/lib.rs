@@ -33,7 +33,11 @@
 //! - `steps/push_filter.rs`: [`steps::PushFilter`], shared by the two expectations.
 //! - `check`: what a step's check sees (the names in scope) and answers (a path and a message);
 //!   fault rules checked by mock-apns's own parser.
+//! - `choices`: values from a closed set (reasons, push types, step kinds), parsed with a
+//!   message that names the nearest choice and lists them all.
 //! - `template`: `{{bob-iphone.voip}}`, `{{call_id}}` and `{{repeat:N:x}}` in strings.
+//! - `token_ref`: [`TokenRef`], a token where a step takes one, written `"{{bob-ipad.voip}}"`
+//!   too.
 //! - `span`: [`Span`], a duration written `"500ms"` or `"61m"`.
 //! - `replay`: [`Harness`], which starts the mock and the provider and plays the steps.
 //! - `player`: one scenario being played, the state each step's `play` reads and changes.
@@ -48,6 +52,7 @@
 //!   [`StepFailure`] and [`ScenarioError`].
 
 mod check;
+mod choices;
 mod command;
 mod error;
 mod mock;
@@ -60,6 +65,7 @@ pub mod snapshot;
 mod span;
 pub mod steps;
 mod template;
+mod token_ref;
 pub mod transcript;
 
 pub use error::{Error, ScenarioError, StepFailure};
@@ -69,4 +75,5 @@ pub use replay::Harness;
 pub use scenario::Scenario;
 pub use snapshot::{snapshot_name, snapshot_path, snapshot_settings};
 pub use span::{ParseSpanError, Span};
+pub use token_ref::TokenRef;
 pub use transcript::Transcript;

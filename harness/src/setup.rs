@@ -7,7 +7,7 @@ use mock_apns::Environment;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::check::{self, Invalid};
+use crate::check::{self, Invalid, Scope};
 
 /// The mock's setup.
 #[derive(Debug, Clone, Deserialize)]
@@ -87,10 +87,11 @@ pub struct DeviceSpec {
 }
 
 impl MockSetup {
-    /// What serde cannot check: every fault rule is one the mock mounts.
-    pub(crate) fn check(&self) -> Result<(), Invalid> {
+    /// What serde cannot check: every fault rule is one the mock mounts, using only the
+    /// names in `scope` (the tokens: nothing is captured before the first step).
+    pub(crate) fn check(&self, scope: &Scope) -> Result<(), Invalid> {
         for (i, f) in self.faults.iter().enumerate() {
-            check::fault_rule(f).map_err(|e| e.under(&format!("mock.faults[{i}]")))?;
+            check::fault_rule(f, scope).map_err(|e| e.under(&format!("mock.faults[{i}]")))?;
         }
         Ok(())
     }
