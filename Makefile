@@ -1,7 +1,7 @@
 # One-line wrappers; the README documents each target.
 CARGO ?= cargo
 
-.PHONY: run test unit e2e-deps lint fmt-check bench doc clients scenarios
+.PHONY: run test unit e2e-deps lint fmt-check bench soak doc clients scenarios
 
 ## run: the mock on its defaults (APNs 127.0.0.1:2197, admin 127.0.0.1:2198, state in ./.mock-apns)
 run:
@@ -14,12 +14,15 @@ test: fmt-check lint unit
 ## libraries, so build the binaries first and make sure those are there
 unit: clients e2e-deps
 	$(CARGO) build --locked --workspace --bins
-	$(CARGO) test --locked --workspace --all-targets
+	CALL_PROVIDER_BIN=$(CURDIR)/target/debug/call-provider $(CARGO) test --locked --workspace --all-targets
 
-## e2e-deps: curl with HTTP/2 (Debian's package when missing)
+## e2e-deps: curl with HTTP/2, and `script` (a terminal for the harness's colour test):
+## Debian's packages when missing
 e2e-deps:
 	@curl --version 2>/dev/null | grep -q HTTP2 || \
 		(apt-get update && apt-get install -y --no-install-recommends curl ca-certificates)
+	@command -v script >/dev/null || \
+		(apt-get update && apt-get install -y --no-install-recommends bsdutils)
 
 ## clients: the real APNs client libraries the e2e tests drive, at pinned versions, in
 ## project-local folders (npm ci, a Python venv); does nothing when they are up to date
@@ -48,6 +51,11 @@ doc:
 ## bench: h2load against mock-apns and a bare HTTP/2 baseline (installs nghttp2-client if needed)
 bench:
 	bash bench/run.sh
+
+## soak: a million pushes with recording on, the mock killed (SIGKILL) and restarted between
+## rounds; fails if an acknowledged push is missing from the record file or memory grows
+soak:
+	bash bench/soak.sh
 
 ## scenarios: replay fixtures/scenarios against the reference provider with the CLI (ACCEPT=1 updates the
 ## snapshots; DENY_LINT=1 also fails on lint findings, which the deliberate-bug scenarios have)

@@ -288,7 +288,14 @@ memory_per_push() {
     # (refused streams never reach the mock's handler and are not recorded).
     curl -fsS "$MOCK_ADMIN/api/v1/health" | grep -q '"records_dropped":0' ||
         die "the mock dropped records during the memory run"
-    recorded=$(curl -fsS "$MOCK_ADMIN/api/v1/pushes?status=200" | grep -oE '"status":200' | wc -l)
+    # The record comes in pages (at most 10 000 records each); "next_after" leads to the next.
+    local page cursor=0
+    recorded=0
+    while :; do
+        page=$(curl -fsS "$MOCK_ADMIN/api/v1/pushes?status=200&limit=10000&after=$cursor")
+        recorded=$((recorded + $(grep -oE '"status":200' <<<"$page" | wc -l)))
+        cursor=$(grep -oE '^\{"next_after":[0-9]+' <<<"$page" | grep -oE '[0-9]+$') || break
+    done
     [[ $recorded -eq $expected ]] || die "the mock recorded $recorded pushes, expected $expected"
     MEMORY_ANSWERED=$LOAD_OK
     PER_PUSH=$(((after - before) * 1024 / LOAD_OK))

@@ -1,19 +1,22 @@
 //! The `mock-apns` binary as users run it: the banner's own curl command, the state directory
 //! across restarts, the phone and lint flags, the record file's durability under SIGKILL, the
-//! SIGINT drain, and start-up errors.
+//! SIGINT and SIGTERM drain (and a second signal), and start-up errors.
 
 use std::collections::HashSet;
 use std::path::Path;
 use std::process::Stdio;
 
-use bytes::Bytes;
 use mock_apns::phones::PhoneSpec;
 use mock_apns::LintMode;
+use tokio::net::TcpStream;
 use tokio::sync::mpsc;
+use tokio_rustls::client::TlsStream;
 
+use crate::support::apns_client::tls_connect;
 use crate::support::binary::{binary, shell, MockProcess};
 use crate::support::push::CALL_PAYLOAD;
-use crate::support::{Alpn, ApnsClient, Push, DEVICE, PATIENCE};
+use crate::support::raw_h2::{device_path, Frame, GoAwayFrame, RawH2};
+use crate::support::{Alpn, ApnsClient, Push, DEVICE, PATIENCE, VOIP_TOPIC};
 
 /// The `apns_id`s in a JSON-lines record file; every complete line must parse.
 fn recorded_ids(path: &Path) -> HashSet<String> {
@@ -209,37 +212,108 @@ async fn every_acknowledged_push_survives_sigkill_in_the_record_file() {
     );
 }
 
-/// Ctrl-C stops accepting but answers the stream already in flight before exiting 0.
-#[tokio::test]
-async fn sigint_answers_the_stream_in_flight_then_exits_cleanly() {
-    let state = tempfile::tempdir().unwrap();
-    let record = state.path().join("pushes.jsonl");
-    let mut mock = MockProcess::start(state.path(), &["--record", record.to_str().unwrap()]).await;
-    let client = ApnsClient::connect_with(mock.banner.apns_addr(), &mock.ca_pem(), Alpn::H2)
+/// A raw HTTP/2 connection to the binary's APNs endpoint with stream 1 open: its head sent,
+/// its body not yet, and the server known to have read the head.
+async fn stream_in_flight(mock: &MockProcess) -> RawH2<TlsStream<TcpStream>> {
+    let tls = tls_connect(
+        mock.banner.apns_addr(),
+        &mock.ca_pem(),
+        "localhost",
+        &[b"h2"],
+    )
+    .await
+    .expect("TLS to the mock");
+    let mut raw = RawH2::start(tls).await.expect("HTTP/2 preface sent");
+    raw.send_head(1, &device_path(), &voip_headers(&mock.token()), false)
         .await
-        .unwrap();
-    let push = Push::voip_with_token(&mock.token());
-    client.unlock_streams(&push).await.unwrap();
-    let (first_half, second_half) = CALL_PAYLOAD.split_at(CALL_PAYLOAD.len() / 2);
-    let mut in_flight = client.open(&push, false).await.unwrap();
-    in_flight
-        .send_data(Bytes::from_static(first_half.as_bytes()), false)
-        .unwrap();
-    // Streams are accepted in order: once a later one is answered, the server holds ours.
-    let later = client.send(&push).await.unwrap();
-    assert_eq!(later.status, 200);
+        .expect("request head sent");
+    raw.ping().await.expect("PING answered");
+    raw
+}
 
-    mock.interrupt();
-    mock.stderr_line("shutting down").await;
-    in_flight
-        .send_data(Bytes::from_static(second_half.as_bytes()), true)
-        .unwrap();
-    let reply = in_flight.finish().await.unwrap();
+/// The headers of a VoIP push as Apple's example shows them, with this provider token.
+fn voip_headers(token: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("host", "api.sandbox.push.apple.com".into()),
+        ("authorization", format!("bearer {token}")),
+        ("apns-push-type", "voip".into()),
+        ("apns-topic", VOIP_TOPIC.into()),
+    ]
+}
+
+/// SIGINT (Ctrl-C) and SIGTERM (Docker, systemd, CI runners) both stop the mock gracefully:
+/// GOAWAY `NO_ERROR` with `{"reason":"Shutdown"}` covering the stream in flight, which is then
+/// answered and recorded, and exit status 0.
+async fn a_signal_drains_the_stream_in_flight(signal: &str) {
+    let state = tempfile::tempdir().expect("a temporary directory");
+    let record = state.path().join("pushes.jsonl");
+    let mut mock = MockProcess::start(
+        state.path(),
+        &["--record", record.to_str().expect("a UTF-8 path")],
+    )
+    .await;
+    let mut raw = stream_in_flight(&mock).await;
+
+    mock.signal(signal);
+    let goaway = raw.next().await.expect("a frame after the signal");
+    raw.send_data(1, CALL_PAYLOAD.as_bytes(), true)
+        .await
+        .expect("the rest of the body sent");
+    let reply = raw.reply(1).await.expect("stream 1 answered");
     let status = mock.wait_exit().await;
 
-    assert_eq!(reply.status, 200, "{reply:?}");
-    assert!(status.success(), "exit status {status}");
-    assert!(recorded_ids(&record).contains(reply.apns_id()));
+    let expected = GoAwayFrame {
+        last_stream_id: 1,
+        error_code: 0,
+        debug_data: r#"{"reason":"Shutdown"}"#.into(),
+    };
+    assert_eq!(goaway, Frame::GoAway(expected), "SIG{signal}");
+    assert_eq!(reply.status, Some(200), "SIG{signal}: {reply:?}");
+    assert_eq!(status.code(), Some(0), "SIG{signal}: exit status {status}");
+    assert_eq!(recorded_ids(&record).len(), 1, "SIG{signal}");
+}
+
+#[tokio::test]
+async fn sigint_sends_goaway_shutdown_answers_the_stream_in_flight_then_exits_0() {
+    a_signal_drains_the_stream_in_flight("INT").await;
+}
+
+#[tokio::test]
+async fn sigterm_sends_goaway_shutdown_answers_the_stream_in_flight_then_exits_0() {
+    a_signal_drains_the_stream_in_flight("TERM").await;
+}
+
+/// While a graceful stop waits for a stream (here one a fault rule delays by an hour), a
+/// second signal ends the process at once, with the shell's status for that signal.
+#[tokio::test]
+async fn a_second_signal_exits_at_once() {
+    let state = tempfile::tempdir().unwrap();
+    let rules = state.path().join("faults.json");
+    std::fs::write(&rules, r#"[{"action":{"delay_ms":3600000}}]"#).unwrap();
+    let mut mock = MockProcess::start(
+        state.path(),
+        &[
+            "--faults",
+            rules.to_str().unwrap(),
+            "--shutdown-timeout",
+            "3600",
+        ],
+    )
+    .await;
+    let mut raw = stream_in_flight(&mock).await;
+    raw.send_data(1, CALL_PAYLOAD.as_bytes(), true)
+        .await
+        .unwrap();
+    raw.ping().await.unwrap();
+
+    mock.terminate();
+    let goaway = raw.next().await.unwrap();
+    mock.interrupt();
+    let status = mock.wait_exit().await;
+
+    assert!(matches!(goaway, Frame::GoAway(_)), "{goaway:?}");
+    assert_eq!(status.code(), Some(130), "exit status {status}");
+    mock.stderr_line("exiting now").await;
 }
 
 #[tokio::test]
@@ -273,4 +347,80 @@ async fn a_start_up_error_is_one_line_and_exit_code_2() {
         "no banner for a mock that did not start"
     );
     drop(taken);
+}
+
+/// Every admin API curl command in the README, run as written against a running mock (its
+/// port and a device token filled in): none may be refused, `-d` bodies included (curl sends
+/// them as form data unless told otherwise).
+#[tokio::test]
+async fn the_readmes_admin_curl_commands_work_as_written() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md"))
+        .expect("README.md");
+    let state = tempfile::tempdir().unwrap();
+    let mock = MockProcess::start(state.path(), &[]).await;
+    let admin = mock
+        .banner
+        .admin_url
+        .trim_end_matches("/api/v1/")
+        .to_owned();
+    // Connection 1, for the GOAWAY command.
+    let client = ApnsClient::connect_with(mock.banner.apns_addr(), &mock.ca_pem(), Alpn::H2)
+        .await
+        .unwrap();
+    let reply = client
+        .send(&Push::voip_with_token(&mock.token()))
+        .await
+        .unwrap();
+    assert_eq!(reply.status, 200);
+
+    let mut prelude = Vec::new();
+    let mut ran = 0;
+    let mut in_sh = false;
+    let mut command = String::new();
+    for line in readme.lines() {
+        if line.starts_with("```") {
+            in_sh = line == "```sh";
+            prelude.clear();
+            continue;
+        }
+        if !in_sh {
+            continue;
+        }
+        command.push_str(line.trim_end_matches('\\'));
+        if line.ends_with('\\') {
+            continue;
+        }
+        let full = std::mem::take(&mut command);
+        // Drop a trailing comment (the README aligns them after two or more spaces).
+        let full = full
+            .split("  #")
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_owned();
+        let full = full
+            .replace("http://127.0.0.1:2198", &admin)
+            .replace("<token>", &"ab".repeat(32));
+        if full.starts_with("A=") || full.starts_with("J=") {
+            prelude.push(full);
+            continue;
+        }
+        let is_admin =
+            full.starts_with("curl -s") && (full.contains(&admin) || full.contains("$A"));
+        if !is_admin {
+            continue;
+        }
+        let script = format!(
+            "{}\n{full} -o /dev/null -w '%{{http_code}}'",
+            prelude.join("\n")
+        );
+        let out = shell(&script).await;
+        let code = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(code.starts_with('2'), "{full}\nanswered {code}");
+        ran += 1;
+    }
+    assert!(
+        ran >= 15,
+        "only {ran} admin curl commands found in the README"
+    );
 }

@@ -58,3 +58,49 @@ async fn a_malformed_clock_request_is_refused() {
     assert_eq!(answer.status, 400, "{}", answer.json());
     assert_eq!(apns.clock().offset(), Duration::ZERO);
 }
+
+/// `u64::MAX` ms once wrapped the clock to 0, and a debug build panicked: an advance the clock
+/// cannot represent is refused, and no answer ever reads earlier than the one before.
+#[tokio::test]
+async fn an_absurd_advance_is_refused_and_the_clock_never_goes_back() {
+    let apns = MockApns::start().await;
+    let admin = mock_apns::admin::Client::new(&apns.admin_uri()).unwrap();
+    let before = admin.clock().await.unwrap();
+
+    let mut readings = vec![before.now_ms];
+    for advance_ms in [u64::MAX, u64::MAX / 2, i64::MAX as u64, 1 << 60] {
+        let answer = admin
+            .send(
+                http::Method::POST,
+                "/api/v1/clock",
+                Some(json!({ "advance_ms": advance_ms })),
+            )
+            .await
+            .unwrap();
+        assert_eq!(answer.status, 400, "{advance_ms}: {:?}", answer.json());
+        let error = answer.json()["error"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        assert!(error.contains("advance_ms"), "{error}");
+        let after = admin.clock().await.unwrap();
+        assert_eq!(after.offset_ms, 0, "{advance_ms} moved the clock");
+        readings.push(after.now_ms);
+    }
+    // A century is fine, and the clock answers it; the Rust API saturates instead of refusing.
+    let century = admin
+        .advance_clock(Duration::from_secs(100 * 365 * 24 * 3600))
+        .await
+        .unwrap();
+    readings.push(century.now_ms);
+    apns.advance_clock(Duration::MAX);
+    readings.push(admin.clock().await.unwrap().now_ms);
+    apns.advance_clock(Duration::MAX);
+    readings.push(admin.clock().await.unwrap().now_ms);
+
+    assert!(
+        readings.windows(2).all(|w| w[0] <= w[1]),
+        "the clock went back: {readings:?}"
+    );
+    assert!(century.now_ms >= before.now_ms + 100 * 365 * 24 * 3_600_000);
+}

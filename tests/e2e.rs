@@ -33,11 +33,15 @@ mod transport;
 mod settings;
 // GOAWAY after an idle timeout, on a graceful stop, and on an admin API order.
 mod goaway;
+// Set-up deadlines (first byte, TLS, preface), the connection cap, a shutdown in bounded time.
+mod limits;
 
 // The admin API, by resource (devices and fault rules are tested with their subjects).
 // /api/v1/pushes: filters, 400s naming a bad filter, the long-poll wait, clearing.
 mod pushes_api;
-// /api/v1/clock: moving the clock expires provider tokens; a malformed request is refused.
+// /api/v1/pushes in pages: limit, the after cursor, the client following pages, flat memory.
+mod pushes_paging;
+// /api/v1/clock: moving the clock expires provider tokens; absurd or malformed advances refused.
 mod clock_api;
 // /api/v1/connections: what each connection shows, from its opening to how it closed.
 mod connections_api;
@@ -50,13 +54,23 @@ mod phones;
 // Lint findings on VoIP pushes: each rule, counts, filters, off and deny.
 mod lint;
 
+// The admin API's request checks: Host, Origin, JSON-only writes, the warning beyond loopback.
+mod admin_guard;
+// No provider token's signature in a record, a log line or an admin answer, whatever was sent.
+mod secrets;
+
+// A seeded fuzz run: thousands of malformed requests, every answer shaped like Apple's.
+mod wire_fuzz;
+// The record file: a record that cannot be written is never acknowledged; deletion, rotation.
+mod record_file;
+
 // Failure on purpose.
 // Fault rules (match + schedule + action) from the admin API, a file and Rust, seen on the wire.
 mod faults;
 
 // As users run it.
-// The binary: banner curl, state dir reuse, phone and lint flags, SIGKILL durability, SIGINT
-// drain, start-up errors.
+// The binary: banner curl, state dir reuse, phone and lint flags, SIGKILL durability,
+// SIGINT/SIGTERM drain, errors.
 mod cli;
 // Real client libraries (node-apn, apns2, aioapns, curl) and the CONNECT front door.
 mod clients;

@@ -3,6 +3,7 @@
 
 use mock_apns::{MockApns, Reason};
 
+use crate::support::assertions::record_of;
 use crate::support::{assert_accepted, assert_rejected, ApnsClient, Push, BUNDLE, VOIP_TOPIC};
 
 /// A background push as Apple describes it: bare bundle topic, content-available, priority 5.
@@ -265,4 +266,39 @@ async fn a_header_sent_twice_is_duplicate_headers() {
             .collect();
         assert_eq!(sent, [first.as_str(), second], "both values are recorded");
     }
+}
+
+/// A header list over the 8000 bytes advertised in SETTINGS_MAX_HEADER_LIST_SIZE gets 431, and
+/// like every refusal an `apns-id` (the client's, when it came before the limit) and a JSON
+/// reason; h2 alone used to answer a bare 431 the mock never saw. The record says what was cut.
+#[tokio::test]
+async fn a_header_list_over_8000_bytes_gets_431_with_an_apns_id_and_a_json_reason() {
+    let apns = MockApns::start().await;
+    let client = ApnsClient::connect(&apns).await;
+    let id = "0f3c2a4e-8b1d-4c6e-9a7f-2b5d8e1c4a90";
+    let push = Push::voip(&apns)
+        .header("apns-id", id)
+        .header("x-padding", &"a".repeat(9000));
+
+    let reply = client.send(&push).await.unwrap();
+
+    assert_eq!(reply.status, 431, "{reply:?}");
+    assert_eq!(reply.header("apns-id"), Some(id));
+    assert_eq!(reply.header("content-type"), Some("application/json"));
+    assert_eq!(
+        reply.json(),
+        Some(serde_json::json!({"reason": "RequestHeaderFieldsTooLarge"}))
+    );
+    let record = record_of(&apns, &reply);
+    assert_eq!(record.status, 431);
+    assert_eq!(record.reason, None, "not one of Apple's reasons");
+    assert_eq!(
+        record.topic(),
+        Some(VOIP_TOPIC),
+        "fields before the limit are kept"
+    );
+    let detail = record.detail.as_deref().unwrap_or_default();
+    assert!(detail.contains("8000"), "{detail}");
+    // The connection goes on.
+    assert_accepted(&apns, &client.send(&Push::voip(&apns)).await.unwrap());
 }

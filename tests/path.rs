@@ -1,8 +1,10 @@
 //! `:method`, `:path` and the device token in it.
 
+use bytes::Bytes;
 use http::Method;
 use mock_apns::{MockApns, Reason};
 
+use crate::support::assertions::record_of;
 use crate::support::{assert_accepted, assert_rejected, ApnsClient, Push};
 
 #[tokio::test]
@@ -19,6 +21,27 @@ async fn only_post_is_allowed() {
         let record = assert_rejected(&apns, &reply, Reason::MethodNotAllowed);
         assert_eq!(&*record.method, method.as_str());
     }
+}
+
+/// HEAD gets 405 like any other method, but without a body: an answer to HEAD has none (RFC
+/// 9110 §9.3.2), and an HTTP/2 client resets the stream with PROTOCOL_ERROR when one comes.
+#[tokio::test]
+async fn head_gets_405_without_a_body() {
+    let apns = MockApns::start().await;
+    let client = ApnsClient::connect(&apns).await;
+
+    let reply = client
+        .send(&Push::voip(&apns).method(Method::HEAD).body(Bytes::new()))
+        .await
+        .unwrap();
+
+    assert_eq!(reply.status, 405, "{reply:?}");
+    assert!(reply.body.is_empty(), "{reply:?}");
+    assert!(reply.header("apns-id").is_some(), "{reply:?}");
+    let record = record_of(&apns, &reply);
+    assert_eq!(record.status, 405);
+    assert_eq!(record.reason, Some(Reason::MethodNotAllowed));
+    assert_eq!(&*record.method, "HEAD");
 }
 
 #[tokio::test]

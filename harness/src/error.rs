@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use mock_apns::admin::ClientError;
+
 use crate::transcript::Transcript;
 
 /// A run's failure. [`Error::Step`] is the provider's fault (exit 1 in the CLI); the others
@@ -15,6 +17,16 @@ pub enum Error {
     /// The mock or the provider could not be started or driven.
     #[error("{0}")]
     Setup(String),
+    /// The mock's admin API failed a request of the harness's.
+    #[error("{context}: {error}{}", fault_api_hint(error))]
+    Mock {
+        /// What the harness was doing (`reading the mock's record`), after the step when one
+        /// was being played (`step 3 (add fault outage): adding a fault rule`).
+        context: String,
+        /// What the admin client reported. It is part of the message (tests print errors
+        /// with `{e}`), so it is not also a `source`: a chain would print it twice.
+        error: ClientError,
+    },
     /// The provider could not be reached for a call.
     #[error("{0}")]
     Provider(String),
@@ -33,9 +45,45 @@ impl Error {
         Error::Setup(message.into())
     }
 
+    /// For `map_err`: a failed admin request, said of what the harness was doing.
+    pub(crate) fn mock(context: impl Into<String>) -> impl FnOnce(ClientError) -> Self {
+        let context = context.into();
+        move |error| Error::Mock { context, error }
+    }
+
+    /// The same error, said of the step being played: `step 3 (add fault outage): …`.
+    pub(crate) fn in_step(self, step: usize, action: &str) -> Self {
+        let at = format!("step {step} ({action})");
+        match self {
+            Error::Mock { context, error } => Error::Mock {
+                context: format!("{at}: {context}"),
+                error,
+            },
+            other => Error::setup(format!("{at}: {other}")),
+        }
+    }
+
     /// Whether the provider (not the set-up) is at fault.
     pub fn is_failure(&self) -> bool {
         matches!(self, Error::Step(_) | Error::Lint(_))
+    }
+}
+
+/// A mock without the fault API answers 404 to its routes: say so, rather than "not found".
+fn fault_api_hint(error: &ClientError) -> &'static str {
+    match error {
+        ClientError::Refused {
+            status: 404, path, ..
+        } if path.starts_with("/api/v1/faults") => " (this mock-apns has no fault rules API yet)",
+        ClientError::Refused {
+            status: 404,
+            path,
+            message,
+            ..
+        } if path.starts_with("/api/v1/phones") && message.starts_with("no route") => {
+            " (this mock-apns has no phones API yet)"
+        }
+        _ => "",
     }
 }
 
@@ -111,4 +159,35 @@ pub(crate) fn indent(output: &str) -> String {
         return "  (the provider printed nothing)".into();
     }
     output.lines().map(|l| format!("  | {l}\n")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_admin_request_says_which_step_and_keeps_the_client_error() {
+        let refused = ClientError::Refused {
+            method: http::Method::POST,
+            path: "/api/v1/faults".into(),
+            status: 404,
+            message: "no such route".into(),
+        };
+
+        let err = Error::mock("adding a fault rule")(refused).in_step(3, "add fault outage");
+
+        assert_eq!(
+            err.to_string(),
+            "step 3 (add fault outage): adding a fault rule: admin POST /api/v1/faults: 404: \
+             no such route (this mock-apns has no fault rules API yet)"
+        );
+        assert!(!err.is_failure(), "the set-up's fault, not the provider's");
+        assert!(matches!(
+            err,
+            Error::Mock {
+                error: ClientError::Refused { status: 404, .. },
+                ..
+            }
+        ));
+    }
 }

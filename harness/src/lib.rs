@@ -35,28 +35,33 @@
 //! - `steps/phone.rs`, `steps/gesture.rs`: what the phone steps share (`expect_ringing`,
 //!   `expect_not_ringing`, `expect_delivery`, `answer`, `decline`, `phone_offline`,
 //!   `phone_online`; each device is a virtual phone on the mock).
-//! - `check`: what a step's check sees (the names in scope) and answers (a path and a message).
+//! - `check`: what a step's check sees (the names in scope) and answers (a path and a message);
+//!   fault rules checked by mock-apns's own parser.
+//! - `choices`: values from a closed set (reasons, push types, step kinds), parsed with a
+//!   message that names the nearest choice and lists them all.
 //! - `template`: `{{bob-iphone.voip}}`, `{{call_id}}` and `{{repeat:N:x}}` in strings.
+//! - `token_ref`: [`TokenRef`], a token where a step takes one, written `"{{bob-ipad.voip}}"`
+//!   too.
 //! - `span`: [`Span`], a duration written `"500ms"` or `"61m"`.
 //! - `replay`: [`Harness`], which starts the mock and the provider and plays the steps.
 //! - `player`: one scenario being played, the state each step's `play` reads and changes.
-//! - [`provider`]: the three adapters (URL, command, closure).
+//! - [`provider`]: the three adapters (URL, command, closure); an HTTP provider is called
+//!   through [`mock_apns::admin::Client::send`].
 //! - `command`: the command adapter: [`CommandProvider`] and the process it starts.
-//! - `mock`: the mock, in-process or running, driven through its admin API; [`ApnsEnv`].
-//! - `http`: a minimal HTTP/1.1 client for the provider and the mock's admin API.
-//! - [`record`]: what the mock reports of each exchange.
-//! - [`transcript`]: the record normalised, step by step.
+//! - `mock`: the mock, in-process or running, driven through [`mock_apns::admin::Client`];
+//!   [`ApnsEnv`].
+//! - [`transcript`]: the record ([`mock_apns::Notification`]s) normalised, step by step.
 //! - [`snapshot`]: insta settings, redactions and the `.snap` file format.
-//! - `error`: [`Error`], [`StepFailure`], [`LintFailure`] and [`ScenarioError`].
+//! - `error`: [`Error`] (a failed admin request keeps its [`mock_apns::admin::ClientError`]),
+//!   [`StepFailure`], [`LintFailure`] and [`ScenarioError`].
 
 mod check;
+mod choices;
 mod command;
 mod error;
-mod http;
 mod mock;
 mod player;
 pub mod provider;
-pub mod record;
 mod replay;
 pub mod scenario;
 mod setup;
@@ -64,6 +69,7 @@ pub mod snapshot;
 mod span;
 pub mod steps;
 mod template;
+mod token_ref;
 pub mod transcript;
 
 pub use error::{Error, LintFailure, ScenarioError, StepFailure};
@@ -73,4 +79,5 @@ pub use replay::Harness;
 pub use scenario::Scenario;
 pub use snapshot::{snapshot_name, snapshot_path, snapshot_settings};
 pub use span::{ParseSpanError, Span};
+pub use token_ref::TokenRef;
 pub use transcript::Transcript;

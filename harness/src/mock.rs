@@ -9,16 +9,16 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use mock_apns::admin::{Client, ClientError};
+use mock_apns::admin::{Client, ClientError, PushQuery};
 use mock_apns::phones::{Call, PhoneCondition, PhoneSpec, PhoneView};
-use mock_apns::{Environment, LintMode, MockApns, SigningKey};
-use serde_json::{json, Value};
+use mock_apns::{
+    ConnectionSummary, Device, Environment, LintMode, MockApns, Notification, RuleSummary,
+    SigningKey,
+};
+use serde_json::Value;
 
 use crate::error::Error;
-use crate::http::{self, HttpReply};
-use crate::record::{Pushes, Record};
 use crate::setup::{MockSetup, TokenInfo};
-use crate::transcript::ConnectionInfo;
 
 /// Admin calls are local and quick; this only bounds a hung mock.
 const ADMIN_TIMEOUT: Duration = Duration::from_secs(10);
@@ -97,9 +97,9 @@ impl ApnsEnv {
 pub(crate) struct Mock {
     pub(crate) env: ApnsEnv,
     /// The setup's fault rules: (id the mock gave, name for the transcript).
-    pub(crate) setup_faults: Vec<(Value, String)>,
-    /// The library's typed admin client, for the phones.
-    client: Client,
+    pub(crate) setup_faults: Vec<(u64, String)>,
+    /// The mock's admin API.
+    admin: Client,
     key: SigningKey,
     _own: Option<MockApns>,
     _files: tempfile::TempDir,
@@ -118,7 +118,7 @@ impl Mock {
             .prefix("apns-harness-")
             .tempdir()
             .map_err(|e| Error::setup(format!("cannot create a temporary directory: {e}")))?;
-        let (own, admin_url, apns_url, ca_pem, key) = match target {
+        let (own, admin, admin_url, apns_url, ca_pem, key) = match target {
             MockTarget::InProcess => {
                 let generated = SigningKey::generate(&setup.key.team_id)
                     .and_then(|k| {
@@ -136,9 +136,10 @@ impl Mock {
                     .try_start()
                     .await
                     .map_err(|e| Error::setup(format!("mock-apns could not start: {e}")))?;
-                let (admin, uri, ca) =
+                let (admin_url, uri, ca) =
                     (apns.admin_uri(), apns.uri(), apns.ca_cert_pem().to_owned());
-                (Some(apns), admin, uri, ca, generated)
+                let admin = admin_client(&admin_url)?;
+                (Some(apns), admin, admin_url, uri, ca, generated)
             }
             MockTarget::Remote {
                 admin_url,
@@ -151,17 +152,19 @@ impl Mock {
                     ));
                 }
                 let admin_url = admin_url.trim_end_matches('/').to_owned();
-                let health = admin_json(&admin_url, "GET", "/api/v1/health", None).await?;
-                let apns_url = health["apns_url"].as_str().unwrap_or_default().to_owned();
-                let environment = health["environment"].as_str().unwrap_or_default();
-                if environment != setup.environment.as_str() {
+                let admin = admin_client(&admin_url)?;
+                let health = admin.health().await.map_err(Error::mock(format!(
+                    "asking the running mock at {admin_url} for its health"
+                )))?;
+                if health.environment != setup.environment {
                     return Err(Error::setup(format!(
-                        "the scenario wants a {} mock; the one at {admin_url} is {environment}",
-                        setup.environment
+                        "the scenario wants a {} mock; the one at {admin_url} is {}",
+                        setup.environment, health.environment
                     )));
                 }
+                let apns_url = health.apns_url;
                 let (ca, key) = read_state_dir(state_dir)?;
-                (None, admin_url, apns_url, ca, key)
+                (None, admin, admin_url, apns_url, ca, key)
             }
         };
         let port = apns_url
@@ -188,9 +191,7 @@ impl Mock {
             provider_env: Vec::new(),
         };
         let mut mock = Mock {
-            client: Client::new(&env.admin_url)
-                .map_err(|e| Error::setup(format!("mock admin API: {e}")))?
-                .with_timeout(ADMIN_TIMEOUT),
+            admin,
             env,
             setup_faults: Vec::new(),
             key,
@@ -212,11 +213,16 @@ impl Mock {
         for (i, rule) in setup.faults.iter().enumerate() {
             let rule = crate::template::expand_value(rule, &tokens)
                 .map_err(|e| Error::setup(format!("mock.faults[{i}]: {e}")))?;
-            let id = mock.add_fault(&rule).await?;
-            let name = rule["name"]
-                .as_str()
-                .map_or_else(|| format!("mock.faults[{i}]"), str::to_owned);
-            mock.setup_faults.push((id, name));
+            let added = mock
+                .admin
+                .add_fault_json(&rule)
+                .await
+                .map_err(Error::mock(format!("adding mock.faults[{i}]")))?;
+            let name = added
+                .spec
+                .name
+                .unwrap_or_else(|| format!("mock.faults[{i}]"));
+            mock.setup_faults.push((added.id, name));
         }
         Ok(mock)
     }
@@ -230,30 +236,33 @@ impl Mock {
             devices.entry(device).or_default().push(t.value.clone());
         }
         for (name, tokens) in devices {
-            match self.client.remove_phone(name).await {
+            match self.admin.remove_phone(name).await {
                 Ok(()) | Err(ClientError::Refused { status: 404, .. }) => {}
-                Err(e) => return Err(phone_error(e)),
+                Err(e) => return Err(Error::mock(format!("replacing phone {name}"))(e)),
             }
-            self.client
+            self.admin
                 .put_phone(name, &PhoneSpec::default().tokens(tokens))
                 .await
-                .map_err(phone_error)?;
+                .map_err(Error::mock(format!("making device {name} a phone")))?;
         }
         Ok(())
     }
 
     /// A phone as it is now.
     pub(crate) async fn phone(&self, name: &str) -> Result<PhoneView, Error> {
-        self.client.phone(name).await.map_err(phone_error)
+        self.admin
+            .phone(name)
+            .await
+            .map_err(Error::mock(format!("reading phone {name}")))
     }
 
     /// Changes what `spec` sets on a phone (going online delivers what APNs stored).
     pub(crate) async fn update_phone(&self, name: &str, spec: &PhoneSpec) -> Result<(), Error> {
-        self.client
+        self.admin
             .update_phone(name, spec)
             .await
             .map(drop)
-            .map_err(phone_error)
+            .map_err(Error::mock(format!("changing phone {name}")))
     }
 
     /// Waits on the mock until the phone is in `condition`: `Ok` with the phone then, `Err`
@@ -264,10 +273,10 @@ impl Mock {
         condition: &PhoneCondition,
         timeout: Duration,
     ) -> Result<Result<PhoneView, PhoneView>, Error> {
-        match self.client.wait_for_phone(name, condition, timeout).await {
+        match self.admin.wait_for_phone(name, condition, timeout).await {
             Ok(view) => Ok(Ok(view)),
             Err(ClientError::PhoneWaitTimeout { phone, .. }) => Ok(Err(*phone)),
-            Err(e) => Err(phone_error(e)),
+            Err(e) => Err(Error::mock(format!("waiting for {name} to be {condition}"))(e)),
         }
     }
 
@@ -280,9 +289,9 @@ impl Mock {
         call: Option<&str>,
     ) -> Result<Result<Call, String>, Error> {
         let done = if answer {
-            self.client.answer(name, call).await
+            self.admin.answer(name, call).await
         } else {
-            self.client.decline(name, call).await
+            self.admin.decline(name, call).await
         };
         match done {
             Ok(call) => Ok(Ok(call)),
@@ -291,31 +300,30 @@ impl Mock {
                 message,
                 ..
             }) => Ok(Err(message)),
-            Err(e) => Err(phone_error(e)),
+            Err(e) => Err(Error::mock(format!("answering on {name}"))(e)),
         }
     }
 
     /// The mock's `--lint` mode (`warn` for a mock that does not say).
     pub(crate) async fn lint_mode(&self) -> Result<LintMode, Error> {
-        self.client
+        self.admin
             .health()
             .await
             .map(|h| h.lint)
-            .map_err(|e| Error::setup(format!("mock admin API: {e}")))
+            .map_err(Error::mock("asking the mock for its lint mode"))
     }
 
     /// Forgets the record (and, on a shared mock, its fault rules).
     async fn reset(&self, shared: bool) -> Result<(), Error> {
         if shared {
-            self.admin("DELETE", "/api/v1/pushes", None).await?;
+            self.admin
+                .clear_pushes()
+                .await
+                .map_err(Error::mock("clearing the running mock's record"))?;
             // A mock without the fault API has no rules to forget.
-            let _ = self.admin("DELETE", "/api/v1/faults", None).await;
+            let _ = self.admin.clear_faults().await;
         }
         Ok(())
-    }
-
-    async fn admin(&self, method: &str, path: &str, body: Option<Value>) -> Result<Value, Error> {
-        admin_json(&self.env.admin_url, method, path, body).await
     }
 
     pub(crate) async fn register(
@@ -324,10 +332,15 @@ impl Mock {
         topic: &str,
         environment: Environment,
     ) -> Result<(), Error> {
-        let body = json!({ "topic": topic, "environment": environment });
-        self.admin("PUT", &format!("/api/v1/devices/{token}"), Some(body))
+        let device = Device {
+            topic: Some(topic.to_owned()),
+            environment: Some(environment),
+            unregistered_at: None,
+        };
+        self.admin
+            .register_device(token, &device)
             .await
-            .map(drop)
+            .map_err(Error::mock(format!("registering device token {token}")))
     }
 
     pub(crate) async fn unregister(
@@ -335,54 +348,52 @@ impl Mock {
         token: &str,
         timestamp_ms: Option<u64>,
     ) -> Result<(), Error> {
-        let query = timestamp_ms
-            .map(|t| format!("?timestamp={t}"))
-            .unwrap_or_default();
-        self.admin("DELETE", &format!("/api/v1/devices/{token}{query}"), None)
+        self.admin
+            .unregister_device(token, timestamp_ms)
             .await
             .map(drop)
+            .map_err(Error::mock(format!("unregistering device token {token}")))
     }
 
     pub(crate) async fn advance_clock(&self, by: Duration) -> Result<(), Error> {
-        let body = json!({ "advance_ms": by.as_millis() as u64 });
-        self.admin("POST", "/api/v1/clock", Some(body))
+        self.admin
+            .advance_clock(by)
             .await
             .map(drop)
+            .map_err(Error::mock("advancing the mock's clock"))
     }
 
-    /// Installs a fault rule, passed through unchanged; returns the id the mock gave it.
-    pub(crate) async fn add_fault(&self, rule: &Value) -> Result<Value, Error> {
-        let answer = self
-            .admin("POST", "/api/v1/faults", Some(rule.clone()))
-            .await?;
-        Ok(answer.get("id").cloned().unwrap_or(Value::Null))
+    /// Installs a fault rule, as JSON (the mock's parser names a bad field); answers it as
+    /// the mock listed it, with the id it gave it.
+    pub(crate) async fn add_fault(&self, rule: &Value) -> Result<RuleSummary, Error> {
+        self.admin
+            .add_fault_json(rule)
+            .await
+            .map_err(Error::mock("adding a fault rule"))
     }
 
-    pub(crate) async fn remove_fault(&self, id: &Value) -> Result<(), Error> {
-        let id = id
-            .as_u64()
-            .map_or_else(|| id.to_string(), |n| n.to_string());
-        self.admin("DELETE", &format!("/api/v1/faults/{id}"), None)
+    pub(crate) async fn remove_fault(&self, id: u64) -> Result<(), Error> {
+        self.admin
+            .remove_fault(id)
             .await
             .map(drop)
+            .map_err(Error::mock(format!("removing fault rule #{id}")))
     }
 
     /// Every record so far.
-    pub(crate) async fn records(&self) -> Result<Vec<Record>, Error> {
-        let value = self.admin("GET", "/api/v1/pushes", None).await?;
-        parse_pushes(value)
+    pub(crate) async fn records(&self) -> Result<Vec<Notification>, Error> {
+        self.admin
+            .pushes(&PushQuery::all())
+            .await
+            .map_err(Error::mock("reading the mock's record"))
     }
 
-    /// Every connection the mock has seen (`GET /api/v1/connections`).
-    pub(crate) async fn connections(&self) -> Result<Vec<ConnectionInfo>, Error> {
-        let value = self.admin("GET", "/api/v1/connections", None).await?;
-        #[derive(serde::Deserialize)]
-        struct List {
-            connections: Vec<ConnectionInfo>,
-        }
-        serde_json::from_value::<List>(value)
-            .map(|l| l.connections)
-            .map_err(|e| Error::setup(format!("the mock's connection list: {e}")))
+    /// Every connection the mock has seen.
+    pub(crate) async fn connections(&self) -> Result<Vec<ConnectionSummary>, Error> {
+        self.admin
+            .connections()
+            .await
+            .map_err(Error::mock("reading the mock's connections"))
     }
 
     /// Waits (long-poll on the mock) until at least `count` records exist, or `timeout`
@@ -391,22 +402,18 @@ impl Mock {
         &self,
         count: usize,
         timeout: Duration,
-    ) -> Result<(Vec<Record>, bool), Error> {
-        let path = format!(
-            "/api/v1/pushes/wait?count={count}&timeout_ms={}",
-            timeout.as_millis()
-        );
-        let url = http::join(&self.env.admin_url, &path);
-        let reply = http::request("GET", &url, None, timeout + ADMIN_TIMEOUT)
+    ) -> Result<(Vec<Notification>, bool), Error> {
+        match self
+            .admin
+            .wait_for_pushes(count, timeout, &PushQuery::all())
             .await
-            .map_err(|e| Error::setup(format!("mock admin API: {e}")))?;
-        let complete = match reply.status {
-            200 => true,
-            408 => false,
-            _ => return Err(admin_status_error("GET", &path, &reply)),
-        };
-        let value = reply.json().unwrap_or(Value::Null);
-        Ok((parse_pushes(value)?, complete))
+        {
+            Ok(records) => Ok((records, true)),
+            Err(ClientError::WaitTimeout { received, .. }) => Ok((received, false)),
+            Err(e) => Err(Error::mock(format!(
+                "waiting for {count} pushes on the mock"
+            ))(e)),
+        }
     }
 
     /// A provider token signed with the scenario's key, issued now (real time, as a provider
@@ -419,58 +426,11 @@ impl Mock {
     }
 }
 
-/// An admin API error about phones, with a hint for a mock that predates them.
-fn phone_error(e: ClientError) -> Error {
-    let hint = match &e {
-        ClientError::Refused {
-            status: 404,
-            message,
-            ..
-        } if message.starts_with("no route") => " (this mock-apns has no phones API yet)",
-        _ => "",
-    };
-    Error::setup(format!("{e}{hint}"))
-}
-
-fn parse_pushes(value: Value) -> Result<Vec<Record>, Error> {
-    serde_json::from_value::<Pushes>(value)
-        .map(|p| p.pushes)
-        .map_err(|e| {
-            Error::setup(format!(
-                "the mock's record is not what this harness reads: {e}"
-            ))
-        })
-}
-
-async fn admin_json(
-    base: &str,
-    method: &str,
-    path: &str,
-    body: Option<Value>,
-) -> Result<Value, Error> {
-    let url = http::join(base, path);
-    let body = body.map(|b| b.to_string().into_bytes());
-    let reply = http::request(method, &url, body, ADMIN_TIMEOUT)
-        .await
-        .map_err(|e| Error::setup(format!("mock admin API: {e}")))?;
-    if !(200..300).contains(&reply.status) {
-        return Err(admin_status_error(method, path, &reply));
-    }
-    Ok(reply.json().unwrap_or(Value::Null))
-}
-
-fn admin_status_error(method: &str, path: &str, reply: &HttpReply) -> Error {
-    let text = String::from_utf8_lossy(&reply.body);
-    let hint = if reply.status == 404 && path.starts_with("/api/v1/faults") {
-        " (this mock-apns has no fault rules API yet)"
-    } else {
-        ""
-    };
-    Error::setup(format!(
-        "mock admin API {method} {path} answered {}{hint}: {}",
-        reply.status,
-        text.trim()
-    ))
+/// The admin client for `admin_url`, with the harness's deadline.
+fn admin_client(admin_url: &str) -> Result<Client, Error> {
+    Client::new(admin_url)
+        .map(|c| c.with_timeout(ADMIN_TIMEOUT))
+        .map_err(Error::mock("the mock's admin API"))
 }
 
 fn read_state_dir(dir: &Path) -> Result<(String, SigningKey), Error> {

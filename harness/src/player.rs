@@ -3,12 +3,12 @@
 
 use std::collections::BTreeMap;
 
+use mock_apns::{Notification, RuleSummary};
 use serde_json::Value;
 
 use crate::error::Error;
 use crate::mock::Mock;
 use crate::provider::RunningProvider;
-use crate::record::Record;
 use crate::setup::{KeySpec, TokenInfo};
 use crate::template;
 use crate::transcript::{Names, RawStep};
@@ -58,9 +58,9 @@ pub(crate) struct Player<'a> {
     /// Captured values, for the transcript.
     captures: Vec<(String, String)>,
     /// Fault name → the id the mock gave it (rules still mounted).
-    faults: BTreeMap<String, Value>,
+    faults: BTreeMap<String, u64>,
     /// Every fault added by a step: (id, name), for the transcript.
-    faults_added: Vec<(Value, String)>,
+    faults_added: Vec<(u64, String)>,
     /// Records already shown under an earlier expectation.
     seen: usize,
     /// The transcript so far, one entry per step begun.
@@ -119,7 +119,7 @@ impl<'a> Player<'a> {
             .setup_faults
             .iter()
             .chain(self.faults_added.iter())
-            .filter_map(|(id, name)| id.as_u64().map(|id| (id, name.clone())))
+            .cloned()
             .collect();
         Names {
             faults,
@@ -184,36 +184,48 @@ impl<'a> Player<'a> {
         self.captures.push((value, var.to_owned()));
     }
 
-    /// Notes a fault rule the mock accepted under `name`, with the id it gave it.
-    pub(crate) fn fault_added(&mut self, name: &str, id: Value) {
-        self.faults_added.push((id.clone(), name.to_owned()));
-        self.faults.insert(name.to_owned(), id);
+    /// Notes a fault rule the mock accepted under `name` (with the id it gave it).
+    pub(crate) fn fault_added(&mut self, name: &str, rule: &RuleSummary) {
+        self.faults_added.push((rule.id, name.to_owned()));
+        self.faults.insert(name.to_owned(), rule.id);
     }
 
     /// The id of the fault rule added as `name`, forgetting it (it is being removed).
-    pub(crate) fn take_fault(&mut self, name: &str) -> Option<Value> {
+    pub(crate) fn take_fault(&mut self, name: &str) -> Option<u64> {
         self.faults.remove(name)
     }
 
     /// The records that arrived since the previous expectation.
-    pub(crate) fn new_records<'r>(&self, records: &'r [Record]) -> &'r [Record] {
+    pub(crate) fn new_records<'r>(&self, records: &'r [Notification]) -> &'r [Notification] {
         records.get(self.seen..).unwrap_or_default()
     }
 
     /// Takes the records since the previous expectation into the current step.
-    pub(crate) fn close(&mut self, records: &[Record]) -> Vec<Record> {
+    pub(crate) fn close(&mut self, records: &[Notification]) -> Vec<Notification> {
         let new = self.new_records(records).to_vec();
         self.seen = records.len();
         self.current().records = Some(new.clone());
         new
     }
 
-    /// One line per record, tokens by name, for a failure message.
-    pub(crate) fn summaries(&self, records: &[Record]) -> Vec<String> {
+    /// One line per record, tokens by name, for a failure message:
+    /// `voip com.example.app.voip bob-ipad.voip → 410 Unregistered`.
+    pub(crate) fn summaries(&self, records: &[Notification]) -> Vec<String> {
         let names = self.names();
         records
             .iter()
-            .map(|r| r.summary(|t| names.device(t)))
+            .map(|r| {
+                format!(
+                    "{} {} {} → {}{}",
+                    r.header("apns-push-type").unwrap_or("-"),
+                    r.topic().unwrap_or("-"),
+                    r.device_token
+                        .as_deref()
+                        .map_or_else(|| "-".to_owned(), |t| names.device(t)),
+                    r.status,
+                    r.reason.map(|r| format!(" {r}")).unwrap_or_default()
+                )
+            })
             .collect()
     }
 }

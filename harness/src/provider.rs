@@ -9,12 +9,12 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
+use mock_apns::admin::{Client, ClientError};
 use serde_json::Value;
 
 pub use crate::command::CommandProvider;
 use crate::command::ProviderProcess;
 use crate::error::Error;
-use crate::http;
 use crate::mock::ApnsEnv;
 
 /// The provider under test.
@@ -165,21 +165,7 @@ impl RunningProvider {
         timeout: Duration,
     ) -> Result<ProviderResponse, Error> {
         match self {
-            RunningProvider::Http { base, .. } => {
-                let url = http::join(base, &request.path);
-                let body = request.body.as_ref().map(|b| b.to_string().into_bytes());
-                let reply = http::request(&request.method, &url, body, timeout)
-                    .await
-                    .map_err(|e| Error::Provider(e.to_string()))?;
-                let body = if reply.body.is_empty() {
-                    Value::Null
-                } else {
-                    reply.json().unwrap_or_else(|| {
-                        Value::String(String::from_utf8_lossy(&reply.body).into_owned())
-                    })
-                };
-                Ok(ProviderResponse::new(reply.status, body))
-            }
+            RunningProvider::Http { base, .. } => http_call(base, request, timeout).await,
             RunningProvider::Fn(handler) => tokio::time::timeout(timeout, handler(request))
                 .await
                 .map_err(|_| {
@@ -205,4 +191,48 @@ impl RunningProvider {
             _ => String::new(),
         }
     }
+}
+
+/// A call to an HTTP provider at `base` (`http://host:port`, maybe with a path the call's
+/// path goes under), through the plain HTTP/1.1 JSON client mock-apns has for its admin API.
+/// Errors say the method and the provider's URL, as the provider's own log would.
+async fn http_call(
+    base: &str,
+    request: ProviderRequest,
+    timeout: Duration,
+) -> Result<ProviderResponse, Error> {
+    let url = format!("{}{}", base.trim_end_matches('/'), request.path);
+    let failed = |message: String| Error::Provider(format!("{} {url}: {message}", request.method));
+    let client = match Client::new(base) {
+        Ok(client) => client.with_timeout(timeout),
+        Err(_) => {
+            return Err(Error::Provider(format!(
+                "{base:?}: only http://host:port URLs are supported (providers run on loopback)"
+            )))
+        }
+    };
+    let method = http::Method::from_bytes(request.method.as_bytes())
+        .map_err(|_| failed("not an HTTP method".into()))?;
+    // `Client` sends to its authority; a base URL's own path stays in front of the call's.
+    let prefix = base
+        .strip_prefix("http://")
+        .and_then(|rest| rest.find('/').map(|at| &rest[at..]))
+        .unwrap_or_default()
+        .trim_end_matches('/');
+    let path = format!("{prefix}{}", request.path);
+    let reply = client
+        .send(method, &path, request.body)
+        .await
+        .map_err(|e| match e {
+            ClientError::Transport { message, .. } => failed(message),
+            ClientError::Timeout { timeout, .. } => failed(format!("no answer within {timeout:?}")),
+            other => failed(other.to_string()),
+        })?;
+    let body = if reply.body.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&reply.body)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&reply.body).into_owned()))
+    };
+    Ok(ProviderResponse::new(reply.status, body))
 }

@@ -101,7 +101,7 @@ impl Harness {
             },
             Ok(()) => Ok(transcript),
             Err(Stop::Setup(e)) => Err(match raw.last() {
-                Some(step) => Error::setup(format!("step {} ({}): {e}", raw.len(), step.action)),
+                Some(step) => e.in_step(raw.len(), &step.action),
                 None => e,
             }),
             Err(Stop::Failed { message, pushes }) => Err(Error::Step(Box::new(StepFailure {

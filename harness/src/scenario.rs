@@ -112,11 +112,11 @@ impl Scenario {
         setup::check_devices(&self.devices)?;
         let tokens: BTreeSet<String> = self.tokens().into_iter().map(|t| t.name).collect();
         let mut scope = Scope::new(tokens, self.devices.keys().cloned().collect());
+        self.mock.check(&scope)?;
         for (i, step) in self.steps.iter().enumerate() {
             step.check(&mut scope)
                 .map_err(|e| e.under(&format!("steps[{i}].{}", step.kind())))?;
         }
-        self.mock.check()?;
         let last = self.steps.len() - 1;
         if !self.steps[last].is_expectation() {
             return Err(Invalid::new(
@@ -193,13 +193,99 @@ mod tests {
     #[test]
     fn an_unknown_token_name_is_refused() {
         let (path, msg) = error(&minimal(
-            r#"[{"expect_pushes": {"count": 1, "device": "bob-ipad.voip"}}]"#,
+            r#"[{"expect_pushes": {"count": 1, "device": "{{bob-ipad.voip}}"}}]"#,
         ));
         assert_eq!(path.as_deref(), Some("steps[0].expect_pushes.device"));
         assert!(
-            msg.contains("bob-iphone.voip"),
+            msg.contains("(known: {{bob-iphone.apns}}, {{bob-iphone.voip}})"),
             "lists the known names: {msg}"
         );
+    }
+
+    #[test]
+    fn a_bare_token_name_is_refused_with_the_braced_spelling_wherever_a_token_goes() {
+        let bare = r#""bob-iphone.voip" is a bare name: a token is written "{{bob-iphone.voip}}", as in call bodies"#;
+        for (steps, at) in [
+            (
+                r#"[{"unregister_device": {"token": "bob-iphone.voip"}}, {"expect_no_push": {"for": "10ms"}}]"#,
+                "steps[0].unregister_device.token",
+            ),
+            (
+                r#"[{"expect_no_push": {"for": "10ms", "device": "bob-iphone.voip"}}]"#,
+                "steps[0].expect_no_push.device",
+            ),
+            (
+                r#"[{"register_device": "bob-iphone.voip"}, {"expect_no_push": {"for": "10ms"}}]"#,
+                "steps[0].register_device",
+            ),
+            (
+                r#"[{"add_fault": {"name": "f", "rule": {"match": {"device_token": "bob-iphone.voip"}, "action": {"reject": "Unregistered"}}}},
+                    {"expect_no_push": {"for": "10ms"}}]"#,
+                "steps[0].add_fault.rule.match.device_token",
+            ),
+        ] {
+            let (path, msg) = error(&minimal(steps));
+            assert_eq!(path.as_deref(), Some(at), "{msg}");
+            assert!(msg.starts_with(bare), "{at}: {msg}");
+        }
+    }
+
+    #[test]
+    fn braced_tokens_and_device_names_are_accepted_and_shown_bare() {
+        let s = Scenario::parse(
+            "t",
+            &minimal(
+                r#"[{"register_device": "bob-iphone"}, {"register_device": "{{bob-iphone.apns}}"},
+                    {"unregister_device": {"token": "{{bob-iphone.voip}}"}},
+                    {"add_fault": {"name": "f", "rule": {"match": {"device_token": "{{bob-iphone.voip}}"}, "action": {"reject": "Unregistered"}}}},
+                    {"expect_no_push": {"for": "10ms", "device": "{{ bob-iphone.voip }}"}}]"#,
+            ),
+        )
+        .unwrap();
+        let lines: Vec<String> = s.steps.iter().map(|s| s.describe()).collect();
+        assert_eq!(
+            lines,
+            [
+                "register bob-iphone",
+                "register bob-iphone.apns",
+                "unregister bob-iphone.voip",
+                "add fault f",
+                "expect no push for 10ms (device bob-iphone.voip)",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_step_with_two_actions_names_the_fix_at_the_step_s_path() {
+        let (path, msg) = error(&minimal(
+            r#"[{"call": {"path": "/calls"},
+                 "expect_pushes": {"count": 1}}]"#,
+        ));
+        assert_eq!(path.as_deref(), Some("steps[0]"));
+        assert!(
+            msg.starts_with("one action per step: this step has `call` and `expect_pushes`"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn a_status_that_is_not_the_reason_s_own_is_refused() {
+        let (path, msg) = error(&minimal(
+            r#"[{"expect_no_push": {"for": "10ms", "status": 400, "reason": "Unregistered"}}]"#,
+        ));
+        assert_eq!(path.as_deref(), Some("steps[0].expect_no_push.status"));
+        assert_eq!(
+            msg,
+            "Unregistered comes with status 410, so status 400 would never match; write 410 or \
+             leave status out"
+        );
+    }
+
+    #[test]
+    fn a_number_for_a_duration_names_the_string_to_write() {
+        let (path, msg) = error(&minimal(r#"[{"expect_no_push": {"for": 200}}]"#));
+        assert_eq!(path.as_deref(), Some("steps[0].expect_no_push.for"));
+        assert!(msg.contains(r#"like "200ms" or "200s""#), "{msg}");
     }
 
     #[test]
@@ -278,6 +364,109 @@ mod tests {
         let text = minimal(r#"[{"expect_pushes": {"count": 1}}]"#).replace(T1, "abc");
         let (path, _) = error(&text);
         assert_eq!(path.as_deref(), Some("devices.bob-iphone.apns_token"));
+    }
+
+    #[test]
+    fn a_misspelt_reason_is_a_parse_error_at_its_path() {
+        let (path, msg) = error(&minimal(
+            r#"[{"call": {"path": "/calls"}},
+                {"expect_pushes": {"count": 1, "status": 410, "reason": "Unregisterd"}}]"#,
+        ));
+        assert_eq!(path.as_deref(), Some("steps[1].expect_pushes.reason"));
+        assert!(
+            msg.contains(r#"unknown APNs reason "Unregisterd""#),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn a_misspelt_push_type_is_a_parse_error_at_its_path() {
+        let (path, msg) = error(&minimal(
+            r#"[{"expect_no_push": {"for": "100ms", "push_type": "viop"}}]"#,
+        ));
+        assert_eq!(path.as_deref(), Some("steps[0].expect_no_push.push_type"));
+        assert!(msg.contains(r#"unknown apns-push-type "viop""#), "{msg}");
+    }
+
+    #[test]
+    fn a_fault_rule_the_mock_would_refuse_is_refused_with_the_field_s_path() {
+        let add_fault = |rule: &str| {
+            error(&minimal(&format!(
+                r#"[{{"add_fault": {{"name": "f", "rule": {rule}}}}},
+                    {{"expect_no_push": {{"for": "10ms"}}}}]"#
+            )))
+        };
+
+        let (path, msg) = add_fault(r#"{"action": {"reject": "Unregisterd"}}"#);
+        assert_eq!(
+            path.as_deref(),
+            Some("steps[0].add_fault.rule.action.reject")
+        );
+        assert!(
+            msg.contains(r#"unknown APNs reason "Unregisterd" (did you mean "Unregistered"?)"#),
+            "{msg}"
+        );
+
+        let (path, msg) = add_fault(r#"{"action": {"goaway": {"reason": "shutdown"}}}"#);
+        assert_eq!(
+            path.as_deref(),
+            Some("steps[0].add_fault.rule.action.goaway.reason")
+        );
+        assert!(msg.contains(r#"did you mean "Shutdown"?"#), "{msg}");
+
+        let (path, msg) =
+            add_fault(r#"{"action": {"goaway": {"reason": "Shutdown", "eror_code": 1}}}"#);
+        assert_eq!(path.as_deref(), Some("steps[0].add_fault.rule.action"));
+        assert!(msg.contains("eror_code"), "{msg}");
+        assert!(
+            !msg.contains("line 1"),
+            "no position in the re-written rule: {msg}"
+        );
+
+        let (path, msg) =
+            add_fault(r#"{"match": {"push_type": "viop"}, "action": {"stall": true}}"#);
+        assert_eq!(
+            path.as_deref(),
+            Some("steps[0].add_fault.rule.match.push_type")
+        );
+        assert!(
+            msg.contains(r#"unknown apns-push-type "viop" (did you mean "voip"?)"#),
+            "{msg}"
+        );
+
+        let (path, msg) = add_fault(r#"{"action": {"close": false}}"#);
+        assert_eq!(path.as_deref(), Some("steps[0].add_fault.rule"));
+        assert!(msg.contains("action.close must be true"), "{msg}");
+    }
+
+    #[test]
+    fn a_setup_fault_rule_is_checked_like_a_step_s() {
+        let text = minimal(r#"[{"expect_no_push": {"for": "10ms"}}]"#).replace(
+            r#""steps":"#,
+            r#""mock": {"faults": [{"match": {"device_token": "{{bob-iphone.voip}}"},
+                                    "action": {"reject": "Unregistered"}},
+                                   {"action": {"outage": "BadTopic"}}]},
+               "steps":"#,
+        );
+        let (path, msg) = error(&text);
+        assert_eq!(path.as_deref(), Some("mock.faults[1]"));
+        assert!(msg.contains("action.outage"), "{msg}");
+    }
+
+    #[test]
+    fn a_setup_fault_rule_may_use_only_declared_tokens() {
+        let text = minimal(r#"[{"expect_no_push": {"for": "10ms"}}]"#).replace(
+            r#""steps":"#,
+            r#""mock": {"faults": [{"match": {"device_token": "{{bob-ipad.voip}}"},
+                                    "action": {"reject": "Unregistered"}}]},
+               "steps":"#,
+        );
+        let (path, msg) = error(&text);
+        assert_eq!(path.as_deref(), Some("mock.faults[0]"));
+        assert!(
+            msg.contains("{{bob-ipad.voip}} is not defined here"),
+            "{msg}"
+        );
     }
 
     #[test]

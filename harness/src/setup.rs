@@ -7,7 +7,7 @@ use mock_apns::Environment;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::check::Invalid;
+use crate::check::{self, Invalid, Scope};
 
 /// The mock's setup.
 #[derive(Debug, Clone, Deserialize)]
@@ -27,7 +27,8 @@ pub struct MockSetup {
     #[serde(default = "yes")]
     pub register_devices: bool,
     /// Fault rules installed before the first step, in the admin API's vocabulary
-    /// (`POST /api/v1/faults`), passed through unchanged but for `{{token}}` templates.
+    /// (`POST /api/v1/faults`), passed through unchanged but for `{{token}}` templates;
+    /// checked with the mock's own rule parser when the scenario is.
     #[serde(default)]
     pub faults: Vec<Value>,
 }
@@ -86,15 +87,11 @@ pub struct DeviceSpec {
 }
 
 impl MockSetup {
-    /// What serde cannot check: every fault rule is a JSON object.
-    pub(crate) fn check(&self) -> Result<(), Invalid> {
+    /// What serde cannot check: every fault rule is one the mock mounts, using only the
+    /// names in `scope` (the tokens: nothing is captured before the first step).
+    pub(crate) fn check(&self, scope: &Scope) -> Result<(), Invalid> {
         for (i, f) in self.faults.iter().enumerate() {
-            if !f.is_object() {
-                return Err(Invalid::new(
-                    format!("mock.faults[{i}]"),
-                    "a fault rule is a JSON object",
-                ));
-            }
+            check::fault_rule(f, scope).map_err(|e| e.under(&format!("mock.faults[{i}]")))?;
         }
         Ok(())
     }

@@ -11,10 +11,9 @@
 
 use std::collections::BTreeMap;
 
+use mock_apns::{AppliedFault, AuthKind, ConnectionSummary, Notification, Reason};
 use serde::Serialize;
 use serde_json::Value;
-
-use crate::record::Record;
 
 /// Strings longer than this are shortened in the transcript (an oversized payload stays
 /// readable).
@@ -116,7 +115,7 @@ pub struct Exchange {
     pub status: u16,
     /// Apple's reason, for a rejection.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
+    pub reason: Option<Reason>,
     /// The 410 timestamp (redacted in snapshots).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<u64>,
@@ -138,8 +137,8 @@ pub struct Exchange {
 /// Authentication, without the token itself.
 #[derive(Debug, Clone, Serialize)]
 pub struct AuthView {
-    /// `token` or `none`.
-    pub kind: String,
+    /// `token`, `certificate` or `none`.
+    pub kind: AuthKind,
     /// `kid` (the scenario's key id when it is the harness's key).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key_id: Option<String>,
@@ -151,16 +150,6 @@ pub struct AuthView {
     pub jwt: Option<usize>,
 }
 
-/// One connection from the mock's list (the fields the transcript shows).
-#[derive(Debug, Clone, serde::Deserialize)]
-pub(crate) struct ConnectionInfo {
-    pub(crate) id: u64,
-    #[serde(default)]
-    pub(crate) alpn: Option<String>,
-    #[serde(default)]
-    pub(crate) closed_how: Option<String>,
-}
-
 /// A step as the runner saw it, before normalisation.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct RawStep {
@@ -168,7 +157,7 @@ pub(crate) struct RawStep {
     pub(crate) request: Option<Value>,
     pub(crate) response: Option<(u16, Value)>,
     pub(crate) exit: Option<i32>,
-    pub(crate) records: Option<Vec<Record>>,
+    pub(crate) records: Option<Vec<Notification>>,
     pub(crate) phone: Option<Value>,
 }
 
@@ -186,7 +175,7 @@ pub(crate) struct Names {
     /// Fault rule id → its name in the scenario.
     pub(crate) faults: Vec<(u64, String)>,
     /// The mock's connections at the end of the run.
-    pub(crate) connections: Vec<ConnectionInfo>,
+    pub(crate) connections: Vec<ConnectionSummary>,
 }
 
 impl Names {
@@ -312,11 +301,11 @@ pub(crate) fn build(
         .enumerate()
         .map(|(i, step)| {
             let pushes = step.records.as_ref().map(|records| {
-                let mut sorted: Vec<&Record> = records.iter().collect();
+                let mut sorted: Vec<&Notification> = records.iter().collect();
                 sorted.sort_by_cached_key(|r| {
                     (
                         r.device_token.as_deref().map(|t| names.device(t)),
-                        r.header("apns-topic").map(str::to_owned),
+                        r.topic().map(str::to_owned),
                         r.id,
                     )
                 });
@@ -379,7 +368,7 @@ fn number<T: PartialEq>(seen: &mut Vec<T>, item: T) -> usize {
 }
 
 fn exchange(
-    r: &Record,
+    r: &Notification,
     names: &Names,
     connections: &mut Vec<u64>,
     jwts: &mut Vec<(Option<String>, String)>,
@@ -388,87 +377,94 @@ fn exchange(
         .device_token
         .as_deref()
         .map_or_else(|| "-".to_owned(), |t| names.device(t));
-    let (key_id, team_id) = match (&names.key, &r.auth.key_id, &r.auth.team_id) {
+    let (rk, rt) = (r.auth.key_id.as_deref(), r.auth.team_id.as_deref());
+    let (key_id, team_id) = match (&names.key, rk, rt) {
         (Some(((k, t), (sk, st))), Some(rk), Some(rt)) if k == rk && t == rt => {
             (Some(sk.clone()), Some(st.clone()))
         }
-        (_, k, t) => (k.clone(), t.clone()),
+        (_, k, t) => (k.map(str::to_owned), t.map(str::to_owned)),
     };
     // A token is told apart by its fingerprint when the mock reports one (a refresh within
     // the same second keeps `iat`), else by its `iat`.
-    let identity = match (&r.auth.token_sha256, r.auth.iat) {
-        (Some(sha), _) => Some(sha.clone()),
+    let identity = match (r.auth.token_sha256.as_deref(), r.auth.iat) {
+        (Some(sha), _) => Some(sha.to_owned()),
         (None, Some(iat)) => Some(iat.to_string()),
         (None, None) => None,
     };
-    let jwt = identity.map(|id| number(jwts, (r.auth.key_id.clone(), id)));
+    let jwt = identity.map(|id| number(jwts, (rk.map(str::to_owned), id)));
     Exchange {
         device,
         connection: number(connections, r.connection_id),
-        method: r.method.clone(),
+        method: r.method.to_string(),
         path: names.text(&r.path),
         headers: r
             .headers
             .iter()
-            .map(|(k, v)| (k.clone(), names.text(v)))
+            .map(|(k, v)| (k.to_string(), names.text(v)))
             .collect(),
         auth: AuthView {
-            kind: r.auth.kind.clone(),
+            kind: r.auth.kind,
             key_id,
             team_id,
             jwt,
         },
-        payload: names.value(&r.payload),
+        payload: names.value(&r.payload_json()),
         status: r.status,
-        reason: r.reason.clone(),
+        reason: r.reason,
         timestamp: r.timestamp,
         fault: r.fault.as_ref().map(|f| fault_view(f, names)),
         lint: r.lint.iter().map(|f| f.rule.clone()).collect(),
-        apns_id: r.apns_id.clone(),
-        apns_unique_id: r.apns_unique_id.clone(),
+        apns_id: r.apns_id.to_string(),
+        apns_unique_id: r.apns_unique_id.as_deref().map(str::to_owned),
         received_at: r.received_at,
     }
 }
 
-fn fault_view(applied: &Value, names: &Names) -> FaultView {
-    let id = applied["rule_id"].as_u64();
+fn fault_view(applied: &AppliedFault, names: &Names) -> FaultView {
     let rule = names
         .faults
         .iter()
-        .find(|(known, _)| Some(*known) == id)
+        .find(|(known, _)| *known == applied.rule_id)
         .map(|(_, name)| name.clone())
-        .or_else(|| applied["name"].as_str().map(str::to_owned))
-        .unwrap_or_else(|| format!("#{}", id.unwrap_or_default()));
+        .or_else(|| applied.name.clone())
+        .unwrap_or_else(|| format!("#{}", applied.rule_id));
+    // As the admin API writes it, so its strings are normalised like the rest.
+    let action = serde_json::to_value(&applied.action).unwrap_or_default();
     FaultView {
         rule,
-        action: names.value(&applied["action"]),
+        action: names.value(&action),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::RecordAuth;
+    use mock_apns::{AuthSummary, Environment, Payload};
     use serde_json::json;
 
-    fn record(id: u64, token: &str, topic: &str, connection: u64, iat: u64) -> Record {
-        Record {
+    fn record(id: u64, token: &str, topic: &str, connection: u64, iat: u64) -> Notification {
+        let payload =
+            json!({"call_id": "0f8fad5b-d9cb-469f-a165-70867728950e", "to": token}).to_string();
+        Notification {
             id,
             received_at: 1,
             connection_id: connection,
+            stream_id: 1,
             method: "POST".into(),
-            path: format!("/3/device/{token}"),
+            path: format!("/3/device/{token}").into(),
             device_token: Some(token.into()),
-            headers: BTreeMap::from([("apns-topic".into(), topic.into())]),
-            auth: RecordAuth {
-                kind: "token".into(),
+            headers: vec![("apns-topic".into(), topic.into())],
+            auth: AuthSummary {
+                kind: AuthKind::Token,
                 key_id: Some("REALKEY001".into()),
                 team_id: Some("TEAM000001".into()),
                 iat: Some(iat),
-                token_sha256: None,
+                ..AuthSummary::default()
             },
-            payload: json!({"call_id": "0f8fad5b-d9cb-469f-a165-70867728950e", "to": token}),
-            payload_size: 0,
+            environment: Environment::Development,
+            stream_limit: 1000,
+            payload_size: payload.len(),
+            payload: Payload::from_bytes(payload.as_bytes()),
             status: 200,
             reason: None,
             apns_id: "X".into(),
@@ -477,6 +473,7 @@ mod tests {
             detail: None,
             fault: None,
             lint: Vec::new(),
+            delivery: None,
         }
     }
 

@@ -188,7 +188,7 @@ fn with_deny_lint_the_cli_fails_exactly_the_bad_provider_scenarios_and_names_eac
     let linted: Vec<&str> = stdout
         .lines()
         .filter_map(|l| l.strip_prefix("LINT  "))
-        .filter_map(|l| l.split(':').next())
+        .filter_map(|l| l.split_whitespace().next())
         .collect();
     assert_eq!(linted, BAD_PROVIDER_SCENARIOS, "{stdout}");
     for finding in [

@@ -1,6 +1,7 @@
 //! The validated settings a mock runs with, built by the CLI or [`crate::MockApnsBuilder`].
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use crate::apns::environment::Environment;
 use crate::lint::LintMode;
@@ -28,6 +29,17 @@ pub struct Config {
     pub lint: LintMode,
     /// How virtual phones behave (`docs/phones.md`).
     pub phones: PhoneSettings,
+    /// Host names the admin API answers to besides loopback and its listen address (a
+    /// container's name, say): its DNS-rebinding check refuses any other.
+    pub admin_allowed_hosts: Vec<String>,
+    /// How long a connection may take from accept to a started HTTP/2 connection (first byte,
+    /// TLS handshake, preface), in real time: a silent peer must not hold a socket for ever.
+    pub handshake_timeout: Duration,
+    /// Connections open at once on the APNs endpoint (and on the CONNECT front door); more are
+    /// closed as soon as they are accepted, so a flood cannot exhaust file descriptors.
+    pub max_connections: usize,
+    /// How long a graceful shutdown waits for streams in flight before closing what is left.
+    pub shutdown_timeout: Duration,
 }
 
 impl Default for Config {
@@ -42,6 +54,10 @@ impl Default for Config {
             record_file: None,
             lint: LintMode::default(),
             phones: PhoneSettings::default(),
+            admin_allowed_hosts: Vec::new(),
+            handshake_timeout: Duration::from_secs(10),
+            max_connections: 1000,
+            shutdown_timeout: Duration::from_secs(5),
         }
     }
 }

@@ -46,18 +46,21 @@
 //!   request is read into, the ordered checks, the `apns-id`s answered.
 //! - `auth/`: provider tokens (ES256 JWT) and the per-connection token rules, the registered
 //!   [`keys`] and the development key, client certificates, the mock's [`Pki`].
-//! - `record/`: the [`Notification`] record and the recorder, registered [`Device`]s, the
-//!   [`Clock`] every time rule reads, the Simulator's `.apns` file of a push.
+//! - `record/`: the [`Notification`] record, the recorder and its record file (reopened when
+//!   deleted or rotated), registered [`Device`]s, the [`Clock`] every time rule reads, the
+//!   Simulator's `.apns` file of a push.
 //! - [`phones`]: virtual phones that own tokens: [`Delivery`] of each accepted push
 //!   (delivered, stored, discarded), incoming [`Call`]s that ring, PushKit's policy, timelines.
 //! - [`lint`]: mistakes APNs accepts but a phone pays for, one small rule each.
 //! - [`faults`]: fault rules (match + schedule + action), their effect on a push, the rate
 //!   limiter.
-//! - `server/`: the accept loop, one task per connection, what is known of each connection
+//! - `server/`: accepting under a connection cap with back-off, the accept loop, one task per
+//!   connection (with a deadline until HTTP/2 runs), what is known of each connection
 //!   ([`ConnectionSummary`], [`GoAway`]), one stream's handling, and a [`Bound`] server's life.
 //! - `redirect/`: the CONNECT front door and the [`ClientEnv`] that points unmodified clients at
 //!   the mock.
-//! - [`admin`]: the HTTP/1.1 admin API and its typed [`admin::Client`].
+//! - [`admin`]: the HTTP/1.1 admin API (every request through one guard: Host, Origin, JSON
+//!   bodies), the record listed in streamed pages, and its typed [`admin::Client`].
 //! - `api/`: the test-facing [`MockApns`] handle, [`MockApnsBuilder`], [`Mock`] with
 //!   [`matchers`], and verification ([`Times`]).
 //! - `config.rs` / `shared.rs` / `state_dir.rs` / `error.rs`: the settings, the state every task
@@ -100,7 +103,7 @@ pub use error::{Error, TlsError};
 pub use faults::{Action, RuleError, RuleSpec, RuleSummary, Schedule};
 pub use lint::{LintFinding, LintMode, LintReport};
 pub use phones::{Call, Delivery, DeliveryStatus, PhoneSpec, PhoneView};
-pub use record::clock::Clock;
+pub use record::clock::{AdvanceTooFar, Clock, MAX_NOW_MS};
 pub use record::devices::Device;
 pub use record::notification::{AppliedFault, AuthKind, AuthSummary, Notification, Payload};
 pub use record::simulator_file::{SimulatorFileError, TARGET_BUNDLE_KEY};

@@ -117,17 +117,38 @@ pub(crate) struct MockProcess {
 }
 
 impl MockProcess {
-    /// Starts the binary on free loopback ports with `state_dir` and `extra` flags, and waits
-    /// for its banner.
+    /// Starts the binary on free loopback ports with `state_dir` and `extra` flags (an
+    /// `--admin-listen` among them replaces the loopback one), and waits for its banner.
     pub(crate) async fn start(state_dir: &Path, extra: &[&str]) -> Self {
-        let mut command = Command::new(binary());
+        Self::spawn(Command::new(binary()), state_dir, extra).await
+    }
+
+    /// Like [`Self::start`], under an open-file limit of `nofile` (soft and hard), as a shell's
+    /// `ulimit -n` sets it; `exec` keeps the process id.
+    pub(crate) async fn start_with_open_file_limit(
+        nofile: u32,
+        state_dir: &Path,
+        extra: &[&str],
+    ) -> Self {
+        let mut command = Command::new("sh");
+        command
+            .arg("-c")
+            .arg(format!("ulimit -n {nofile} && exec \"$0\" \"$@\""))
+            .arg(binary());
+        Self::spawn(command, state_dir, extra).await
+    }
+
+    async fn spawn(mut command: Command, state_dir: &Path, extra: &[&str]) -> Self {
         for (name, _) in std::env::vars_os() {
             if name.to_string_lossy().starts_with("MOCK_APNS_") {
                 command.env_remove(name);
             }
         }
+        command.args(["--listen", "127.0.0.1:0"]);
+        if !extra.contains(&"--admin-listen") {
+            command.args(["--admin-listen", "127.0.0.1:0"]);
+        }
         let mut child = command
-            .args(["--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"])
             .arg("--state-dir")
             .arg(state_dir)
             .args(extra)
@@ -166,6 +187,11 @@ impl MockProcess {
         admin_at(&self.banner.admin_url)
     }
 
+    /// The library's typed client for the admin API the banner names.
+    pub(crate) fn admin_client(&self) -> mock_apns::admin::Client {
+        mock_apns::admin::Client::new(&self.banner.admin_url).expect("the banner's admin URL")
+    }
+
     /// The CA the banner tells clients to trust.
     pub(crate) fn ca_pem(&self) -> String {
         std::fs::read_to_string(&self.banner.ca_path).expect("the banner's CA file exists")
@@ -202,11 +228,21 @@ impl MockProcess {
 
     /// SIGINT, as Ctrl-C in a terminal.
     pub(crate) fn interrupt(&self) {
+        self.signal("INT");
+    }
+
+    /// SIGTERM, as Docker, systemd and CI runners stop a program.
+    pub(crate) fn terminate(&self) {
+        self.signal("TERM");
+    }
+
+    /// Sends the named signal (`INT`, `TERM`) with `kill`.
+    pub(crate) fn signal(&self, name: &str) {
         let status = std::process::Command::new("kill")
-            .args(["-INT", &self.pid().to_string()])
+            .args([&format!("-{name}"), &self.pid().to_string()])
             .status()
             .expect("running kill");
-        assert!(status.success(), "kill -INT failed: {status}");
+        assert!(status.success(), "kill -{name} failed: {status}");
     }
 
     /// Waits until the process has exited.
@@ -215,6 +251,23 @@ impl MockProcess {
             Ok(status) => status.expect("waiting for mock-apns"),
             Err(_) => panic!("mock-apns did not exit within {PATIENCE:?}"),
         }
+    }
+
+    /// Stops the process with SIGINT and returns every stderr line it printed (after any that
+    /// [`Self::stderr_line`] consumed): the pipe is read to its end, so nothing is missed.
+    pub(crate) async fn stop_and_collect_stderr(&mut self) -> Vec<String> {
+        self.interrupt();
+        self.wait_exit().await;
+        let mut lines = Vec::new();
+        let drain = async {
+            while let Some(line) = self.stderr.recv().await {
+                lines.push(line);
+            }
+        };
+        if tokio::time::timeout(PATIENCE, drain).await.is_err() {
+            panic!("stderr stayed open after the process exited");
+        }
+        lines
     }
 
     /// Waits until stderr prints a line containing `needle`; returns it.

@@ -3,7 +3,7 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::check::{Invalid, Scope};
+use crate::check::{self, Invalid, Scope};
 use crate::player::{Player, Stop};
 
 /// A fault rule in the admin API's vocabulary, and the name to remove it by.
@@ -12,8 +12,9 @@ use crate::player::{Player, Stop};
 pub struct AddFault {
     /// The name `remove_fault` uses.
     pub name: String,
-    /// The rule, exactly as `POST /api/v1/faults` takes it; string values may hold
-    /// templates (`"device_token": "{{bob-iphone.voip}}"`).
+    /// The rule, exactly as `POST /api/v1/faults` takes it (checked with the mock's own
+    /// rule parser when the scenario is); string values may hold templates
+    /// (`"device_token": "{{bob-iphone.voip}}"`).
     pub rule: Value,
 }
 
@@ -30,14 +31,10 @@ impl AddFault {
         format!("add fault {}", self.name)
     }
 
-    /// The rule is an object using only names defined before; the name is not in use.
+    /// The rule is one the mock mounts, using only names defined before; the name is not in
+    /// use.
     pub(crate) fn check(&self, scope: &mut Scope) -> Result<(), Invalid> {
-        if !self.rule.is_object() {
-            return Err(Invalid::new(".rule", "a fault rule is a JSON object"));
-        }
-        scope
-            .template_value(&self.rule)
-            .map_err(|m| Invalid::new(".rule", m))?;
+        check::fault_rule(&self.rule, scope).map_err(|e| e.under(".rule"))?;
         if !scope.add_fault(&self.name) {
             return Err(Invalid::new(
                 ".name",
@@ -50,8 +47,8 @@ impl AddFault {
     /// Installs the rule, templates expanded, and keeps the id the mock gave it.
     pub(crate) async fn play(&self, player: &mut Player<'_>) -> Result<(), Stop> {
         let rule = player.expand_value(&self.rule)?;
-        let id = player.mock.add_fault(&rule).await?;
-        player.fault_added(&self.name, id);
+        let added = player.mock.add_fault(&rule).await?;
+        player.fault_added(&self.name, &added);
         Ok(())
     }
 }

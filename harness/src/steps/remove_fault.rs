@@ -40,7 +40,7 @@ impl RemoveFault {
     /// Removes the rule from the mock.
     pub(crate) async fn play(&self, player: &mut Player<'_>) -> Result<(), Stop> {
         if let Some(id) = player.take_fault(&self.name) {
-            player.mock.remove_fault(&id).await?;
+            player.mock.remove_fault(id).await?;
         }
         Ok(())
     }

@@ -19,8 +19,9 @@ pub(crate) fn scenarios_dir() -> PathBuf {
     workspace().join("fixtures/scenarios")
 }
 
-/// The reference provider's binary: `CALL_PROVIDER_BIN`, or the workspace's own build
-/// (rebuilt here if needed).
+/// The reference provider's binary: `CALL_PROVIDER_BIN` (`make test` sets it: `cargo test
+/// --all-targets` has just built it, with the test build's features), or the workspace's own
+/// build (rebuilt here if needed).
 pub(crate) fn call_provider() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
@@ -35,18 +36,12 @@ pub(crate) fn call_provider() -> &'static Path {
             .unwrap()
             .join("call-provider");
         // Always (re)build: `cargo test -p harness` alone would otherwise use a stale binary.
-        // Cargo has released its build lock by the time tests run, and this is a no-op when
-        // `--workspace` already built it.
+        // Cargo has released its build lock by the time tests run. Built the way `make test`
+        // builds it (`--workspace --bins`): `-p call-provider` alone unifies features
+        // differently, so it rebuilt the binary (about a minute) after every workspace build.
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let status = Command::new(cargo)
-            .args([
-                "build",
-                "--quiet",
-                "-p",
-                "call-provider",
-                "--bin",
-                "call-provider",
-            ])
+            .args(["build", "--quiet", "--workspace", "--bins"])
             .current_dir(workspace())
             .status()
             .unwrap();

@@ -29,6 +29,10 @@ use crate::record::devices::Device;
 use crate::record::notification::Notification;
 use crate::server::connection_state::{ConnectionSummary, GoAway};
 
+/// The largest page the API gives; [`Client::pushes`] asks for pages of this size unless told
+/// otherwise ([`Client::with_page_size`]).
+const MAX_PAGE: usize = 10_000;
+
 /// How long a request may take when the caller did not say ([`Client::with_timeout`]).
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -268,6 +272,8 @@ pub struct Client {
     /// `host:port`.
     authority: String,
     timeout: Duration,
+    /// Records per page when [`Client::pushes`] reads them all.
+    page_size: usize,
 }
 
 impl Client {
@@ -283,12 +289,20 @@ impl Client {
         Ok(Self {
             authority: authority.to_owned(),
             timeout: DEFAULT_TIMEOUT,
+            page_size: MAX_PAGE,
         })
     }
 
     /// The deadline of each request (default 10 s); long-polls add their own wait to it.
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
+        self
+    }
+
+    /// How many records each page [`Client::pushes`] and [`Client::wait_for_pushes`] read
+    /// holds (default and most: 10 000, the API's largest; at least 1).
+    pub fn with_page_size(mut self, records: usize) -> Self {
+        self.page_size = records.clamp(1, MAX_PAGE);
         self
     }
 
@@ -302,15 +316,47 @@ impl Client {
         self.call(Method::GET, "/api/v1/health", None).await
     }
 
-    /// `GET /api/v1/pushes`: the matching records, in arrival order.
+    /// `GET /api/v1/pushes`, every page: all the matching records, in arrival order.
     pub async fn pushes(&self, query: &PushQuery) -> Result<Vec<Notification>, ClientError> {
-        let path = with_query("/api/v1/pushes", &query.pairs());
-        let list: Pushes = self.call(Method::GET, &path, None).await?;
-        Ok(list.pushes)
+        let first = self.pushes_page(query, None, Some(self.page_size)).await?;
+        self.rest_of(query, first).await
     }
 
-    /// `GET /api/v1/pushes/wait`: answers once `count` matching pushes exist; the mock waits
-    /// at most `timeout`, then this returns [`ClientError::WaitTimeout`] with what arrived.
+    /// `GET /api/v1/pushes?after=&limit=`: one page of the matching records with ids above
+    /// `after`, at most `limit` of them (`None`: the API's default of 1000). Its
+    /// [`PushPage::next_after`] is the `after` of the next page, `None` on the last.
+    pub async fn pushes_page(
+        &self,
+        query: &PushQuery,
+        after: Option<u64>,
+        limit: Option<usize>,
+    ) -> Result<PushPage, ClientError> {
+        let mut pairs = query.pairs();
+        pairs.extend(after.map(|a| ("after", a.to_string())));
+        pairs.extend(limit.map(|l| ("limit", l.to_string())));
+        let path = with_query("/api/v1/pushes", &pairs);
+        self.call(Method::GET, &path, None).await
+    }
+
+    /// `page`'s records and those of every page after it.
+    async fn rest_of(
+        &self,
+        query: &PushQuery,
+        mut page: PushPage,
+    ) -> Result<Vec<Notification>, ClientError> {
+        let mut all = std::mem::take(&mut page.pushes);
+        while let Some(after) = page.next_after {
+            page = self
+                .pushes_page(query, Some(after), Some(self.page_size))
+                .await?;
+            all.append(&mut page.pushes);
+        }
+        Ok(all)
+    }
+
+    /// `GET /api/v1/pushes/wait`: answers once `count` matching pushes exist (all of them: the
+    /// pages after the first are fetched too); the mock waits at most `timeout`, then this
+    /// returns [`ClientError::WaitTimeout`] with the first page of what arrived.
     pub async fn wait_for_pushes(
         &self,
         count: usize,
@@ -320,20 +366,21 @@ impl Client {
         let mut pairs = query.pairs();
         pairs.push(("count", count.to_string()));
         pairs.push(("timeout_ms", timeout.as_millis().to_string()));
+        pairs.push(("limit", self.page_size.to_string()));
         let path = with_query("/api/v1/pushes/wait", &pairs);
         let answer = self
             .send_within(Method::GET, &path, None, self.timeout + timeout)
             .await?;
         if answer.status == 408 {
-            let list: Pushes = decode(&Method::GET, &path, &answer)?;
+            let page: PushPage = decode(&Method::GET, &path, &answer)?;
             return Err(ClientError::WaitTimeout {
                 expected: count,
                 timeout,
-                received: list.pushes,
+                received: page.pushes,
             });
         }
-        let list: Pushes = expect_ok(&Method::GET, &path, answer)?;
-        Ok(list.pushes)
+        let page: PushPage = expect_ok(&Method::GET, &path, answer)?;
+        self.rest_of(query, page).await
     }
 
     /// `DELETE /api/v1/pushes`: forgets the record.
@@ -579,6 +626,26 @@ impl Client {
         self.send_within(method, path, body, self.timeout).await
     }
 
+    /// Any request with headers of the caller's choice (a `host` given here replaces the
+    /// client's own) and a raw body: for tests of the API's request checks (Host, Origin,
+    /// content type). Answered as it comes, like [`Client::send`].
+    pub async fn send_with_headers(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: impl Into<Bytes>,
+    ) -> Result<Response, ClientError> {
+        let mut request = RawRequest::new(method.clone(), path, body.into());
+        for (name, value) in headers {
+            request
+                .headers
+                .push(((*name).to_owned(), (*value).to_owned()));
+        }
+        self.within(method, path, self.timeout, self.exchange(request))
+            .await
+    }
+
     async fn call<T: DeserializeOwned>(
         &self,
         method: Method,
@@ -596,7 +663,23 @@ impl Client {
         body: Option<serde_json::Value>,
         timeout: Duration,
     ) -> Result<Response, ClientError> {
-        let exchange = self.exchange(method.clone(), path, body);
+        let request = match body {
+            Some(json) => RawRequest::new(method.clone(), path, Bytes::from(json.to_string()))
+                .header("content-type", "application/json"),
+            None => RawRequest::new(method.clone(), path, Bytes::new()),
+        };
+        self.within(method, path, timeout, self.exchange(request))
+            .await
+    }
+
+    /// Runs `exchange` within `timeout`, naming the request in its errors.
+    async fn within(
+        &self,
+        method: Method,
+        path: &str,
+        timeout: Duration,
+        exchange: impl std::future::Future<Output = Result<Response, String>>,
+    ) -> Result<Response, ClientError> {
         match tokio::time::timeout(timeout, exchange).await {
             Ok(Ok(answer)) => Ok(answer),
             Ok(Err(message)) => Err(ClientError::Transport {
@@ -612,12 +695,7 @@ impl Client {
         }
     }
 
-    async fn exchange(
-        &self,
-        method: Method,
-        path: &str,
-        body: Option<serde_json::Value>,
-    ) -> Result<Response, String> {
+    async fn exchange(&self, raw: RawRequest) -> Result<Response, String> {
         let tcp = TcpStream::connect(&self.authority)
             .await
             .map_err(|e| format!("connecting to {}: {e}", self.authority))?;
@@ -626,18 +704,20 @@ impl Client {
                 .await
                 .map_err(|e| e.to_string())?;
         tokio::spawn(connection);
-        let mut request = http::Request::builder()
-            .method(method)
-            .uri(path)
-            .header(http::header::HOST, &self.authority);
-        let body = match body {
-            Some(json) => {
-                request = request.header(http::header::CONTENT_TYPE, "application/json");
-                Bytes::from(json.to_string())
-            }
-            None => Bytes::new(),
-        };
-        let request = request.body(Full::new(body)).map_err(|e| e.to_string())?;
+        let mut request = http::Request::builder().method(raw.method).uri(raw.path);
+        if !raw
+            .headers
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case("host"))
+        {
+            request = request.header(http::header::HOST, &self.authority);
+        }
+        for (name, value) in &raw.headers {
+            request = request.header(name.as_str(), value.as_str());
+        }
+        let request = request
+            .body(Full::new(raw.body))
+            .map_err(|e| e.to_string())?;
         let response = sender
             .send_request(request)
             .await
@@ -650,6 +730,30 @@ impl Client {
             .map_err(|e| e.to_string())?
             .to_bytes();
         Ok(Response { status, body })
+    }
+}
+
+/// One request as it goes on the wire: the client adds `host` unless given.
+struct RawRequest {
+    method: Method,
+    path: String,
+    headers: Vec<(String, String)>,
+    body: Bytes,
+}
+
+impl RawRequest {
+    fn new(method: Method, path: &str, body: Bytes) -> Self {
+        Self {
+            method,
+            path: path.to_owned(),
+            headers: Vec::new(),
+            body,
+        }
+    }
+
+    fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_owned(), value.to_owned()));
+        self
     }
 }
 
@@ -724,9 +828,15 @@ fn percent_encode(s: &str) -> String {
     out
 }
 
-#[derive(Deserialize)]
-struct Pushes {
-    pushes: Vec<Notification>,
+/// One page of `GET /api/v1/pushes` (or of the long-poll).
+#[derive(Debug, Clone, Deserialize)]
+#[non_exhaustive]
+pub struct PushPage {
+    /// The matching records, in arrival (id) order.
+    pub pushes: Vec<Notification>,
+    /// Pass it as `after` for the next page; `None` when this page is the last.
+    #[serde(default)]
+    pub next_after: Option<u64>,
 }
 
 #[derive(Deserialize)]

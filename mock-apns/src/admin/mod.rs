@@ -4,8 +4,8 @@
 //! | Route | Does |
 //! |---|---|
 //! | `GET /api/v1/health` | liveness and where the APNs endpoint is |
-//! | `GET /api/v1/pushes` | the record, filtered by `device_token`, `topic`, `push_type`, `status`, `reason`, `lint` (a rule id, or `any`), `phone`, `delivery` |
-//! | `GET /api/v1/pushes/wait?count=N&timeout_ms=T` | long-poll: answers once N matching pushes exist, `408` with what exists on timeout |
+//! | `GET /api/v1/pushes` | a page of the record (`after`, `limit`), filtered by `device_token`, `topic`, `push_type`, `status`, `reason`, `lint` (a rule id, or `any`), `phone`, `delivery`; `next_after` names the next page |
+//! | `GET /api/v1/pushes/wait?count=N&timeout_ms=T` | long-poll: answers once N matching pushes exist (after `after`), `408` with what exists on timeout; a page too |
 //! | `DELETE /api/v1/pushes` | forgets the record |
 //! | `GET /api/v1/devices` | registered tokens |
 //! | `PUT /api/v1/devices/{token}` | registers a token: `{"topic": "...", "environment": "development"}` |
@@ -28,13 +28,14 @@
 
 mod client;
 mod devices;
+pub(crate) mod guard;
 mod phones;
 mod plumbing;
 mod pushes;
 
 /// The typed admin client: `mock_apns::admin::Client`.
 pub use client::Client;
-pub use client::{ClientError, ClockReading, GoAwaySent, Health, PushQuery, Response};
+pub use client::{ClientError, ClockReading, GoAwaySent, Health, PushPage, PushQuery, Response};
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -43,19 +44,20 @@ use std::time::Duration;
 use crate::shared::StopSignal;
 use http::{Method, Request, StatusCode};
 use hyper::body::Incoming;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use serde::Deserialize;
 use serde_json::json;
 use tokio::net::TcpListener;
 
 use self::devices::{register, unregister};
 use self::phones::{CallChoice, Gesture};
-use self::plumbing::{error, ok, parse_query, read_body, read_json, reply, reply_raw, Reply};
-use self::pushes::{pushes_body, simulator_file, wait, PushFilter};
+use self::plumbing::{error, ok, parse_query, read_body, read_json, reply, Reply};
+use self::pushes::{list, simulator_file, wait};
 use crate::lint::LintReport;
 use crate::phones::PhoneSpec;
 use crate::record::devices::Device;
 use crate::server::connection_state::{Connection, GoAway};
+use crate::server::listener::{Accepted, Listener};
 use crate::shared::Shared;
 
 /// What the admin API needs besides the shared state.
@@ -64,24 +66,43 @@ pub(crate) struct AdminCtx {
     pub(crate) shared: Arc<Shared>,
     /// The APNs endpoint's URL, for `health`.
     pub(crate) apns_url: String,
+    /// The request checks every route is behind.
+    pub(crate) guard: guard::Guard,
 }
 
-/// Serves the admin API until `shutdown` flips to true.
+/// Admin API connections open at once; more are closed when accepted. Tools need a few; the
+/// cap keeps a flood on this port from taking the file descriptors the APNs endpoint needs.
+pub const MAX_CONNECTIONS: usize = 64;
+
+/// Serves the admin API until `shutdown` flips to true; every request passes the
+/// [`guard::Guard`] first.
 pub(crate) async fn run(listener: TcpListener, ctx: AdminCtx, shutdown: StopSignal) {
     let mut stop = shutdown.clone();
     let ctx = Arc::new(ctx);
+    let mut listener = Listener::new(listener, MAX_CONNECTIONS, "admin API");
+    let header_timeout = ctx.shared.config.handshake_timeout;
     loop {
         tokio::select! {
-            accepted = listener.accept() => {
-                let Ok((tcp, _)) = accepted else { continue };
+            Accepted { tcp, permit, .. } = listener.accept() => {
                 let ctx = ctx.clone();
                 let mut shutdown = shutdown.clone();
                 tokio::spawn(async move {
+                    let _permit = permit;
                     let service = hyper::service::service_fn(move |req| {
                         let ctx = ctx.clone();
-                        async move { Ok::<_, Infallible>(route(req, &ctx).await) }
+                        async move {
+                            let answer = match ctx.guard.check(req.method(), req.headers()) {
+                                Ok(()) => route(req, &ctx).await,
+                                Err(refused) => error(refused.status, refused.message),
+                            };
+                            Ok::<_, Infallible>(answer)
+                        }
                     });
+                    // A connection that sends no request head in time (silent, or idle between
+                    // requests) is closed, so idle sockets cannot hold the cap for ever.
                     let conn = hyper::server::conn::http1::Builder::new()
+                        .timer(TokioTimer::new())
+                        .header_read_timeout(header_timeout)
                         .serve_connection(TokioIo::new(tcp), service);
                     tokio::pin!(conn);
                     tokio::select! {
@@ -108,13 +129,7 @@ async fn route(req: Request<Incoming>, ctx: &AdminCtx) -> Reply {
             "records_dropped": shared.recorder.dropped(),
             "lint": shared.config.lint,
         })),
-        (Method::GET, ["api", "v1", "pushes"]) => match PushFilter::from_query(&query, &[]) {
-            Ok(filter) => reply_raw(
-                StatusCode::OK,
-                pushes_body(&shared.recorder.all(), &filter, None),
-            ),
-            Err(e) => error(StatusCode::BAD_REQUEST, e),
-        },
+        (Method::GET, ["api", "v1", "pushes"]) => list(&query, shared),
         (Method::GET, ["api", "v1", "pushes", "wait"]) => wait(&query, shared).await,
         (Method::GET, ["api", "v1", "pushes", id, "apns"]) => simulator_file(id, shared),
         (Method::GET, ["api", "v1", "lint"]) => ok(json!(LintReport::of(&shared.lint))),
@@ -173,12 +188,13 @@ async fn route(req: Request<Incoming>, ctx: &AdminCtx) -> Reply {
         (Method::DELETE, ["api", "v1", "devices", token]) => unregister(token, &query, shared),
         (Method::GET, ["api", "v1", "clock"]) => ok(clock_json(shared)),
         (Method::POST, ["api", "v1", "clock"]) => match read_json::<AdvanceClock>(req).await {
-            Ok(advance) => {
-                shared
-                    .clock
-                    .advance(Duration::from_millis(advance.advance_ms));
-                ok(clock_json(shared))
-            }
+            Ok(advance) => match shared
+                .clock
+                .try_advance(Duration::from_millis(advance.advance_ms))
+            {
+                Ok(()) => ok(clock_json(shared)),
+                Err(e) => error(StatusCode::BAD_REQUEST, e.to_string()),
+            },
             Err(e) => error(StatusCode::BAD_REQUEST, e),
         },
         (Method::GET, ["api", "v1", "connections"]) => {

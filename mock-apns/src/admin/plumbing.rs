@@ -2,6 +2,9 @@
 
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
+use std::convert::Infallible;
+
+use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt as _, Full, Limited};
 use hyper::body::Incoming;
 use serde_json::json;
@@ -9,8 +12,8 @@ use serde_json::json;
 /// Largest admin request body.
 const MAX_BODY: usize = 64 * 1024;
 
-/// Every admin answer.
-pub(super) type Reply = Response<Full<Bytes>>;
+/// Every admin answer: most are one buffer, a listing of the record is streamed.
+pub(super) type Reply = Response<BoxBody<Bytes, Infallible>>;
 
 pub(super) async fn read_body(req: Request<Incoming>) -> Result<Bytes, String> {
     Ok(Limited::new(req.into_body(), MAX_BODY)
@@ -94,7 +97,12 @@ pub(super) fn reply(status: StatusCode, body: serde_json::Value) -> Reply {
 
 /// A JSON answer already serialized.
 pub(super) fn reply_raw(status: StatusCode, body: Vec<u8>) -> Reply {
-    let mut response = Response::new(Full::new(Bytes::from(body)));
+    reply_body(status, Full::new(Bytes::from(body)).boxed())
+}
+
+/// A JSON answer from any body (a streamed one).
+pub(super) fn reply_body(status: StatusCode, body: BoxBody<Bytes, Infallible>) -> Reply {
+    let mut response = Response::new(body);
     *response.status_mut() = status;
     response.headers_mut().insert(
         http::header::CONTENT_TYPE,

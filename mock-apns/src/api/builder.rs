@@ -63,6 +63,14 @@ impl MockApnsBuilder {
         self
     }
 
+    /// Lets the admin API answer requests whose `Host` is `name` (besides `localhost`,
+    /// loopback addresses and its listen address): the name a container or proxy reaches it
+    /// by. Repeatable.
+    pub fn admin_allow_host(mut self, name: impl Into<String>) -> Self {
+        self.config.admin_allowed_hosts.push(name.into());
+        self
+    }
+
     /// Which APNs to stand in for (default development).
     pub fn environment(mut self, environment: Environment) -> Self {
         self.config.environment = environment;
@@ -103,6 +111,27 @@ impl MockApnsBuilder {
     /// Appends every record to this JSON-lines file before answering.
     pub fn record_file(mut self, path: impl Into<PathBuf>) -> Self {
         self.config.record_file = Some(path.into());
+        self
+    }
+
+    /// How long a connection may take to start HTTP/2 (first byte, TLS handshake, preface),
+    /// in real time; slower ones are closed (default 10 s).
+    pub fn handshake_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.config.handshake_timeout = timeout;
+        self
+    }
+
+    /// Connections open at once on the APNs endpoint (and on the CONNECT front door), counting
+    /// those still in their handshake (default 1000); more are closed as soon as accepted.
+    pub fn max_connections(mut self, n: usize) -> Self {
+        self.config.max_connections = n.max(1);
+        self
+    }
+
+    /// How long a graceful stop waits for streams in flight before it closes the connections
+    /// left (default 5 s).
+    pub fn shutdown_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.config.shutdown_timeout = timeout;
         self
     }
 

@@ -105,6 +105,9 @@ impl MockApns {
     }
 
     pub(crate) fn spawn(bound: Bound) -> Result<Self, Error> {
+        if let Some(warning) = bound.admin_exposure_warning() {
+            tracing::warn!("{warning}");
+        }
         let (stop, stop_rx) = watch::channel(false);
         let (done_tx, done_rx) = oneshot::channel();
         let mock = MockApns {
@@ -177,7 +180,8 @@ impl MockApns {
     /// A provider token from the development key, issued now, as a provider would mint it:
     /// from the real clock (the mock ages tokens by its own clock from when it first sees them).
     pub fn provider_token(&self) -> String {
-        let real_now = self.shared.clock.now_secs() - self.shared.clock.offset().as_secs();
+        let clock = &self.shared.clock;
+        let real_now = clock.now_secs().saturating_sub(clock.offset().as_secs());
         self.dev_key.token(real_now)
     }
 
@@ -310,12 +314,12 @@ impl MockApns {
         count: usize,
         timeout: Duration,
     ) -> Result<Vec<Notification>, WaitTimeout> {
-        let (found, complete) = self
+        let (_, complete) = self
             .shared
             .recorder
-            .wait_for(count, timeout, |_| true)
+            .wait_for(count, timeout, 0, |_| true)
             .await;
-        let found: Vec<_> = found.iter().map(|n| Notification::clone(n)).collect();
+        let found = self.received_notifications();
         if complete {
             Ok(found)
         } else {

@@ -307,7 +307,14 @@ fn authentication(ctx: &Ctx<'_>) -> Result<(), Rejection> {
     if let Some(cert) = &ctx.conn.cert {
         return certificate(ctx, cert);
     }
-    let token = provider_token::bearer(ctx.head.header("authorization"))?;
+    let value = ctx.head.header("authorization");
+    if value.is_none() && ctx.head.has("authorization") {
+        return Err(Rejection::new(
+            Reason::InvalidProviderToken,
+            "the authorization value is not text (bytes above 0x7F); expected \"bearer <provider token>\"",
+        ));
+    }
+    let token = provider_token::bearer(value)?;
     let env = TokenEnv {
         keys: ctx.keys,
         environment: ctx.environment,

@@ -2,6 +2,8 @@
 //! head a request is read into, and the ordered checks a push goes through (`docs/apns.md`).
 
 pub(crate) mod checks;
+#[cfg(test)]
+mod checks_properties;
 pub(crate) mod environment;
 pub(crate) mod error_code;
 pub(crate) mod ids;

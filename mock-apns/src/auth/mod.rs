@@ -7,3 +7,5 @@ pub(crate) mod dev_key;
 pub mod keys;
 pub(crate) mod pki;
 pub(crate) mod provider_token;
+#[cfg(test)]
+mod token_properties;

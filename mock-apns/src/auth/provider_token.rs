@@ -41,30 +41,104 @@ pub(crate) struct ProviderToken {
 
 /// The bearer token carried by an `authorization` header value.
 ///
-/// The scheme is matched case-insensitively: `bearer` and `Bearer` are both seen in the wild.
+/// `bearer <token>`, the scheme in any case (`bearer` and `Bearer` are both seen in the wild).
+/// RFC 9110 §11.4 separates scheme and credentials with spaces (`1*SP`); Apple does not
+/// document its parser, so a tab there is refused as the RFC reads (`InvalidProviderToken`,
+/// the record's `detail` says why). Spaces around the whole value are not part of it.
+///
+/// No rejection's detail quotes the value: it holds the provider's token, signature included,
+/// and details reach the record, the admin API and logs. Only a scheme word followed by
+/// credentials is quoted; everything else is described.
 pub(crate) fn bearer(header: Option<&str>) -> Result<&str, Rejection> {
-    let value = header.map(str::trim).unwrap_or_default();
+    let value = header
+        .map(|v| v.trim_matches([' ', '\t']))
+        .unwrap_or_default();
     if value.is_empty() {
-        return Err(Rejection::new(
-            Reason::MissingProviderToken,
-            "no authorization header",
-        ));
+        let why = match header {
+            None => "no authorization header",
+            Some(_) => "empty authorization header",
+        };
+        return Err(Rejection::new(Reason::MissingProviderToken, why));
     }
-    let (scheme, token) = value.split_once(' ').unwrap_or((value, ""));
+    let (scheme, rest) = value.split_at(value.find([' ', '\t']).unwrap_or(value.len()));
     if !scheme.eq_ignore_ascii_case("bearer") {
         return Err(Rejection::new(
             Reason::InvalidProviderToken,
-            format!("authorization scheme {scheme:?} is not \"bearer\""),
+            not_bearer(scheme, !rest.is_empty()),
         ));
     }
-    let token = token.trim();
+    let token = rest.trim_start_matches([' ', '\t']);
     if token.is_empty() {
         return Err(Rejection::new(
             Reason::MissingProviderToken,
             "empty bearer token",
         ));
     }
+    if rest[..rest.len() - token.len()].contains('\t') {
+        return Err(Rejection::new(
+            Reason::InvalidProviderToken,
+            format!("a tab separates {scheme:?} from the token; {EXPECTED_AUTHORIZATION} with a space (RFC 9110 §11.4)"),
+        ));
+    }
     Ok(token)
+}
+
+/// The shape every rejection of the `authorization` value names.
+const EXPECTED_AUTHORIZATION: &str = "expected \"bearer <provider token>\"";
+
+/// Authorization schemes seen in the wild (IANA's registry and common custom ones): only these
+/// are quoted back, as they cannot be a credential.
+const KNOWN_SCHEMES: &[&str] = &[
+    "Basic",
+    "Digest",
+    "Negotiate",
+    "NTLM",
+    "OAuth",
+    "Token",
+    "JWT",
+    "ApiKey",
+    "Key",
+    "HOBA",
+    "Mutual",
+    "DPoP",
+    "VAPID",
+    "SCRAM-SHA-1",
+    "SCRAM-SHA-256",
+    "AWS4-HMAC-SHA256",
+];
+
+/// Why `scheme` (the value up to its first space or tab) is not `bearer`, without quoting
+/// anything that may be a credential.
+fn not_bearer(scheme: &str, credentials_follow: bool) -> String {
+    let looks_like_jwt = scheme.split('.').count() == 3;
+    if let Some(after) = scheme
+        .get(..6)
+        .filter(|s| s.eq_ignore_ascii_case("bearer"))
+        .and_then(|_| scheme[6..].chars().next())
+    {
+        let what = if after.is_ascii_punctuation() {
+            format!("{after:?}")
+        } else {
+            "the token itself".to_owned()
+        };
+        return format!("\"bearer\" is followed by {what}, not a space; {EXPECTED_AUTHORIZATION}");
+    }
+    if looks_like_jwt {
+        return format!(
+            "the value starts with what looks like a JWT, not a scheme; {EXPECTED_AUTHORIZATION}"
+        );
+    }
+    let known = KNOWN_SCHEMES.iter().any(|k| k.eq_ignore_ascii_case(scheme));
+    if credentials_follow && known {
+        return format!(
+            "authorization scheme {scheme:?} is not \"bearer\"; {EXPECTED_AUTHORIZATION}"
+        );
+    }
+    // Any other word may be the credential itself: describe it, never quote it.
+    format!(
+        "the value ({} characters, not shown) has no \"bearer\" scheme; {EXPECTED_AUTHORIZATION}",
+        scheme.chars().count()
+    )
 }
 
 /// Parses and verifies a JWT against the registered keys. Does not check its age.
@@ -152,8 +226,9 @@ fn token_fingerprint(token: &str) -> Arc<str> {
 /// documented; Apple says `iat` "must be no more than one hour from the current time", so such
 /// a token is treated as invalid rather than expired.
 pub(crate) fn check_age(token: &ProviderToken, now_secs: u64) -> Result<(), Rejection> {
-    let issued = token.iat + token.clock_offset_secs;
-    if now_secs > issued + MAX_TOKEN_AGE_SECS {
+    // Saturating: `iat` is whatever the provider signed, up to u64::MAX.
+    let issued = token.iat.saturating_add(token.clock_offset_secs);
+    if now_secs > issued.saturating_add(MAX_TOKEN_AGE_SECS) {
         return Err(Rejection::new(
             Reason::ExpiredProviderToken,
             format!(
@@ -163,7 +238,7 @@ pub(crate) fn check_age(token: &ProviderToken, now_secs: u64) -> Result<(), Reje
             ),
         ));
     }
-    if issued > now_secs + MAX_TOKEN_AGE_SECS {
+    if issued > now_secs.saturating_add(MAX_TOKEN_AGE_SECS) {
         return Err(Rejection::new(
             Reason::InvalidProviderToken,
             format!(
@@ -359,6 +434,81 @@ mod tests {
             bearer(Some("Basic abc")).unwrap_err().reason,
             Reason::InvalidProviderToken
         );
+    }
+
+    #[test]
+    fn a_malformed_authorization_never_quotes_the_token() {
+        let key = SigningKey::generate("TEAM123456").unwrap();
+        let jwt = key.token(1_700_000_000);
+        let signature = jwt.rsplit('.').next().unwrap();
+        for (value, reason, says) in [
+            (
+                jwt.clone(),
+                Reason::InvalidProviderToken,
+                "looks like a JWT",
+            ),
+            (
+                format!("bearer\t{jwt}"),
+                Reason::InvalidProviderToken,
+                "a tab",
+            ),
+            (
+                format!("bearer \t {jwt}"),
+                Reason::InvalidProviderToken,
+                "a tab",
+            ),
+            (format!("bearer:{jwt}"), Reason::InvalidProviderToken, "':'"),
+            (
+                format!("bearer{jwt}"),
+                Reason::InvalidProviderToken,
+                "the token itself",
+            ),
+            (
+                format!("Basic {jwt}"),
+                Reason::InvalidProviderToken,
+                "\"Basic\"",
+            ),
+            (
+                format!("{jwt} bearer"),
+                Reason::InvalidProviderToken,
+                "looks like a JWT",
+            ),
+            (
+                "hunter2".to_owned(),
+                Reason::InvalidProviderToken,
+                "7 characters",
+            ),
+            (
+                "hunter2 x".to_owned(),
+                Reason::InvalidProviderToken,
+                "7 characters",
+            ),
+            (" \t ".to_owned(), Reason::MissingProviderToken, "empty"),
+        ] {
+            let err = bearer(Some(&value)).unwrap_err();
+            assert_eq!(err.reason, reason, "{value:?}: {}", err.detail);
+            assert!(err.detail.contains(says), "{value:?}: {}", err.detail);
+            assert!(!err.detail.contains(signature), "{}", err.detail);
+            assert!(!err.detail.contains("hunter2"), "{}", err.detail);
+        }
+        assert_eq!(bearer(Some(&format!("  Bearer   {jwt} "))).unwrap(), jwt);
+    }
+
+    #[test]
+    fn an_iat_at_the_end_of_time_is_in_the_future_not_a_panic() {
+        let t = ProviderToken {
+            key_id: "K".into(),
+            team_id: "T".into(),
+            iat: u64::MAX,
+            environment: None,
+            fingerprint: "f".into(),
+            clock_offset_secs: u64::MAX,
+        };
+        assert_eq!(
+            check_age(&t, 1_700_000_000).unwrap_err().reason,
+            Reason::InvalidProviderToken
+        );
+        assert!(check_age(&t, u64::MAX).is_ok());
     }
 
     #[test]

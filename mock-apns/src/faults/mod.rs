@@ -9,6 +9,8 @@ pub(crate) mod effect;
 mod error;
 mod rate_limit;
 mod rule;
+#[cfg(test)]
+mod rule_properties;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;

@@ -4,11 +4,16 @@
 //! milliseconds. Lock-free: an atomic offset read on every push. Timers that run on this clock
 //! (the idle timeout) also wake when it is advanced.
 
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio::sync::Notify;
+
+/// The latest time the clock reads: 9999-12-31T23:59:59.999Z, the last instant a four-digit
+/// year (RFC 3339, most date libraries) can show. Far beyond any test, far below any overflow
+/// (epoch ms stay under 2^48, so `now + a day` can never wrap).
+pub const MAX_NOW_MS: u64 = 253_402_300_799_999;
 
 /// A shareable wall clock that can be advanced, never rewound.
 #[derive(Debug, Clone, Default)]
@@ -18,8 +23,24 @@ pub struct Clock {
 
 #[derive(Debug, Default)]
 struct Inner {
-    offset_ms: AtomicI64,
+    /// Never above [`MAX_NOW_MS`], so `real + offset` cannot overflow.
+    offset_ms: AtomicU64,
     advanced: Notify,
+}
+
+/// An advance the clock cannot make: it would read past [`MAX_NOW_MS`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "advance_ms {requested} would move the clock past 9999-12-31 (the clock reads {now_ms} ms; \
+     at most {max_advance_ms} ms more)"
+)]
+pub struct AdvanceTooFar {
+    /// The advance asked for, ms.
+    pub requested: u128,
+    /// The clock's reading when it was asked, epoch ms.
+    pub now_ms: u64,
+    /// The largest advance it could have made, ms.
+    pub max_advance_ms: u64,
 }
 
 impl Clock {
@@ -28,13 +49,11 @@ impl Clock {
         Self::default()
     }
 
-    /// Milliseconds since the Unix epoch, as the mock sees them.
+    /// Milliseconds since the Unix epoch, as the mock sees them (at most [`MAX_NOW_MS`]).
     pub fn now_ms(&self) -> u64 {
-        let real = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_millis() as i64;
-        (real + self.inner.offset_ms.load(Ordering::Relaxed)).max(0) as u64
+        real_ms()
+            .saturating_add(self.inner.offset_ms.load(Ordering::Relaxed))
+            .min(MAX_NOW_MS)
     }
 
     /// Seconds since the Unix epoch (the unit of JWT `iat` and `apns-expiration`).
@@ -42,11 +61,50 @@ impl Clock {
         self.now_ms() / 1000
     }
 
-    /// Moves the clock forward by `by`.
+    /// Moves the clock forward by `by`, or as far as it goes ([`MAX_NOW_MS`]): it saturates,
+    /// never wraps. [`Self::try_advance`] refuses instead.
     pub fn advance(&self, by: Duration) {
-        let ms = i64::try_from(by.as_millis()).unwrap_or(i64::MAX);
-        self.inner.offset_ms.fetch_add(ms, Ordering::Relaxed);
-        self.inner.advanced.notify_waiters();
+        let by = u64::try_from(by.as_millis()).unwrap_or(u64::MAX);
+        let _ = self.update(|offset, room| Some(offset + by.min(room)));
+    }
+
+    /// Moves the clock forward by `by` if it can read that late, else changes nothing: what the
+    /// admin API does with an advance (a test asking for 2^64 ms has a bug worth hearing about).
+    pub fn try_advance(&self, by: Duration) -> Result<(), AdvanceTooFar> {
+        let ms = by.as_millis();
+        let mut refused = None;
+        let moved = self.update(|offset, room| match u64::try_from(ms) {
+            Ok(ms) if ms <= room => Some(offset + ms),
+            _ => {
+                refused = Some(room);
+                None
+            }
+        });
+        match (moved, refused) {
+            (true, _) | (false, None) => Ok(()),
+            (false, Some(room)) => Err(AdvanceTooFar {
+                requested: ms,
+                now_ms: MAX_NOW_MS - room,
+                max_advance_ms: room,
+            }),
+        }
+    }
+
+    /// Applies `next(offset, room)` atomically, `room` being how far the clock can still move
+    /// (ms); wakes sleepers when it moved.
+    fn update(&self, mut next: impl FnMut(u64, u64) -> Option<u64>) -> bool {
+        let moved = self
+            .inner
+            .offset_ms
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |offset| {
+                let room = MAX_NOW_MS.saturating_sub(real_ms().saturating_add(offset));
+                next(offset, room)
+            })
+            .is_ok();
+        if moved {
+            self.inner.advanced.notify_waiters();
+        }
+        moved
     }
 
     /// Sleeps until the clock reads `deadline_ms`, waking early (and re-checking) whenever it
@@ -69,8 +127,17 @@ impl Clock {
 
     /// How far the clock has been advanced in total.
     pub fn offset(&self) -> Duration {
-        Duration::from_millis(self.inner.offset_ms.load(Ordering::Relaxed).max(0) as u64)
+        Duration::from_millis(self.inner.offset_ms.load(Ordering::Relaxed))
     }
+}
+
+/// Real time, epoch ms.
+fn real_ms() -> u64 {
+    let ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_millis();
+    u64::try_from(ms).unwrap_or(MAX_NOW_MS)
 }
 
 #[cfg(test)]
@@ -85,6 +152,26 @@ mod tests {
         clock.advance(Duration::from_secs(3600));
         assert!(other.now_ms() >= before + 3_600_000);
         assert_eq!(other.offset(), Duration::from_secs(3600));
+    }
+
+    #[test]
+    fn absurd_advances_saturate_or_are_refused_and_never_wrap() {
+        let clock = Clock::new();
+        let before = clock.now_ms();
+        let err = clock.try_advance(Duration::MAX).unwrap_err();
+        assert_eq!(clock.offset(), Duration::ZERO);
+        assert!(
+            err.max_advance_ms > 0 && err.to_string().contains("advance_ms"),
+            "{err}"
+        );
+        assert!(clock.try_advance(Duration::from_millis(u64::MAX)).is_err());
+        clock.advance(Duration::MAX);
+        assert_eq!(clock.now_ms(), MAX_NOW_MS);
+        clock.advance(Duration::from_millis(u64::MAX));
+        assert_eq!(clock.now_ms(), MAX_NOW_MS);
+        assert!(clock.try_advance(Duration::from_millis(1)).is_err());
+        assert!(clock.now_ms() >= before);
+        assert!(clock.try_advance(Duration::ZERO).is_ok());
     }
 
     #[tokio::test]

@@ -4,5 +4,6 @@
 pub(crate) mod clock;
 pub(crate) mod devices;
 pub(crate) mod notification;
+pub(crate) mod record_file;
 pub(crate) mod recorder;
 pub(crate) mod simulator_file;

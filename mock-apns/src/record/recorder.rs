@@ -3,13 +3,11 @@
 //!
 //! The hot path takes no global lock. Records are spread over shards by sequence number, each
 //! with its own short lock (held for one `push_back`), so concurrent connections rarely meet;
-//! listing merges the shards by id. The file line is written with one `write` on an
-//! `O_APPEND` file before the answer is sent, so a process killed with SIGKILL has already
-//! handed every acknowledged push to the kernel.
+//! listing merges the shards by id. The file line is written before the answer is decided
+//! final ([`Recorder::write`], then [`Recorder::keep`]): a record that cannot be written turns
+//! the answer into a 500 (see `record_file.rs`).
 
-use std::collections::VecDeque;
-use std::fs::File;
-use std::io::Write as _;
+use std::collections::{BinaryHeap, VecDeque};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -18,6 +16,7 @@ use std::time::Duration;
 use tokio::sync::Notify;
 
 use crate::error::Error;
+use crate::record::record_file::RecordFile;
 use crate::Notification;
 
 const SHARDS: usize = 16;
@@ -31,7 +30,7 @@ pub(crate) struct Recorder {
     /// Records stored so far; lets a waiter skip looking when its count cannot be reached yet.
     stored: AtomicU64,
     dropped: AtomicU64,
-    file: Option<File>,
+    file: Option<RecordFile>,
     notify: Notify,
     /// How many waiters exist, so recording skips `Notify` (which locks) when nobody waits.
     waiters: AtomicUsize,
@@ -43,13 +42,7 @@ impl Recorder {
     pub(crate) fn new(max_records: usize, file: Option<&Path>) -> Result<Self, Error> {
         let file = match file {
             None => None,
-            Some(path) => Some(
-                std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(path)
-                    .map_err(|e| Error::io(path, e))?,
-            ),
+            Some(path) => Some(RecordFile::open(path).map_err(|e| Error::io(path, e))?),
         };
         let shards = SHARDS.min(max_records.max(1));
         Ok(Self {
@@ -69,16 +62,20 @@ impl Recorder {
         self.next_id.fetch_add(1, Ordering::Relaxed)
     }
 
-    /// Stores a record (file first), then wakes waiters.
-    pub(crate) fn record(&self, n: Notification) -> std::io::Result<()> {
-        let written = match &self.file {
-            Some(file) => {
-                let mut line = n.to_json();
-                line.push('\n');
-                (&*file).write_all(line.as_bytes())
-            }
-            None => Ok(()),
+    /// Appends the record to the record file, when there is one. `Err` says why it is not
+    /// there: the caller must not acknowledge the push.
+    pub(crate) fn write(&self, n: &Notification) -> Result<(), String> {
+        let Some(file) = &self.file else {
+            return Ok(());
         };
+        let mut line = n.to_json();
+        line.push('\n');
+        file.append(line.as_bytes())
+            .map_err(|e| format!("record file {}: {e}", file.path().display()))
+    }
+
+    /// Keeps a record in memory, then wakes waiters.
+    pub(crate) fn keep(&self, n: Notification) {
         if self.per_shard > 0 {
             let shard = &self.shards[n.id as usize % self.shards.len()];
             let evicted = {
@@ -95,7 +92,6 @@ impl Recorder {
         if self.waiters.load(Ordering::SeqCst) > 0 {
             self.notify.notify_waiters();
         }
-        written
     }
 
     /// Every kept record, in id order.
@@ -139,22 +135,77 @@ impl Recorder {
         }
     }
 
-    /// Waits until at least `count` records satisfy `filter`, or `timeout` passes.
-    /// Returns the matching records and whether the count was reached.
+    /// Up to `limit` kept records with ids above `after` that satisfy `filter`, in id order,
+    /// and whether more such records exist: one page of a listing.
+    ///
+    /// Memory is the page's, whatever the record holds: each shard is scanned under its lock
+    /// (nothing is awaited while it is held), keeping only the `limit + 1` lowest matching ids
+    /// in a bounded heap. Copying every record's `Arc` out and sorting them all, as listing
+    /// once did, cost 16 bytes per kept record per request.
+    pub(crate) fn page(
+        &self,
+        after: u64,
+        limit: usize,
+        filter: impl Fn(&Notification) -> bool,
+    ) -> (Vec<Arc<Notification>>, bool) {
+        let keep = limit.saturating_add(1);
+        let mut lowest: BinaryHeap<ById> = BinaryHeap::with_capacity(keep.min(4096));
+        for shard in self.shards.iter() {
+            let shard = shard.lock().unwrap_or_else(|p| p.into_inner());
+            for n in shard.iter().filter(|n| n.id > after) {
+                let full = lowest.len() >= keep;
+                if full && lowest.peek().is_some_and(|top| top.0.id < n.id) {
+                    continue;
+                }
+                if !filter(n) {
+                    continue;
+                }
+                if full {
+                    lowest.pop();
+                }
+                lowest.push(ById(n.clone()));
+            }
+        }
+        let mut page: Vec<_> = lowest.into_sorted_vec().into_iter().map(|n| n.0).collect();
+        let more = page.len() > limit;
+        page.truncate(limit);
+        (page, more)
+    }
+
+    /// How many kept records with ids above `after` satisfy `filter`, counting no further
+    /// than `up_to`. Allocates nothing.
+    fn count(&self, after: u64, up_to: usize, filter: &impl Fn(&Notification) -> bool) -> usize {
+        let mut found = 0;
+        for shard in self.shards.iter() {
+            let shard = shard.lock().unwrap_or_else(|p| p.into_inner());
+            found += shard
+                .iter()
+                .filter(|n| n.id > after && filter(n))
+                .take(up_to - found)
+                .count();
+            if found >= up_to {
+                break;
+            }
+        }
+        found
+    }
+
+    /// Waits until at least `count` records with ids above `after` satisfy `filter`, or
+    /// `timeout` passes. Returns how many match (at most `count`) and whether that is `count`.
     pub(crate) async fn wait_for(
         &self,
         count: usize,
         timeout: Duration,
+        after: u64,
         filter: impl Fn(&Notification) -> bool,
-    ) -> (Vec<Arc<Notification>>, bool) {
+    ) -> (usize, bool) {
         let deadline = tokio::time::Instant::now() + timeout;
         self.waiters.fetch_add(1, Ordering::SeqCst);
         let _guard = WaiterGuard(&self.waiters);
-        let matching = || -> Vec<_> { self.all().into_iter().filter(|n| filter(n)).collect() };
-        // Looking means copying and sorting every kept record; doing it on every new record
-        // halved the mock's throughput while one long-poll was pending. Each record stored
-        // after a look adds at most one match, so after finding `m` the count cannot be
-        // reached before `count - m` more records are stored: until then, don't look.
+        // Looking means scanning every kept record; doing it on every new record halved the
+        // mock's throughput while one long-poll was pending. Each record stored after a look
+        // adds at most one match, so after finding `m` the count cannot be reached before
+        // `count - m` more records are stored: until then, don't look.
         let mut look_at = 0;
         loop {
             let notified = self.notify.notified();
@@ -163,21 +214,44 @@ impl Recorder {
             notified.as_mut().enable();
             let stored = self.stored.load(Ordering::SeqCst);
             if stored >= look_at {
-                let found = matching();
-                if found.len() >= count {
+                let found = self.count(after, count, &filter);
+                if found >= count {
                     return (found, true);
                 }
-                look_at = stored + (count - found.len()) as u64;
+                // Saturating: `count` comes from a query string, up to u64::MAX.
+                look_at = stored.saturating_add((count - found) as u64);
             }
             tokio::select! {
                 () = notified => {}
                 () = tokio::time::sleep_until(deadline) => {
-                    let found = matching();
-                    let complete = found.len() >= count;
-                    return (found, complete);
+                    let found = self.count(after, count, &filter);
+                    return (found, found >= count);
                 }
             }
         }
+    }
+}
+
+/// A record ordered by id alone, for the page heap.
+struct ById(Arc<Notification>);
+
+impl PartialEq for ById {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.id == other.0.id
+    }
+}
+
+impl Eq for ById {}
+
+impl PartialOrd for ById {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for ById {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.id.cmp(&other.0.id)
     }
 }
 
@@ -196,7 +270,8 @@ mod tests {
 
     fn store(recorder: &Recorder, status: u16) {
         let n = Notification::sample(recorder.next_id(), Payload::Json("{}".into()), status);
-        recorder.record(n).unwrap();
+        recorder.write(&n).unwrap();
+        recorder.keep(n);
     }
 
     #[tokio::test]
@@ -207,7 +282,7 @@ mod tests {
             let recorder = recorder.clone();
             tokio::spawn(async move {
                 recorder
-                    .wait_for(3, Duration::from_secs(10), |n| n.status == 200)
+                    .wait_for(3, Duration::from_secs(10), 0, |n| n.status == 200)
                     .await
             })
         };
@@ -217,21 +292,54 @@ mod tests {
         }
         let (found, complete) = waiter.await.unwrap();
         assert!(complete, "3 accepted pushes were stored");
-        assert_eq!(
-            found.iter().map(|n| n.id).collect::<Vec<_>>(),
-            vec![1, 3, 6]
-        );
+        assert_eq!(found, 3);
+        let (page, more) = recorder.page(0, 10, |n| n.status == 200);
+        assert_eq!(page.iter().map(|n| n.id).collect::<Vec<_>>(), vec![1, 3, 6]);
+        assert!(!more);
     }
 
     #[tokio::test]
-    async fn a_waiter_that_times_out_gets_what_matches_then() {
+    async fn a_waiter_that_times_out_says_how_many_matched() {
         let recorder = Recorder::new(100, None).unwrap();
         store(&recorder, 200);
         store(&recorder, 400);
         let (found, complete) = recorder
-            .wait_for(2, Duration::from_millis(20), |n| n.status == 200)
+            .wait_for(2, Duration::from_millis(20), 0, |n| n.status == 200)
             .await;
         assert!(!complete);
-        assert_eq!(found.len(), 1);
+        assert_eq!(found, 1);
+        let (found, complete) = recorder
+            .wait_for(1, Duration::from_millis(20), 1, |n| n.status == 200)
+            .await;
+        assert_eq!(
+            (found, complete),
+            (0, false),
+            "the only match is not after id 1"
+        );
+    }
+
+    #[test]
+    fn pages_walk_every_shard_in_id_order_from_the_cursor() {
+        let recorder = Recorder::new(1000, None).unwrap();
+        for i in 0..100 {
+            store(&recorder, if i % 4 == 0 { 400 } else { 200 });
+        }
+        let mut after = 0;
+        let mut seen = Vec::new();
+        loop {
+            let (page, more) = recorder.page(after, 7, |n| n.status == 200);
+            assert!(page.len() <= 7);
+            seen.extend(page.iter().map(|n| n.id));
+            match (more, page.last()) {
+                (true, Some(last)) => after = last.id,
+                _ => break,
+            }
+        }
+        let expected: Vec<u64> = (1..=100).filter(|id| (id - 1) % 4 != 0).collect();
+        assert_eq!(seen, expected);
+        let (page, more) = recorder.page(100, 7, |_| true);
+        assert!(page.is_empty() && !more);
+        let (page, more) = recorder.page(0, 0, |_| true);
+        assert!(page.is_empty() && more);
     }
 }

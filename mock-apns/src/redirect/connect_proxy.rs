@@ -16,6 +16,7 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
 
+use crate::server::listener::{Accepted, Listener};
 use crate::shared::StopSignal;
 
 /// The hosts a client may ask to be tunnelled to: Apple's production, sandbox and (older)
@@ -33,26 +34,26 @@ pub const APNS_PORTS: &[u16] = &[443, 2197];
 const MAX_HEAD: usize = 8 * 1024;
 /// A client that has not sent its request head by then is dropped.
 const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
-/// Pause after a failed `accept` (usually: out of file descriptors).
-const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
-
-/// Serves the front door until `shutdown` flips to true. Tunnels already open carry on until
-/// either side closes, so pushes in flight are still answered.
-pub(crate) async fn run(listener: TcpListener, upstream: SocketAddr, shutdown: StopSignal) {
+/// Serves the front door until `shutdown` flips to true, with at most `max_connections`
+/// tunnels open. Tunnels already open carry on until either side closes, so pushes in flight
+/// are still answered.
+pub(crate) async fn run(
+    listener: TcpListener,
+    upstream: SocketAddr,
+    max_connections: usize,
+    shutdown: StopSignal,
+) {
     let upstream = reachable(upstream);
+    let mut listener = Listener::new(listener, max_connections, "CONNECT front door");
     let mut stop = shutdown;
     loop {
         tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((tcp, peer)) => {
-                    tokio::spawn(async move { serve(tcp, peer, upstream).await });
-                }
-                Err(e) => {
-                    // Usually out of file descriptors: wait a little instead of spinning.
-                    tracing::warn!("CONNECT front door: accept failed: {e}; retrying in {ACCEPT_BACKOFF:?}");
-                    tokio::time::sleep(ACCEPT_BACKOFF).await;
-                }
-            },
+            Accepted { tcp, peer, permit } = listener.accept() => {
+                tokio::spawn(async move {
+                    serve(tcp, peer, upstream).await;
+                    drop(permit);
+                });
+            }
             () = stop.stopped() => break,
         }
     }

@@ -1,18 +1,21 @@
-//! The APNs accept loop: one task per connection, graceful shutdown that waits for them all.
+//! The APNs accept loop: one task per connection, under the connection cap; a graceful
+//! shutdown that waits for the connections, but never longer than the shutdown timeout.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use tokio::net::TcpListener;
-use tokio::sync::mpsc;
+use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
 
 use crate::server::connection_task;
+use crate::server::listener::{Accepted, Listener};
 use crate::shared::Shared;
 use crate::shared::StopSignal;
 
 /// Accepts connections until `shutdown` flips to true, then waits until every connection has
-/// answered its accepted streams and closed.
+/// answered its accepted streams and closed, or `shutdown_timeout` has passed; connections
+/// still open then are closed (their unanswered streams were never acknowledged, so the
+/// record stays true).
 pub(crate) async fn run(
     listener: TcpListener,
     acceptor: TlsAcceptor,
@@ -20,32 +23,45 @@ pub(crate) async fn run(
     shutdown: StopSignal,
 ) {
     let mut stop = shutdown.clone();
-    // Each connection task holds a clone; `recv()` yields `None` once all have ended.
-    let (done_tx, mut done_rx) = mpsc::channel::<()>(1);
-    let mut backoff = Duration::from_millis(5);
+    let mut listener = Listener::new(listener, shared.config.max_connections, "APNs endpoint");
+    let mut connections = JoinSet::new();
     loop {
         tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((tcp, peer)) => {
-                    backoff = Duration::from_millis(5);
-                    let (acceptor, shared, shutdown, done) =
-                        (acceptor.clone(), shared.clone(), shutdown.clone(), done_tx.clone());
-                    tokio::spawn(async move {
-                        connection_task::serve(tcp, peer, acceptor, shared, shutdown).await;
-                        drop(done);
-                    });
-                }
-                Err(e) => {
-                    // Usually out of file descriptors: wait a little instead of spinning.
-                    tracing::warn!("accept failed: {e}; retrying in {backoff:?}");
-                    tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(Duration::from_secs(1));
-                }
-            },
+            Accepted { tcp, peer, permit } = listener.accept() => {
+                let (acceptor, shared, shutdown) =
+                    (acceptor.clone(), shared.clone(), shutdown.clone());
+                connections.spawn(async move {
+                    connection_task::serve(tcp, peer, acceptor, shared, shutdown).await;
+                    drop(permit);
+                });
+            }
+            // Reaps ended connections, so the set holds only open ones.
+            Some(ended) = connections.join_next(), if !connections.is_empty() => log_panic(ended),
             () = stop.stopped() => break,
         }
     }
     drop(listener);
-    drop(done_tx);
-    let _ = done_rx.recv().await;
+    let grace = shared.config.shutdown_timeout;
+    let drained = tokio::time::timeout(grace, async {
+        while let Some(ended) = connections.join_next().await {
+            log_panic(ended);
+        }
+    })
+    .await;
+    if drained.is_err() {
+        tracing::warn!(
+            "shutdown: {} connections still busy after {grace:?} (--shutdown-timeout); \
+             closing them, their unanswered streams unrecorded",
+            connections.len()
+        );
+        connections.shutdown().await;
+    }
+}
+
+fn log_panic(ended: Result<(), tokio::task::JoinError>) {
+    if let Err(e) = ended {
+        if e.is_panic() {
+            tracing::error!("a connection task panicked: {e}");
+        }
+    }
 }

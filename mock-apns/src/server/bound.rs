@@ -9,6 +9,7 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
+use crate::admin::guard::Guard;
 use crate::admin::{self, AdminCtx};
 use crate::auth::client_cert::{ClientCert, ClientCertRequest};
 use crate::auth::keys::SigningKey;
@@ -53,13 +54,30 @@ impl Bound {
         self.pki.issue_client_cert(request)
     }
 
+    /// A warning to print at start when the admin API listens beyond loopback: it has no
+    /// authentication, and can read every push, mount fault rules and send GOAWAY.
+    pub fn admin_exposure_warning(&self) -> Option<String> {
+        let ip = self.admin_addr.ip();
+        if ip.is_loopback() || ip.to_canonical().is_loopback() {
+            return None;
+        }
+        Some(format!(
+            "WARNING: the admin API listens on {addr}, beyond loopback. It has no \
+             authentication: anyone who can reach {addr} can read every push (payloads \
+             included), mount fault rules and send GOAWAY. Keep it on 127.0.0.1 unless this \
+             network is yours alone.",
+            addr = self.admin_addr
+        ))
+    }
+
     /// The admin API as an `http://` URL.
     pub fn admin_url(&self) -> String {
         format!("http://{}", self.admin_addr)
     }
 
     /// Serves until `shutdown` completes, then shuts down gracefully: accepted streams are
-    /// answered (and recorded) before the connections close.
+    /// answered (and recorded) before the connections close, for at most the shutdown timeout
+    /// ([`crate::MockApnsBuilder::shutdown_timeout`]); what is still open then is closed.
     pub async fn serve(self, shutdown: impl Future<Output = ()>) -> Result<(), Error> {
         let apns_url = self.apns_url();
         let (apns, admin) = self.listeners;
@@ -74,9 +92,11 @@ impl Bound {
             stop_rx.clone(),
         ));
         let shared = self.shared.clone();
+        let guard = Guard::new(self.admin_addr, &self.shared.config.admin_allowed_hosts);
         let ctx = AdminCtx {
             shared: self.shared,
             apns_url,
+            guard,
         };
         let admin_task = tokio::spawn(admin::run(admin, ctx, stop_rx.clone()));
         let proxy_task = match self.proxy_listener {
@@ -86,6 +106,7 @@ impl Bound {
                 Some(tokio::spawn(connect_proxy::run(
                     listener,
                     self.apns_addr,
+                    shared.config.max_connections,
                     stop_rx,
                 )))
             }

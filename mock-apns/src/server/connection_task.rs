@@ -1,15 +1,17 @@
 //! One client connection: plain-text and HTTP/1.1 detection, the TLS handshake (inside the
 //! connection's task, so a slow client never blocks `accept`), then HTTP/2 until the client
-//! leaves or the server shuts down.
+//! leaves or the server shuts down. Everything before HTTP/2 runs (first byte, TLS, preface)
+//! shares one deadline, and a shutdown drops a connection still in it.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use bytes::Bytes;
 use tokio::io::{AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _};
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
+use tokio::time::Instant;
+use tokio_rustls::server::TlsStream;
 use tokio_rustls::TlsAcceptor;
 
 use crate::server::connection_state::{Connection, Control, GoAway};
@@ -23,8 +25,6 @@ use crate::{CertIdentity, ErrorCode, Reason};
 const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 /// A TLS handshake record starts with this content type.
 const TLS_HANDSHAKE: u8 = 0x16;
-/// A client that has not finished the TLS handshake by then is dropped.
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 const NOT_TLS: &str = "This is mock-apns's APNs port: like APNs it speaks HTTP/2 over TLS. \
 Use https:// and trust the mock's CA (see the start-up banner).\n";
@@ -37,7 +37,7 @@ pub(crate) async fn serve(
     peer: SocketAddr,
     acceptor: TlsAcceptor,
     shared: Arc<Shared>,
-    shutdown: StopSignal,
+    mut shutdown: StopSignal,
 ) {
     let id = shared.next_connection_id();
     let _ = tcp.set_nodelay(true);
@@ -55,33 +55,20 @@ pub(crate) async fn serve(
             return; // Dropping the socket refuses the connection.
         }
     }
-    let mut first = [0u8; 1];
-    match tcp.peek(&mut first).await {
-        Ok(1) if first[0] != TLS_HANDSHAKE => return answer_in_words(tcp, 400, NOT_TLS).await,
-        Ok(1) => {}
-        _ => return,
-    }
-    let tls = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
-        Ok(Ok(tls)) => tls,
-        Ok(Err(e)) => return tracing::info!(%peer, "TLS handshake failed: {e}"),
-        Err(_) => return tracing::info!(%peer, "TLS handshake timed out"),
+    // One deadline for every step before HTTP/2 runs: a silent or slow peer must not hold a
+    // socket (and a shutdown) for ever. Real time, not the mock's clock: moving that clock
+    // forward must not drop handshakes in progress.
+    let timeout = shared.config.handshake_timeout;
+    let deadline = Instant::now() + timeout;
+    let set_up = tokio::select! {
+        set_up = tokio::time::timeout_at(deadline, set_up(tcp, peer, acceptor)) => set_up,
+        () = shutdown.stopped() => return,
     };
-    let session = tls.get_ref().1;
-    let alpn = session.alpn_protocol().map(<[u8]>::to_vec);
-    let cert = session
-        .peer_certificates()
-        .and_then(|chain| chain.first())
-        .and_then(|der| CertIdentity::from_der(der));
-    let mut io = Rewind::new(Bytes::new(), tls);
-    match alpn.as_deref() {
-        Some(b"h2") => {}
-        Some(_) => return answer_in_words(io, 505, NOT_HTTP2).await,
-        // No ALPN: HTTP/2 with prior knowledge (Pushy, aioapns) or an HTTP/1.1 client.
-        None => match sniff_preface(io).await {
-            Some(rewound) => io = rewound,
-            None => return,
-        },
-    }
+    let SetUp { io, alpn, cert } = match set_up {
+        Ok(Some(set_up)) => set_up,
+        Ok(None) => return,
+        Err(_) => return tracing::info!(%peer, "closed: no TLS and HTTP/2 within {timeout:?}"),
+    };
     let alpn = alpn.map(|p| String::from_utf8_lossy(&p).into_owned());
     tracing::debug!(connection = id, %peer, ?alpn, cert = cert.is_some(), "serving HTTP/2");
     // APNs allows one stream until a push with a valid provider token is accepted; a
@@ -93,7 +80,52 @@ pub(crate) async fn serve(
     };
     let (conn, control) = Connection::new(id, peer, alpn, cert, limit, shared.clock.now_ms());
     shared.connections.insert(conn.clone());
-    serve_h2(io, conn, control, shared, shutdown).await;
+    serve_h2(io, conn, control, shared, shutdown, deadline).await;
+}
+
+/// A connection through TLS whose first bytes say it speaks HTTP/2 (or may: ALPN `h2`).
+struct SetUp {
+    io: Rewind<TlsStream<TcpStream>>,
+    alpn: Option<Vec<u8>>,
+    cert: Option<CertIdentity>,
+}
+
+/// Waits for the first byte, runs the TLS handshake and checks for HTTP/2; answers a plain
+/// HTTP or HTTP/1.1 client in words. `None`: the connection is done.
+async fn set_up(tcp: TcpStream, peer: SocketAddr, acceptor: TlsAcceptor) -> Option<SetUp> {
+    let mut first = [0u8; 1];
+    match tcp.peek(&mut first).await {
+        Ok(1) if first[0] != TLS_HANDSHAKE => {
+            answer_in_words(tcp, 400, NOT_TLS).await;
+            return None;
+        }
+        Ok(1) => {}
+        _ => return None,
+    }
+    let tls = match acceptor.accept(tcp).await {
+        Ok(tls) => tls,
+        Err(e) => {
+            tracing::info!(%peer, "TLS handshake failed: {e}");
+            return None;
+        }
+    };
+    let session = tls.get_ref().1;
+    let alpn = session.alpn_protocol().map(<[u8]>::to_vec);
+    let cert = session
+        .peer_certificates()
+        .and_then(|chain| chain.first())
+        .and_then(|der| CertIdentity::from_der(der));
+    let mut io = Rewind::new(Bytes::new(), tls);
+    match alpn.as_deref() {
+        Some(b"h2") => {}
+        Some(_) => {
+            answer_in_words(io, 505, NOT_HTTP2).await;
+            return None;
+        }
+        // No ALPN: HTTP/2 with prior knowledge (Pushy, aioapns) or an HTTP/1.1 client.
+        None => io = sniff_preface(io).await?,
+    }
+    Some(SetUp { io, alpn, cert })
 }
 
 /// Reads until the bytes either match the HTTP/2 preface or cannot; answers the latter in words.
@@ -141,6 +173,7 @@ async fn serve_h2<S>(
     mut control: mpsc::UnboundedReceiver<Control>,
     shared: Arc<Shared>,
     mut shutdown: StopSignal,
+    deadline: Instant,
 ) where
     S: tokio::io::AsyncRead + AsyncWrite + Unpin,
 {
@@ -152,16 +185,31 @@ async fn serve_h2<S>(
         .initial_window_size(65_535)
         .max_frame_size(16_384)
         .max_header_list_size(8000);
-    let mut h2 = match builder.handshake::<_, Bytes>(io).await {
+    // The client's preface is still under the set-up deadline.
+    let handshake = tokio::select! {
+        handshake = tokio::time::timeout_at(deadline, builder.handshake::<_, Bytes>(io)) => {
+            match handshake {
+                Ok(Ok(h2)) => Ok(h2),
+                Ok(Err(e)) => Err(format!("HTTP/2 handshake failed: {e}")),
+                Err(_) => Err(format!(
+                    "no HTTP/2 preface within {:?} of connecting",
+                    shared.config.handshake_timeout
+                )),
+            }
+        }
+        () = shutdown.stopped() => Err("server shut down before the HTTP/2 preface".into()),
+    };
+    let mut h2 = match handshake {
         Ok(h2) => h2,
-        Err(e) => {
-            conn.closed(
-                shared.clock.now_ms(),
-                format!("HTTP/2 handshake failed: {e}"),
-            );
-            return tracing::info!(connection = conn.id, "HTTP/2 handshake failed: {e}");
+        Err(why) => {
+            conn.closed(shared.clock.now_ms(), why.as_str());
+            conn.mark_ended();
+            return tracing::info!(connection = conn.id, "{why}");
         }
     };
+    // A header list over the limit reaches the mock, which answers it with an apns-id and a
+    // JSON reason like any refusal (h2 alone would send a bare 431).
+    h2.deliver_oversize_requests();
     let mut closing = false;
     let idle_timeout = shared.config.idle_timeout;
     loop {

@@ -31,6 +31,11 @@ pub(crate) async fn handle(
     let stream_limit = conn.stream_limit();
     let stream_id = respond.stream_id().as_u32();
     let (parts, body) = request.into_parts();
+    // h2 hands such a request over (a documented patch) with its fields cut at the limit.
+    let too_large = parts
+        .extensions
+        .get::<h2::ext::HeaderListTooLarge>()
+        .is_some();
     let head = PushHead::from_parts(parts);
     let Ok(body) = read_body(body, head.payload_limit()).await else {
         // The client reset the stream: there is no one to answer, and nothing was acknowledged.
@@ -54,13 +59,19 @@ pub(crate) async fn handle(
         strict_devices: shared.config.strict_devices,
         token: OnceLock::new(),
     };
-    let mut outcome = checks::validate(&ctx);
-    // Lint reads only pushes APNs's own checks accept (a rejection already says what is wrong).
-    let checks_passed = outcome.is_ok();
+    // A cut header list cannot be checked: it gets its own answer below.
+    let mut outcome = if too_large {
+        Ok(())
+    } else {
+        checks::validate(&ctx)
+    };
+    // Lint reads only pushes APNs's own checks accepted (a rejection already says what is
+    // wrong; a cut header list was never checked).
+    let checks_passed = !too_large && outcome.is_ok();
     // A stream beyond a GOAWAY's last-stream-id is not processed, so rules do not count it.
     // Decided once: a GOAWAY sent meanwhile must not leave a rule counting a refused stream.
     let refused = conn.beyond_goaway(stream_id);
-    let fault = (!refused)
+    let fault = (!refused && !too_large)
         .then(|| shared.faults.evaluate(&facts(&ctx), shared.clock.now_ms()))
         .flatten();
     let wire = match &fault {
@@ -75,12 +86,15 @@ pub(crate) async fn handle(
         .map(Box::from)
         .unwrap_or_else(ids::upper_case);
     let answered = matches!(wire, Wire::Answer);
-    let apns_unique_id =
-        (answered && outcome.is_ok() && shared.config.environment == Environment::Development)
-            .then(ids::lower_case);
+    let apns_unique_id = (answered
+        && !too_large
+        && outcome.is_ok()
+        && shared.config.environment == Environment::Development)
+        .then(ids::lower_case);
 
     let payload = Payload::from_bytes(&body.bytes);
     let (status, reason, timestamp, detail) = match (&wire, &outcome) {
+        (Wire::Answer, _) if too_large => (431, None, None, Some(TOO_LARGE_DETAIL.into())),
         (Wire::Answer, Ok(())) => (200, None, None, acceptance_note(&payload)),
         (
             Wire::Answer,
@@ -99,9 +113,6 @@ pub(crate) async fn handle(
         (other, _) => (0, None, None, Some(other.describe().into())),
     };
     let auth = auth_summary(&ctx);
-    if answered {
-        adjust_stream_limit(conn, shared, status);
-    }
     let id = shared.recorder.next_id();
     let (lint, delivery) = phone_side(
         shared,
@@ -112,7 +123,7 @@ pub(crate) async fn handle(
         answered && status == 200,
     );
     let reached_phone = delivery.is_some();
-    let record = Notification {
+    let mut record = Notification {
         id,
         received_at,
         connection_id: conn.id,
@@ -128,8 +139,8 @@ pub(crate) async fn handle(
         payload_size: body.bytes.len(),
         status,
         reason,
-        apns_id: apns_id.clone(),
-        apns_unique_id: apns_unique_id.clone(),
+        apns_id,
+        apns_unique_id,
         timestamp,
         detail,
         fault: fault.map(|f| AppliedFault {
@@ -140,34 +151,81 @@ pub(crate) async fn handle(
         lint,
         delivery,
     };
-    // Record before answering: an acknowledged push is always in the record.
-    if let Err(e) = shared.recorder.record(record) {
-        tracing::error!("writing the record file failed: {e}");
+    // Record before answering: a push is acknowledged only once its record is written.
+    if let Err(why) = shared.recorder.write(&record) {
+        tracing::error!(connection = conn.id, stream_id, "{why}");
+        not_written(&mut record, answered, &why);
     }
+    if answered {
+        adjust_stream_limit(conn, shared, record.status);
+    }
+    let json = match record.reason {
+        Some(reason) => Some(reason.body(record.timestamp)),
+        None if record.status == 431 => Some(TOO_LARGE_BODY.to_owned()),
+        None => None,
+    };
+    let answer = Answer {
+        status: record.status,
+        apns_id: record.apns_id.clone(),
+        apns_unique_id: record.apns_unique_id.clone(),
+        json,
+        head_only: head.method == http::Method::HEAD,
+    };
+    shared.recorder.keep(record);
     if reached_phone {
-        // After recording: whoever waits on the phone finds the push in the record too.
+        // After keeping: whoever waits on the phone finds the push in the record too.
         shared.phones.changed();
     }
+    deliver(wire, respond, conn, shared, answer).await;
+}
 
-    deliver(
-        wire,
-        respond,
-        conn,
-        shared,
-        Answer {
-            status,
-            apns_id,
-            apns_unique_id,
-            reason,
-            timestamp,
-        },
-    )
-    .await;
+/// The answer to a request whose header list is over the 8000 bytes the mock advertises in
+/// `SETTINGS_MAX_HEADER_LIST_SIZE` (as APNs does, `docs/apns.md` §6). Apple documents neither
+/// the status nor a reason. 431 is the status RFC 9113 §10.5.1 names for it (RFC 6585 §5),
+/// and the reason, written in Apple's style, names that status so that a client's error path
+/// has a string to log; it is the mock's own, not one of Apple's, so the record's `reason`
+/// stays empty and its `detail` says this.
+const TOO_LARGE_BODY: &str = r#"{"reason":"RequestHeaderFieldsTooLarge"}"#;
+const TOO_LARGE_DETAIL: &str = "header list over the 8000 bytes of SETTINGS_MAX_HEADER_LIST_SIZE \
+(its fields are kept up to that limit): answered 431 {\"reason\":\"RequestHeaderFieldsTooLarge\"}, \
+the mock's choice (RFC 9113 10.5.1); Apple documents no answer";
+
+/// A record the file did not take. An answer becomes 500 `InternalServerError` (Apple's
+/// reason for its own failures, `docs/apns.md` §4) whatever was decided, so that no push is
+/// acknowledged, and no answer given, that the file lacks; the in-memory record says why. A
+/// stream left without an answer (reset, closed, stalled) keeps its fate.
+fn not_written(record: &mut Notification, answered: bool, why: &str) {
+    if !answered {
+        let detail = format!(
+            "{}; not in the record file: {why}",
+            record.detail.as_deref().unwrap_or("")
+        );
+        record.detail = Some(detail.into());
+        return;
+    }
+    let decided = match record.reason {
+        Some(reason) => format!("{} {reason}", record.status),
+        None => record.status.to_string(),
+    };
+    let reason = Reason::InternalServerError;
+    record.status = reason.status();
+    record.reason = Some(reason);
+    record.timestamp = None;
+    record.apns_unique_id = None;
+    record.detail = Some(
+        format!(
+            "{why}; answered {} {reason} instead of {decided}",
+            reason.status()
+        )
+        .into(),
+    );
 }
 
 /// The phone side of a push, once its answer is decided (`docs/phones.md`): what the phone
 /// owning the token did with it (`accepted`: answered 200), and the lint findings on a push
-/// APNs's checks let through. Neither changes the answer.
+/// APNs's checks let through. Neither changes the answer. (Should the record file then refuse
+/// the record, the answer becomes 500 while the phone keeps the push, as a real device can
+/// receive a push whose acknowledgement was lost.)
 fn phone_side(
     shared: &Shared,
     ctx: &Ctx<'_>,
@@ -201,8 +259,11 @@ struct Answer {
     status: u16,
     apns_id: Box<str>,
     apns_unique_id: Option<Box<str>>,
-    reason: Option<Reason>,
-    timestamp: Option<u64>,
+    /// The JSON error body (`{"reason":…}`); `None` for a 200.
+    json: Option<String>,
+    /// An answer to HEAD: the same head, no body (RFC 9110 §9.3.2); a body makes an HTTP/2
+    /// client reset the stream with PROTOCOL_ERROR.
+    head_only: bool,
 }
 
 /// Puts the stream's fate on the wire: the answer, or a reset, a closed connection, a stall.
@@ -236,8 +297,8 @@ async fn deliver(
         status,
         apns_id,
         apns_unique_id,
-        reason,
-        timestamp,
+        json,
+        head_only,
     } = answer;
     let stream_id = respond.stream_id().as_u32();
     let mut response = http::Response::builder()
@@ -246,10 +307,10 @@ async fn deliver(
     if let Some(unique) = &apns_unique_id {
         response = response.header("apns-unique-id", &**unique);
     }
-    let json = reason.map(|r| r.body(timestamp));
     if json.is_some() {
         response = response.header("content-type", "application/json");
     }
+    let json = json.filter(|_| !head_only);
     let Ok(response) = response.body(()) else {
         return;
     };

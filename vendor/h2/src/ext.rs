@@ -5,6 +5,13 @@ use crate::hpack::BytesStr;
 use bytes::Bytes;
 use std::fmt;
 
+/// mock-apns patch: marks a request whose header list went over
+/// `SETTINGS_MAX_HEADER_LIST_SIZE`, handed to the server by
+/// `server::Connection::deliver_oversize_requests` instead of being answered
+/// with a bare 431. Its header fields stop where the limit was reached.
+#[derive(Clone, Copy, Debug, Default, Eq, PartialEq)]
+pub struct HeaderListTooLarge;
+
 /// Represents the `:protocol` pseudo-header used by
 /// the [Extended CONNECT Protocol].
 ///

@@ -570,6 +570,15 @@ where
         self.connection.last_processed_id().into()
     }
 
+    /// mock-apns patch: hands a request whose header list is over
+    /// `SETTINGS_MAX_HEADER_LIST_SIZE` to `accept`, marked with
+    /// `ext::HeaderListTooLarge`, so the server answers it (h2 otherwise sends
+    /// a bare 431 itself). Requests without `:method`, `:scheme` and `:path`
+    /// still get h2's 431.
+    pub fn deliver_oversize_requests(&mut self) {
+        self.connection.deliver_oversize_requests();
+    }
+
     /// Starts a [graceful shutdown][1] process.
     ///
     /// Must continue being polled to close connection.

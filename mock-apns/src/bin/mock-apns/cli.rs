@@ -59,9 +59,21 @@ pub(crate) struct Args {
     #[arg(long, env = "MOCK_APNS_LISTEN", default_value = "127.0.0.1:2197")]
     pub(crate) listen: SocketAddr,
 
-    /// Address of the admin API (HTTP/1.1 + JSON). Keep it on loopback unless you mean it.
+    /// Address of the admin API (HTTP/1.1 + JSON, no authentication). Keep it on loopback
+    /// unless you mean it: any other address prints a warning at start.
     #[arg(long, env = "MOCK_APNS_ADMIN_LISTEN", default_value = "127.0.0.1:2198")]
     pub(crate) admin_listen: SocketAddr,
+
+    /// Let the admin API answer to this host name too (besides localhost, loopback addresses
+    /// and the --admin-listen address): the name a container or proxy reaches it by. Any
+    /// other Host is refused, which stops DNS-rebinding attacks from web pages. Repeatable;
+    /// in the environment, separate several with commas.
+    #[arg(
+        long = "admin-allow-host",
+        env = "MOCK_APNS_ADMIN_ALLOW_HOSTS",
+        value_delimiter = ','
+    )]
+    pub(crate) admin_allow_hosts: Vec<String>,
 
     /// Where the CA, server certificate and development key are kept between starts.
     #[arg(long, env = "MOCK_APNS_STATE_DIR", default_value = "./.mock-apns")]
@@ -114,6 +126,22 @@ pub(crate) struct Args {
     /// 0 never does (Apple's own value is not documented).
     #[arg(long, env = "MOCK_APNS_IDLE_TIMEOUT", default_value_t = 0)]
     pub(crate) idle_timeout: u64,
+
+    /// Close a connection that has not started HTTP/2 (first byte, TLS handshake, preface)
+    /// this many seconds after it was accepted.
+    #[arg(long, env = "MOCK_APNS_HANDSHAKE_TIMEOUT", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    pub(crate) handshake_timeout: u64,
+
+    /// Connections open at once on the APNs endpoint (and on the CONNECT front door); more are
+    /// closed as soon as they are accepted. Lowered at start if the open-file limit is too low
+    /// for it (a warning says so).
+    #[arg(long, env = "MOCK_APNS_MAX_CONNECTIONS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub(crate) max_connections: u64,
+
+    /// On Ctrl-C or SIGTERM, wait at most this many seconds for streams in flight to be
+    /// answered, then close what is left and exit. A second signal exits at once.
+    #[arg(long, env = "MOCK_APNS_SHUTDOWN_TIMEOUT", default_value_t = 5)]
+    pub(crate) shutdown_timeout: u64,
 
     /// Mount the fault rules in this JSON file (an array of rules, as POST /api/v1/faults
     /// takes them) at start.

@@ -1,13 +1,14 @@
 //! `mock-apns`: serve a local APNs on 127.0.0.1:2197 with its admin API on 127.0.0.1:2198.
 //!
 //! Parses flags (each with a `MOCK_APNS_…` environment twin), binds, prints the banner and
-//! serves until Ctrl-C, then shuts down gracefully; `cert issue` and `env` are the two
+//! serves until Ctrl-C or SIGTERM, then shuts down gracefully; `cert issue` and `env` are the two
 //! subcommands. Everything else lives in the library.
 
 mod banner;
 mod cert;
 mod cli;
 mod env;
+mod open_files;
 mod serve;
 
 use std::process::ExitCode;

@@ -227,6 +227,11 @@ where
         self.inner.as_dyn().streams.last_processed_id()
     }
 
+    /// mock-apns patch: see `server::Connection::deliver_oversize_requests`.
+    pub(crate) fn deliver_oversize_requests(&mut self) {
+        self.inner.as_dyn().streams.deliver_oversize_requests();
+    }
+
     /// Send a new SETTINGS frame with extended CONNECT protocol enabled.
     pub(crate) fn set_enable_connect_protocol(&mut self) -> Result<(), UserError> {
         let mut settings = frame::Settings::default();

@@ -56,6 +56,9 @@ pub(super) struct Recv {
 
     /// If extended connect protocol is enabled.
     is_extended_connect_protocol_enabled: bool,
+
+    /// mock-apns patch: hand over-size requests to the server, marked.
+    pub(super) deliver_oversize: bool,
 }
 
 #[derive(Debug)]
@@ -110,6 +113,7 @@ impl Recv {
             buffer: Buffer::new(),
             is_push_enabled: config.local_push_enabled,
             is_extended_connect_protocol_enabled: config.extended_connect_protocol_enabled,
+            deliver_oversize: false,
         }
     }
 
@@ -218,7 +222,16 @@ impl Recv {
             }
         }
 
-        if frame.is_over_size() {
+        // mock-apns patch: a server that asked for them gets over-size
+        // requests that can still be read as one, marked (see below).
+        let pseudo = frame.pseudo();
+        let deliver_oversize = frame.is_over_size()
+            && self.deliver_oversize
+            && counts.peer().is_server()
+            && pseudo.method.is_some()
+            && pseudo.scheme.is_some()
+            && pseudo.path.is_some();
+        if frame.is_over_size() && !deliver_oversize {
             // A frame is over size if the decoded header block was bigger than
             // SETTINGS_MAX_HEADER_LIST_SIZE.
             //
@@ -255,9 +268,15 @@ impl Recv {
         }
 
         if !pseudo.is_informational() {
-            let message = counts
+            let mut message = counts
                 .peer()
                 .convert_poll_message(pseudo, fields, stream_id)?;
+            // mock-apns patch: mark an over-size request.
+            if let (true, peer::PollMessage::Server(request)) = (deliver_oversize, &mut message) {
+                request
+                    .extensions_mut()
+                    .insert(crate::ext::HeaderListTooLarge);
+            }
 
             // Push the frame onto the stream's recv buffer
             stream

@@ -422,6 +422,11 @@ impl<B> DynStreams<'_, B> {
         self.inner.lock().unwrap().actions.recv.last_processed_id()
     }
 
+    /// mock-apns patch: see `server::Connection::deliver_oversize_requests`.
+    pub fn deliver_oversize_requests(&self) {
+        self.inner.lock().unwrap().actions.recv.deliver_oversize = true;
+    }
+
     pub fn recv_window_update(&mut self, frame: frame::WindowUpdate) -> Result<(), Error> {
         let mut me = self.inner.lock().unwrap();
         me.recv_window_update(self.send_buffer, frame)
