@@ -6,6 +6,10 @@
 //! | `GET /api/v1/health` | liveness and where the APNs endpoint is |
 //! | `GET /api/v1/pushes` | the record, filtered by `device_token`, `topic`, `push_type`, `status`, `reason` |
 //! | `GET /api/v1/pushes/wait?count=N&timeout_ms=T` | long-poll: answers once N matching pushes exist, `408` with what exists on timeout |
+//! | `GET /api/v1/pushes/{id}` | one record |
+//! | `GET /api/v1/inbox?limit=N&before=ID` | a page of the record, newest first, with `q` (payload text) and `outcome` besides the filters |
+//! | `GET /api/v1/events` | every new push as a Server-Sent Event; `Last-Event-ID` or `?after=ID` resumes |
+//! | `GET /api/v1/reasons`, `GET /api/v1/push_types` | Apple's reasons (status, explanation) and push types (topic suffix, payload limit) |
 //! | `DELETE /api/v1/pushes` | forgets the record |
 //! | `GET /api/v1/devices` | registered tokens |
 //! | `PUT /api/v1/devices/{token}` | registers a token: `{"topic": "...", "environment": "development"}` |
@@ -16,9 +20,15 @@
 //! | `GET /api/v1/faults`, `GET /api/v1/faults/{id}` | mounted rules with their hit counts |
 //! | `DELETE /api/v1/faults/{id}`, `DELETE /api/v1/faults` | unmounts one rule, or all |
 //! | `POST /api/v1/connections/{id}/goaway` | sends GOAWAY: `{"reason":"Shutdown","error_code":"NO_ERROR"}` |
+//!
+//! Every request first passes the browser guard (`browser_guard.rs`): no other web site, and no
+//! DNS name rebound to loopback, can drive or read the mock through a browser.
 
+mod browser_guard;
 mod client;
 mod devices;
+mod events;
+mod inbox;
 mod plumbing;
 mod pushes;
 
@@ -27,11 +37,15 @@ pub use client::Client;
 pub use client::{ClientError, ClockReading, GoAwaySent, Health, PushQuery, Response};
 
 use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::shared::StopSignal;
+use bytes::Bytes;
 use http::{Method, Request, StatusCode};
+use http_body_util::{Either, Full};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use serde::Deserialize;
@@ -39,6 +53,7 @@ use serde_json::json;
 use tokio::net::TcpListener;
 
 use self::devices::{register, unregister};
+use self::events::EventBody;
 use self::plumbing::{error, ok, parse_query, read_body, read_json, reply, reply_raw, Reply};
 use self::pushes::{pushes_body, wait, PushFilter};
 use crate::record::devices::Device;
@@ -51,12 +66,18 @@ pub(crate) struct AdminCtx {
     pub(crate) shared: Arc<Shared>,
     /// The APNs endpoint's URL, for `health`.
     pub(crate) apns_url: String,
+    /// The CA file clients trust, if on disk, for `health` (the UI's replay command uses it).
+    pub(crate) ca_path: Option<PathBuf>,
 }
+
+/// Every answer of the admin listener: a whole body, or an event stream.
+type AdminBody = Either<Full<Bytes>, EventBody>;
 
 /// Serves the admin API until `shutdown` flips to true.
 pub(crate) async fn run(listener: TcpListener, ctx: AdminCtx, shutdown: StopSignal) {
     let mut stop = shutdown.clone();
     let ctx = Arc::new(ctx);
+    let local = listener.local_addr().ok();
     loop {
         tokio::select! {
             accepted = listener.accept() => {
@@ -66,7 +87,7 @@ pub(crate) async fn run(listener: TcpListener, ctx: AdminCtx, shutdown: StopSign
                 tokio::spawn(async move {
                     let service = hyper::service::service_fn(move |req| {
                         let ctx = ctx.clone();
-                        async move { Ok::<_, Infallible>(route(req, &ctx).await) }
+                        async move { Ok::<_, Infallible>(dispatch(req, &ctx, local).await) }
                     });
                     let conn = hyper::server::conn::http1::Builder::new()
                         .serve_connection(TokioIo::new(tcp), service);
@@ -82,6 +103,26 @@ pub(crate) async fn run(listener: TcpListener, ctx: AdminCtx, shutdown: StopSign
     }
 }
 
+/// The browser guard, then the event stream or an ordinary route.
+async fn dispatch(
+    req: Request<Incoming>,
+    ctx: &AdminCtx,
+    local: Option<SocketAddr>,
+) -> http::Response<AdminBody> {
+    let path = req.uri().path();
+    if let Err(refused) = browser_guard::check(path, req.headers(), local) {
+        return refused.map(Either::Left);
+    }
+    if req.method() == Method::GET && path.trim_end_matches('/') == "/api/v1/events" {
+        let query = parse_query(req.uri().query().unwrap_or(""));
+        return match events::stream(&query, req.headers(), &ctx.shared) {
+            Ok(stream) => stream.map(Either::Right),
+            Err(refused) => refused.map(Either::Left),
+        };
+    }
+    route(req, ctx).await.map(Either::Left)
+}
+
 async fn route(req: Request<Incoming>, ctx: &AdminCtx) -> Reply {
     let path = req.uri().path().to_owned();
     let query = parse_query(req.uri().query().unwrap_or(""));
@@ -91,6 +132,7 @@ async fn route(req: Request<Incoming>, ctx: &AdminCtx) -> Reply {
         (Method::GET, ["api", "v1", "health"]) => ok(json!({
             "status": "ok",
             "apns_url": ctx.apns_url,
+            "ca_path": ctx.ca_path,
             "environment": shared.config.environment,
             "records_dropped": shared.recorder.dropped(),
         })),
@@ -102,6 +144,10 @@ async fn route(req: Request<Incoming>, ctx: &AdminCtx) -> Reply {
             Err(e) => error(StatusCode::BAD_REQUEST, e),
         },
         (Method::GET, ["api", "v1", "pushes", "wait"]) => wait(&query, shared).await,
+        (Method::GET, ["api", "v1", "pushes", id]) => inbox::one(id, shared),
+        (Method::GET, ["api", "v1", "inbox"]) => inbox::page(&query, shared),
+        (Method::GET, ["api", "v1", "reasons"]) => inbox::reasons(),
+        (Method::GET, ["api", "v1", "push_types"]) => inbox::push_types(),
         (Method::DELETE, ["api", "v1", "pushes"]) => {
             shared.recorder.clear();
             ok(json!({"cleared": true}))

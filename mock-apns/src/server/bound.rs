@@ -77,6 +77,7 @@ impl Bound {
         let ctx = AdminCtx {
             shared: self.shared,
             apns_url,
+            ca_path: self.ca_path,
         };
         let admin_task = tokio::spawn(admin::run(admin, ctx, stop_rx.clone()));
         let proxy_task = match self.proxy_listener {
