@@ -3,6 +3,7 @@
 //!
 //! | Route | Does |
 //! |---|---|
+//! | `GET /` | the web UI, a live push inbox (`ui/`) |
 //! | `GET /api/v1/health` | liveness and where the APNs endpoint is |
 //! | `GET /api/v1/pushes` | the record, filtered by `device_token`, `topic`, `push_type`, `status`, `reason` |
 //! | `GET /api/v1/pushes/wait?count=N&timeout_ms=T` | long-poll: answers once N matching pushes exist, `408` with what exists on timeout |
@@ -31,6 +32,7 @@ mod events;
 mod inbox;
 mod plumbing;
 mod pushes;
+mod ui;
 
 /// The typed admin client: `mock_apns::admin::Client`.
 pub use client::Client;
@@ -250,6 +252,7 @@ async fn route(req: Request<Incoming>, ctx: &AdminCtx) -> Reply {
                 req.method()
             ),
         ),
+        (Method::GET | Method::HEAD, _) => ui::asset(&path).unwrap_or_else(|| ui::not_found(&path)),
         _ => error(
             StatusCode::NOT_FOUND,
             format!("no route {path}; the admin API is under /api/v1/"),
