@@ -28,6 +28,7 @@
 mod browser_guard;
 mod client;
 mod devices;
+mod event_stream;
 mod events;
 mod inbox;
 mod plumbing;
@@ -37,6 +38,7 @@ mod ui;
 /// The typed admin client: `mock_apns::admin::Client`.
 pub use client::Client;
 pub use client::{ClientError, ClockReading, GoAwaySent, Health, PushQuery, Response};
+pub use event_stream::{Event, EventStream};
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
