@@ -64,6 +64,9 @@ use crate::record::devices::Device;
 use crate::server::connection_state::{Connection, GoAway};
 use crate::shared::Shared;
 
+/// How long a stopping mock lets an admin answer in flight finish.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
+
 /// What the admin API needs besides the shared state.
 #[derive(Debug, Clone)]
 pub(crate) struct AdminCtx {
@@ -98,7 +101,12 @@ pub(crate) async fn run(listener: TcpListener, ctx: AdminCtx, shutdown: StopSign
                     tokio::pin!(conn);
                     tokio::select! {
                         _ = conn.as_mut() => {}
-                        () = shutdown.stopped() => conn.as_mut().graceful_shutdown(),
+                        () = shutdown.stopped() => {
+                            // Let the answer in flight finish (event streams end on the same
+                            // signal, cleanly), for a while: a long-poll does not watch it.
+                            conn.as_mut().graceful_shutdown();
+                            let _ = tokio::time::timeout(SHUTDOWN_GRACE, conn).await;
+                        }
                     }
                 });
             }
