@@ -41,6 +41,10 @@ mod pushes_api;
 mod clock_api;
 // /api/v1/connections: what each connection shows, from its opening to how it closed.
 mod connections_api;
+// /api/v1/events: pushes as Server-Sent Events; Last-Event-ID resumes without gaps or repeats.
+mod events_api;
+// /api/v1/inbox, /api/v1/pushes/{id}, reasons and push types: what the web UI reads.
+mod inbox_api;
 
 // Failure on purpose.
 // Fault rules (match + schedule + action) from the admin API, a file and Rust, seen on the wire.
