@@ -5,7 +5,8 @@
 //!
 //! Run: `cargo build --workspace --bins && cargo test -p e2e` (`make test` does both).
 
-// Shared: APNs and admin clients, raw HTTP/2 frames, pushes, JWTs, assertions, the binary.
+// Shared: APNs and admin clients, raw HTTP/2 frames, pushes, JWTs, assertions, the binary,
+// a headless browser.
 mod support;
 
 // The request: each reason its shape can earn, with the answer and the record agreeing.
@@ -55,3 +56,5 @@ mod faults;
 mod cli;
 // Real client libraries (node-apn, apns2, aioapns, curl) and the CONNECT front door.
 mod clients;
+// The web UI in headless Chromium: live pushes, phone previews, panels, XSS, other sites, scale.
+mod web_ui;

@@ -11,9 +11,14 @@ const VIEWS = ['inbox', 'devices', 'faults', 'connections', 'clock'];
 
 async function boot() {
   applyTheme(localStorage.getItem('mock-apns.theme') ?? 'auto');
-  let health, reasons, pushTypes;
+  let health, reasons, pushTypes, devices;
   try {
-    [health, { reasons }, { push_types: pushTypes }] = await Promise.all([api('/api/v1/health'), api('/api/v1/reasons'), api('/api/v1/push_types')]);
+    [health, { reasons }, { push_types: pushTypes }, { devices }] = await Promise.all([
+      api('/api/v1/health'),
+      api('/api/v1/reasons'),
+      api('/api/v1/push_types'),
+      api('/api/v1/devices'),
+    ]);
   } catch (e) {
     fill(document.getElementById('main'), h('div', { class: 'fatal' }, h('h1', null, 'The admin API did not answer'), h('p', null, e.message)));
     return;
@@ -25,7 +30,7 @@ async function boot() {
     health,
     reasons,
     pushTypes,
-    devices: new Map(),
+    devices: new Map(Object.entries(devices)),
     explain: (reason) => explanations.get(reason) ?? '',
     callerPointer: () => localStorage.getItem('mock-apns.caller-pointer') ?? '',
     setCallerPointer: (p) => (p ? localStorage.setItem('mock-apns.caller-pointer', p) : localStorage.removeItem('mock-apns.caller-pointer')),
@@ -54,7 +59,6 @@ async function boot() {
   document.getElementById('env').dataset.env = health.environment;
   const detail = createDetail(ctx);
   let inbox = null;
-  await ctx.loadDevices().catch(() => {});
   inbox = createInbox(ctx);
   const panels = { devices: devicesPanel(ctx), faults: faultsPanel(ctx), connections: connectionsPanel(ctx), clock: clockPanel(ctx) };
   let timer = null;

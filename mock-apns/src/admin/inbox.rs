@@ -95,24 +95,12 @@ pub(super) fn page(query: &[(String, String)], shared: &Shared) -> Reply {
         Ok(parsed) => parsed,
         Err(e) => return error(StatusCode::BAD_REQUEST, e),
     };
-    let (all, latest_id) = shared.recorder.listing();
-    let mut total = 0;
-    let mut older = 0;
-    let mut pushes = Vec::with_capacity(limit);
-    for n in all.iter().rev().filter(|n| filter.matches(n)) {
-        total += 1;
-        if n.id < before {
-            older += 1;
-            if pushes.len() < limit {
-                pushes.push(&**n);
-            }
-        }
-    }
+    let newest = shared.recorder.newest(before, limit, |n| filter.matches(n));
     let page = Page {
-        total,
-        latest_id,
-        more: older > pushes.len(),
-        pushes,
+        total: newest.total,
+        latest_id: newest.complete_through,
+        more: newest.more,
+        pushes: newest.page.iter().map(|n| &**n).collect(),
     };
     // A page of records always serializes (a payload falls back to a string).
     reply_raw(

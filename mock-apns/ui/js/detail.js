@@ -17,6 +17,8 @@ export function createDetail(ctx) {
   function show(record) {
     current = record;
     pane.classList.toggle('has-push', !!record);
+    if (record) pane.dataset.id = record.id;
+    else delete pane.dataset.id;
     if (!record) {
       fill(
         pane,
@@ -201,10 +203,13 @@ export function createDetail(ctx) {
 
   function replayTab(record) {
     const command = replayCommand(record, ctx.health);
+    const credentials =
+      record.auth?.kind === 'certificate'
+        ? 'Set APNS_CERT and APNS_KEY to a client certificate and its key (mock-apns cert issue makes one).'
+        : 'Set APNS_JWT to a provider token: the banner prints one, valid for an hour (the record never keeps one).';
+    const ca = ctx.health.ca_path ? '' : ' Set APNS_CA to a file holding the mock\u2019s CA certificate.';
     return [
-      h('p', { class: 'muted' }, record.auth?.kind === 'certificate'
-        ? 'Resends this push with curl. Set APNS_CERT and APNS_KEY to a certificate from `mock-apns cert issue`.'
-        : 'Resends this push with curl. Set APNS_JWT to a provider token: the banner prints one, valid for an hour (the record never keeps one).'),
+      h('p', { class: 'muted' }, `Resends this push with curl, headers and payload as recorded. ${credentials}${ca}`),
       h('pre', { class: 'code replay', id: 'replay-command' }, command),
       h('div', { class: 'actions' }, copyButton(command, 'Copy command')),
     ];
@@ -216,7 +221,9 @@ export function createDetail(ctx) {
 /** `curl` that sends the push again, as recorded (apns-* headers, method, path, payload). */
 export function replayCommand(record, health) {
   const q = fmt.shellQuote;
-  const lines = [`curl --http2 --cacert ${q(health.ca_path ?? '.mock-apns/ca.pem')}`];
+  // A mock whose CA lives only in memory (started from a Rust test) has no file to point at.
+  const ca = health.ca_path ? q(health.ca_path) : '"$APNS_CA"';
+  const lines = [`curl --http2 --cacert ${ca}`];
   if (record.auth?.kind === 'certificate') lines.push('--cert "$APNS_CERT" --key "$APNS_KEY"');
   else lines.push('-H "authorization: bearer $APNS_JWT"');
   if (record.method !== 'POST') lines.push(`-X ${q(record.method)}`);

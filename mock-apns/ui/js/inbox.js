@@ -100,7 +100,10 @@ export function createInbox(ctx) {
     const active = Object.values(filterParams()).some(Boolean);
     els.reset.hidden = !active;
   }
-  for (const el of [els.q, els.device, els.topic]) el.addEventListener('input', () => filtersChanged(250));
+  for (const el of [els.q, els.device, els.topic]) {
+    el.addEventListener('input', () => filtersChanged(250));
+    el.addEventListener('change', () => filtersChanged(0));
+  }
   for (const el of [els.type, els.status, els.reason]) el.addEventListener('change', () => filtersChanged(0));
   els.group.addEventListener('change', () => {
     localStorage.setItem('mock-apns.group', els.group.value);
