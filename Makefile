@@ -16,10 +16,13 @@ unit: clients e2e-deps
 	$(CARGO) build --locked --workspace --bins
 	$(CARGO) test --locked --workspace --all-targets
 
-## e2e-deps: curl with HTTP/2 (Debian's package when missing)
+## e2e-deps: curl with HTTP/2, and the headless Chromium + chromedriver the web UI's tests
+## drive (Debian's packages when missing; the tests never download a browser)
 e2e-deps:
 	@curl --version 2>/dev/null | grep -q HTTP2 || \
 		(apt-get update && apt-get install -y --no-install-recommends curl ca-certificates)
+	@test -x /usr/bin/chromedriver || \
+		(apt-get update && apt-get install -y --no-install-recommends chromium chromium-driver)
 
 ## clients: the real APNs client libraries the e2e tests drive, at pinned versions, in
 ## project-local folders (npm ci, a Python venv); does nothing when they are up to date
