@@ -281,7 +281,7 @@ export function createInbox(ctx) {
     if (st.unread.has(r.id)) classes.push('unread');
     if (st.selected === r.id) classes.push('selected');
     if (st.fresh.has(r.id)) classes.push('fresh');
-    return h(
+    const el = h(
       'div',
       { class: classes.join(' '), role: 'row', dataset: { id: r.id }, onclick: () => select(r.id) },
       h('span', { class: 'c c-time', title: fmt.dateTime(r.received_at) }, fmt.clockTime(r.received_at)),
@@ -293,6 +293,9 @@ export function createInbox(ctx) {
       h('span', { class: 'c c-fault' }, r.fault ? h('span', { class: 'fault-tag', title: JSON.stringify(r.fault.action) }, icon('bolt'), `#${r.fault.rule_id}`) : ''),
       h('span', { class: 'c c-size' }, fmt.bytes(r.payload_size)),
     );
+    // Rows are redrawn often: the arrival highlight carries on where it was, not from the start.
+    if (st.fresh.has(r.id)) el.style.animationDelay = `-${Math.round(performance.now() - st.fresh.get(r.id))}ms`;
+    return el;
   }
 
   els.scroller.addEventListener('scroll', render, { passive: true });

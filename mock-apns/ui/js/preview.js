@@ -63,6 +63,7 @@ function lockScreen(record, payload, app) {
     h('div', { class: 'lock-date' }, date),
     h('div', { class: 'lock-time' }, time),
     h('div', { class: 'lock-list' }, banner, stacked),
+    h('div', { class: 'lock-buttons', 'aria-hidden': 'true' }, h('span', null, icon('flashlight')), h('span', null, icon('camera'))),
   );
   const facts = [
     ['App', app],
@@ -113,7 +114,7 @@ function incomingCall(record, payload, app, ctx) {
   const facts = [
     ['Caller', who ? `${name} (from ${who.from})` : 'no caller found in the payload'],
     ['Call id', stringy(fmt.pointer(payload, '/call_id') ?? fmt.pointer(payload, '/uuid') ?? fmt.pointer(payload, '/callId'))],
-    ['Delivered to', 'PushKit: the app must report the call to CallKit'],
+    ['Delivered to', 'PushKit; the app reports the call to CallKit'],
     ['Priority', record.headers?.['apns-priority'] ?? '10 (default)'],
     ['Expiration', record.headers?.['apns-expiration']],
   ];
