@@ -295,6 +295,7 @@ async fn filters_narrow_the_list_and_apply_to_pushes_arriving_live() {
     browser.wait_until(&format!("{rows} === 3")).await;
     browser.select("#f-type", "").await;
     browser.wait_until(&format!("{rows} === 6")).await;
+    open_push(&browser, "Incoming call").await;
     let list = browser.screenshot("inbox", None).await;
 
     assert_eq!(

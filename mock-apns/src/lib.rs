@@ -54,7 +54,8 @@
 //!   ([`ConnectionSummary`], [`GoAway`]), one stream's handling, and a [`Bound`] server's life.
 //! - `redirect/`: the CONNECT front door and the [`ClientEnv`] that points unmodified clients at
 //!   the mock.
-//! - [`admin`]: the HTTP/1.1 admin API and its typed [`admin::Client`].
+//! - [`admin`]: the HTTP/1.1 admin API (with its event stream), the web UI it serves at `/`, and
+//!   its typed [`admin::Client`].
 //! - `api/`: the test-facing [`MockApns`] handle, [`MockApnsBuilder`], [`Mock`] with
 //!   [`matchers`], and verification ([`Times`]).
 //! - `config.rs` / `shared.rs` / `state_dir.rs` / `error.rs`: the settings, the state every task
