@@ -19,7 +19,10 @@ fn ids(page: &Value) -> Vec<u64> {
 }
 
 async fn get(admin: &Client, path: &str) -> (u16, Value) {
-    let answer = admin.send(Method::GET, path, None).await.unwrap();
+    let answer = admin
+        .send(Method::GET, path, None)
+        .await
+        .expect("an admin answer");
     (answer.status, answer.json())
 }
 

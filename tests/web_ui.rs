@@ -583,17 +583,20 @@ async fn payload_markup_is_shown_as_text_and_the_page_runs_only_its_own_scripts(
 /// Serves `html` as the only page of another web site, on `localhost:<free port>` (a
 /// different site from the mock's 127.0.0.1); stops when the test's runtime ends.
 async fn other_site(html: String) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a free port");
+    let port = listener.local_addr().expect("bound").port();
     tokio::spawn(async move {
         while let Ok((tcp, _)) = listener.accept().await {
             let html = html.clone();
             let page = hyper::service::service_fn(move |_req| {
                 let body = http_body_util::Full::new(bytes::Bytes::from(html.clone()));
                 let mut response = http::Response::new(body);
-                response
-                    .headers_mut()
-                    .insert("content-type", "text/html; charset=utf-8".parse().unwrap());
+                response.headers_mut().insert(
+                    "content-type",
+                    http::HeaderValue::from_static("text/html; charset=utf-8"),
+                );
                 async move { Ok::<_, std::convert::Infallible>(response) }
             });
             let io = hyper_util::rt::TokioIo::new(tcp);

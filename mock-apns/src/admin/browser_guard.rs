@@ -25,14 +25,14 @@ use http::{HeaderMap, StatusCode};
 
 use super::plumbing::{error, Reply};
 
-/// Refuses (403, saying why) a request a page of another site could have made; `listener` is
+/// Refuses (403, saying why; boxed: answers are large) a request a page of another site could have made; `listener` is
 /// the admin listener's own address.
 pub(super) fn check(
     path: &str,
     headers: &HeaderMap,
     listener: Option<SocketAddr>,
-) -> Result<(), Reply> {
-    let refuse = |why: String| Err(error(StatusCode::FORBIDDEN, why));
+) -> Result<(), Box<Reply>> {
+    let refuse = |why: String| Err(Box::new(error(StatusCode::FORBIDDEN, why)));
     let host = headers.get(HOST).map(|h| h.to_str().unwrap_or("\u{fffd}"));
     if let Some(host) = host {
         let on_loopback = listener.is_none_or(|a| a.ip().is_loopback());

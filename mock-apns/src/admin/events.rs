@@ -57,13 +57,14 @@ impl Body for EventBody {
     }
 }
 
-/// Starts an event stream, or says why not (a bad filter or position).
+/// Starts an event stream, or says why not (a bad filter or position; boxed: answers are
+/// large).
 pub(super) fn stream(
     query: &[(String, String)],
     headers: &HeaderMap,
     shared: &Arc<Shared>,
-) -> Result<Response<EventBody>, Reply> {
-    let bad = |e: String| error(StatusCode::BAD_REQUEST, e);
+) -> Result<Response<EventBody>, Box<Reply>> {
+    let bad = |e: String| Box::new(error(StatusCode::BAD_REQUEST, e));
     let filter = InboxQuery::from_query(query, &["after"]).map_err(bad)?;
     let last_event_id = match headers.get("last-event-id") {
         None => None,

@@ -123,13 +123,13 @@ async fn dispatch(
 ) -> http::Response<AdminBody> {
     let path = req.uri().path();
     if let Err(refused) = browser_guard::check(path, req.headers(), local) {
-        return refused.map(Either::Left);
+        return (*refused).map(Either::Left);
     }
     if req.method() == Method::GET && path.trim_end_matches('/') == "/api/v1/events" {
         let query = parse_query(req.uri().query().unwrap_or(""));
         return match events::stream(&query, req.headers(), &ctx.shared) {
             Ok(stream) => stream.map(Either::Right),
-            Err(refused) => refused.map(Either::Left),
+            Err(refused) => (*refused).map(Either::Left),
         };
     }
     route(req, ctx).await.map(Either::Left)

@@ -220,7 +220,7 @@ impl Recorder {
                 }
             }
         }
-        page.sort_unstable_by(|a, b| b.id.cmp(&a.id));
+        page.sort_unstable_by_key(|n| std::cmp::Reverse(n.id));
         page.truncate(limit);
         // Above `final_through`, a missing id may still arrive: the list is complete up to
         // the first one.
