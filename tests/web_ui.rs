@@ -1,7 +1,8 @@
 //! The web UI (`/` on the admin listener) in a real headless Chromium (Debian's, through its
 //! chromedriver): a push sent with curl appears in the open page without reload; the previews
-//! draw the incoming call, the lock screen and the rejection; filters and grouping; the device
-//! and fault-rule panels change the mock's next answer; the replay command resends a push;
+//! draw the incoming call, the lock screen and the rejection; filters and grouping; the device,
+//! fault-rule, connection and clock panels change the mock's next answer; the replay command
+//! resends a push;
 //! payload markup stays text; another site or a rebound DNS name cannot use the mock; and with
 //! 100 000 records held the page still opens in under a second.
 //!
@@ -279,22 +280,31 @@ async fn filters_narrow_the_list_and_apply_to_pushes_arriving_live() {
     browser.wait_for(".row", "live one").await;
     let by_device = browser.eval(&format!("return {devices}")).await;
     browser.click("#f-reset").await;
-    browser.wait_until(&format!("{rows} === 6")).await;
+    let all = format!("{rows} === 6");
+    // One row left, and it is the one the filter is about (not the previous filter's).
+    let only = |text: &str| {
+        format!("{rows} === 1 && document.querySelector('.row').textContent.includes('{text}')")
+    };
+    browser.wait_until(&all).await;
     browser.select("#f-status", "rejected").await;
-    browser.wait_until(&format!("{rows} === 1")).await;
+    browser.wait_until(&only("BadPriority")).await;
     let rejected = browser.text(".row .c-status").await;
     browser.select("#f-status", "").await;
+    browser.wait_until(&all).await;
     browser.select("#f-reason", "BadPriority").await;
-    browser.wait_until(&format!("{rows} === 1")).await;
+    browser.wait_until(&only("BadPriority")).await;
     browser.select("#f-reason", "").await;
+    browser.wait_until(&all).await;
     browser.type_into("#f-q", "PIZZA").await;
-    browser.wait_until(&format!("{rows} === 1")).await;
+    browser.wait_until(&only("pizza")).await;
     let found = browser.text(".row .c-gist").await;
     browser.type_into("#f-q", "").await;
+    browser.wait_until(&all).await;
     browser.select("#f-type", "alert").await;
     browser.wait_until(&format!("{rows} === 3")).await;
+    let types = browser.texts(".row .c-type").await;
     browser.select("#f-type", "").await;
-    browser.wait_until(&format!("{rows} === 6")).await;
+    browser.wait_until(&all).await;
     open_push(&browser, "Incoming call").await;
     let list = browser.screenshot("inbox", None).await;
 
@@ -305,6 +315,7 @@ async fn filters_narrow_the_list_and_apply_to_pushes_arriving_live() {
     );
     assert_eq!(rejected.as_deref(), Some("400BadPriority"));
     assert_eq!(found.as_deref(), Some("pizza tonight?"));
+    assert_eq!(types, vec!["alert"; 3]);
     assert!(list.is_file());
     browser.close().await;
 }
@@ -781,5 +792,46 @@ async fn with_100_000_records_held_the_page_opens_in_under_a_second_and_stays_re
     assert!(filter_ms < 1000.0, "filtering took {filter_ms:.0} ms");
     assert!(filter[1].as_str().unwrap().ends_with("pushes"), "{filter}");
     assert!(dom_rows_after_scroll.as_u64().unwrap() < 100);
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn goaway_and_the_clock_from_their_panels_reach_the_mock() {
+    let apns = MockApns::start().await;
+    let admin = admin(&apns);
+    let client = ApnsClient::connect(&apns).await;
+    client.send(&Push::voip(&apns)).await.unwrap();
+    let browser = Browser::start().await;
+    browser
+        .open_ui(&format!("{}#/connections", ui(&apns)))
+        .await;
+
+    let row = "#connections-table tr[data-id='1']";
+    browser
+        .wait_for(&format!("{row} .conn-state"), "open")
+        .await;
+    browser.click(&format!("{row} button")).await;
+    let closing = browser
+        .wait_for(&format!("{row} .conn-state"), "GOAWAY")
+        .await;
+    let connection = admin.connection(1).await.unwrap();
+    browser.click("a[data-view=clock]").await;
+    browser.wait_for("#clock-offset", "not advanced").await;
+    browser.type_into("#clock-seconds", "3700").await;
+    browser.click("#clock-advance").await;
+    let offset = browser.wait_for("#clock-offset", "ahead").await;
+    let expired = ApnsClient::connect(&apns)
+        .await
+        .send(&Push::voip(&apns))
+        .await
+        .unwrap();
+
+    assert!(closing.contains("GOAWAY Shutdown"), "{closing}");
+    let how = connection.closed_how.unwrap_or_default();
+    assert!(how.contains("GOAWAY Shutdown"), "{how}");
+    assert!(offset.contains("3700000 ms"), "{offset}");
+    assert_eq!(admin.clock().await.unwrap().offset_ms, 3_700_000);
+    assert_eq!(expired.status, 403);
+    assert_eq!(expired.reason().as_deref(), Some("ExpiredProviderToken"));
     browser.close().await;
 }

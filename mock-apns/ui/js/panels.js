@@ -234,11 +234,12 @@ export function connectionsPanel(ctx) {
                   h('td', { class: 'num' }, h('span', { class: 'ok-text' }, String(c.pushes_accepted)), ' / ', h('span', { class: 'warn-text' }, String(c.pushes_rejected))),
                   h('td', { class: 'num' }, String(c.stream_limit)),
                   h('td', null, fmt.dateTime(c.opened_at)),
-                  h('td', null, c.closed_at ? h('span', { class: 'muted' }, c.closed_how ?? 'closed') : h('span', { class: 'status status-ok' }, h('span', { class: 'status-code' }, 'open'))),
+                  // A GOAWAY sent says so at once, though the client may keep the connection open a while.
+                  h('td', { class: 'conn-state' }, c.closed_how ? h('span', { class: 'muted' }, c.closed_how) : c.closed_at ? h('span', { class: 'muted' }, 'closed') : h('span', { class: 'status status-ok' }, h('span', { class: 'status-code' }, 'open'))),
                   h(
                     'td',
                     { class: 'row-actions' },
-                    c.closed_at
+                    c.closed_at || c.closed_how
                       ? null
                       : [
                           reason,
@@ -303,7 +304,7 @@ export function clockPanel() {
             },
           },
           custom,
-          h('button', { class: 'btn primary', type: 'submit' }, 'Advance'),
+          h('button', { class: 'btn primary', type: 'submit', id: 'clock-advance' }, 'Advance'),
         ),
         h('p', { class: 'muted' }, 'Tokens older than an hour get 403 ExpiredProviderToken: advance by 1 h to test your provider\u2019s refresh.'),
       ),
