@@ -5,7 +5,8 @@
 //!
 //! Run: `cargo build --workspace --bins && cargo test -p e2e` (`make test` does both).
 
-// Shared: APNs and admin clients, raw HTTP/2 frames, pushes, JWTs, assertions, the binary.
+// Shared: APNs and admin clients, raw HTTP/2 frames, pushes, JWTs, assertions, the binary,
+// a headless browser.
 mod support;
 
 // The request: each reason its shape can earn, with the answer and the record agreeing.
@@ -45,6 +46,10 @@ mod pushes_paging;
 mod clock_api;
 // /api/v1/connections: what each connection shows, from its opening to how it closed.
 mod connections_api;
+// /api/v1/events: pushes as Server-Sent Events; Last-Event-ID resumes without gaps or repeats.
+mod events_api;
+// /api/v1/inbox, /api/v1/pushes/{id}, reasons and push types: what the web UI reads.
+mod inbox_api;
 
 // The admin API's request checks: Host, Origin, JSON-only writes, the warning beyond loopback.
 mod admin_guard;
@@ -65,3 +70,5 @@ mod faults;
 mod cli;
 // Real client libraries (node-apn, apns2, aioapns, curl) and the CONNECT front door.
 mod clients;
+// The web UI in headless Chromium: live pushes, phone previews, panels, XSS, other sites, scale.
+mod web_ui;

@@ -164,7 +164,7 @@ impl PushQuery {
         self
     }
 
-    fn pairs(&self) -> Vec<(&'static str, String)> {
+    pub(super) fn pairs(&self) -> Vec<(&'static str, String)> {
         let mut pairs = Vec::new();
         if let Some(v) = &self.device_token {
             pairs.push(("device_token", v.clone()));
@@ -196,6 +196,9 @@ pub struct Health {
     pub environment: Environment,
     /// Records dropped at the `--max-records` cap.
     pub records_dropped: u64,
+    /// The CA file clients trust, when the mock keeps it on disk.
+    #[serde(default)]
+    pub ca_path: Option<std::path::PathBuf>,
 }
 
 /// The mock's clock, as `GET`/`POST /api/v1/clock` answer.
@@ -261,6 +264,16 @@ impl Client {
     /// The API's base URL, `http://host:port`.
     pub fn base_url(&self) -> String {
         format!("http://{}", self.authority)
+    }
+
+    /// `host:port`.
+    pub(super) fn authority(&self) -> &str {
+        &self.authority
+    }
+
+    /// The deadline of each request.
+    pub(super) fn timeout(&self) -> Duration {
+        self.timeout
     }
 
     /// `GET /api/v1/health`.
@@ -624,7 +637,7 @@ fn to_json<T: Serialize>(value: &T) -> serde_json::Value {
 }
 
 /// `path?k=v&…`, values percent-encoded.
-fn with_query(path: &str, pairs: &[(&str, String)]) -> String {
+pub(super) fn with_query(path: &str, pairs: &[(&str, String)]) -> String {
     if pairs.is_empty() {
         return path.to_owned();
     }
