@@ -649,10 +649,12 @@ async fn a_page_of_another_site_can_neither_drive_nor_read_the_mock() {
         ))
         .await;
     browser.click("#go").await;
-    let answer = browser.wait_for("body", "may not use the admin API").await;
+    let answer = browser
+        .wait_for("body", "web pages of other origins may not use it")
+        .await;
     let rules = admin(&apns).faults().await.unwrap();
 
-    assert!(answer.contains("a page of another origin"), "{answer}");
+    assert!(answer.contains("is not this admin API's own"), "{answer}");
     assert!(rules.is_empty(), "no rule mounted: {rules:?}");
     assert!(read.as_str().unwrap().starts_with("refused"), "{read}");
     assert_eq!(stream, "closed");
@@ -683,7 +685,7 @@ async fn a_dns_name_rebound_to_loopback_can_neither_drive_nor_read_the_mock() {
         )
         .await;
 
-    assert!(page.contains("is not a loopback name"), "{page}");
+    assert!(page.contains("is not this admin API's"), "{page}");
     assert_eq!(drive, 403);
     assert_eq!(read, 403);
     assert!(admin(&apns).faults().await.unwrap().is_empty());
