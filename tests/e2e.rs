@@ -5,7 +5,8 @@
 //!
 //! Run: `cargo build --workspace --bins && cargo test -p e2e` (`make test` does both).
 
-// Shared: APNs and admin clients, raw HTTP/2 frames, pushes, JWTs, assertions, the binary.
+// Shared: APNs and admin clients, raw HTTP/2 frames, pushes, JWTs, assertions, the binary,
+// a headless browser.
 mod support;
 
 // The request: each reason its shape can earn, with the answer and the record agreeing.
@@ -47,6 +48,10 @@ mod clock_api;
 mod connections_api;
 // /api/v1/pushes/{id}/apns: a push as the iOS Simulator's file; VoIP refused.
 mod simulator_file;
+// /api/v1/events: pushes as Server-Sent Events; Last-Event-ID resumes without gaps or repeats.
+mod events_api;
+// /api/v1/inbox, /api/v1/pushes/{id}, reasons and push types: what the web UI reads.
+mod inbox_api;
 
 // The phone side: what the pushes did on the device, never changing APNs's answer.
 // Virtual phones: delivery, storage while offline, ringing calls, PushKit violations, timelines.
@@ -74,3 +79,5 @@ mod faults;
 mod cli;
 // Real client libraries (node-apn, apns2, aioapns, curl) and the CONNECT front door.
 mod clients;
+// The web UI in headless Chromium: live pushes, phone previews, panels, XSS, other sites, scale.
+mod web_ui;

@@ -335,7 +335,7 @@ impl Mock {
         let device = Device {
             topic: Some(topic.to_owned()),
             environment: Some(environment),
-            unregistered_at: None,
+            ..Device::default()
         };
         self.admin
             .register_device(token, &device)

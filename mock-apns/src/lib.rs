@@ -60,7 +60,8 @@
 //! - `redirect/`: the CONNECT front door and the [`ClientEnv`] that points unmodified clients at
 //!   the mock.
 //! - [`admin`]: the HTTP/1.1 admin API (every request through one guard: Host, Origin, JSON
-//!   bodies), the record listed in streamed pages, and its typed [`admin::Client`].
+//!   bodies), the record listed in streamed pages, its event stream, the web UI it serves at
+//!   `/`, and its typed [`admin::Client`].
 //! - `api/`: the test-facing [`MockApns`] handle, [`MockApnsBuilder`], [`Mock`] with
 //!   [`matchers`], and verification ([`Times`]).
 //! - `config.rs` / `shared.rs` / `state_dir.rs` / `error.rs`: the settings, the state every task

@@ -43,6 +43,8 @@ pub(crate) struct Banner {
     pub(crate) apns_url: String,
     /// `http://127.0.0.1:<port>/api/v1/`.
     pub(crate) admin_url: String,
+    /// `http://127.0.0.1:<port>/`: the web UI.
+    pub(crate) ui_url: String,
     pub(crate) ca_path: PathBuf,
     pub(crate) key_path: PathBuf,
     pub(crate) key_id: String,
@@ -88,6 +90,7 @@ impl Banner {
             text: text.to_owned(),
             apns_url: field("APNs endpoint"),
             admin_url: field("admin API"),
+            ui_url: field("web UI"),
             ca_path: field("trust this CA").into(),
             key_path: field("dev key").into(),
             key_id: after("key id"),

@@ -200,7 +200,7 @@ impl PushQuery {
         self
     }
 
-    fn pairs(&self) -> Vec<(&'static str, String)> {
+    pub(super) fn pairs(&self) -> Vec<(&'static str, String)> {
         let mut pairs = Vec::new();
         if let Some(v) = &self.device_token {
             pairs.push(("device_token", v.clone()));
@@ -244,6 +244,9 @@ pub struct Health {
     /// The `--lint` mode (`warn` from mocks that predate it).
     #[serde(default)]
     pub lint: LintMode,
+    /// The CA file clients trust, when the mock keeps it on disk.
+    #[serde(default)]
+    pub ca_path: Option<std::path::PathBuf>,
 }
 
 /// The mock's clock, as `GET`/`POST /api/v1/clock` answer.
@@ -309,6 +312,16 @@ impl Client {
     /// The API's base URL, `http://host:port`.
     pub fn base_url(&self) -> String {
         format!("http://{}", self.authority)
+    }
+
+    /// `host:port`.
+    pub(super) fn authority(&self) -> &str {
+        &self.authority
+    }
+
+    /// The deadline of each request.
+    pub(super) fn timeout(&self) -> Duration {
+        self.timeout
     }
 
     /// `GET /api/v1/health`.
@@ -804,7 +817,7 @@ fn to_json<T: Serialize>(value: &T) -> serde_json::Value {
 }
 
 /// `path?k=v&…`, values percent-encoded.
-fn with_query(path: &str, pairs: &[(&str, String)]) -> String {
+pub(super) fn with_query(path: &str, pairs: &[(&str, String)]) -> String {
     if pairs.is_empty() {
         return path.to_owned();
     }

@@ -3,9 +3,14 @@
 //!
 //! | Route | Does |
 //! |---|---|
+//! | `GET /` | the web UI, a live push inbox (`ui/`) |
 //! | `GET /api/v1/health` | liveness and where the APNs endpoint is |
 //! | `GET /api/v1/pushes` | a page of the record (`after`, `limit`), filtered by `device_token`, `topic`, `push_type`, `status`, `reason`, `lint` (a rule id, or `any`), `phone`, `delivery`; `next_after` names the next page |
 //! | `GET /api/v1/pushes/wait?count=N&timeout_ms=T` | long-poll: answers once N matching pushes exist (after `after`), `408` with what exists on timeout; a page too |
+//! | `GET /api/v1/pushes/{id}` | one record |
+//! | `GET /api/v1/inbox?limit=N&before=ID` | a page of the record, newest first, with `q` (payload text) and `outcome` besides the filters |
+//! | `GET /api/v1/events` | every new push as a Server-Sent Event; `Last-Event-ID` or `?after=ID` resumes |
+//! | `GET /api/v1/reasons`, `GET /api/v1/push_types` | Apple's reasons (status, explanation) and push types (topic suffix, payload limit) |
 //! | `DELETE /api/v1/pushes` | forgets the record |
 //! | `GET /api/v1/devices` | registered tokens |
 //! | `PUT /api/v1/devices/{token}` | registers a token: `{"topic": "...", "environment": "development"}` |
@@ -25,24 +30,36 @@
 //! | `POST /api/v1/phones/{name}/answer`, `…/decline` | the user answers or declines: `{"call": "42"}` (default: the call ringing longest) |
 //! | `POST /api/v1/phones/{name}/reset` | forgets PushKit violations; VoIP pushes are delivered again |
 //! | `GET /api/v1/lint` | the lint mode, and each rule with its explanation, source and count |
+//!
+//! Every request first passes the guard (`guard.rs`): no other web site, and no DNS name
+//! rebound to loopback, can drive or read the mock through a browser.
 
 mod client;
 mod devices;
+mod event_stream;
+mod events;
 pub(crate) mod guard;
+mod inbox;
 mod phones;
 mod plumbing;
 mod pushes;
+mod ui;
 
 /// The typed admin client: `mock_apns::admin::Client`.
 pub use client::Client;
 pub use client::{ClientError, ClockReading, GoAwaySent, Health, PushPage, PushQuery, Response};
+pub use event_stream::{Event, EventStream};
 
 use std::convert::Infallible;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::shared::StopSignal;
+use bytes::Bytes;
 use http::{Method, Request, StatusCode};
+use http_body_util::combinators::BoxBody;
+use http_body_util::Either;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use serde::Deserialize;
@@ -50,6 +67,7 @@ use serde_json::json;
 use tokio::net::TcpListener;
 
 use self::devices::{register, unregister};
+use self::events::EventBody;
 use self::phones::{CallChoice, Gesture};
 use self::plumbing::{error, ok, parse_query, read_body, read_json, reply, Reply};
 use self::pushes::{list, simulator_file, wait};
@@ -60,6 +78,9 @@ use crate::server::connection_state::{Connection, GoAway};
 use crate::server::listener::{Accepted, Listener};
 use crate::shared::Shared;
 
+/// How long a stopping mock lets an admin answer in flight finish.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
+
 /// What the admin API needs besides the shared state.
 #[derive(Debug, Clone)]
 pub(crate) struct AdminCtx {
@@ -68,7 +89,12 @@ pub(crate) struct AdminCtx {
     pub(crate) apns_url: String,
     /// The request checks every route is behind.
     pub(crate) guard: guard::Guard,
+    /// The CA file clients trust, if on disk, for `health` (the UI's replay command uses it).
+    pub(crate) ca_path: Option<PathBuf>,
 }
+
+/// Every answer of the admin listener: a whole body, or an event stream.
+type AdminBody = Either<BoxBody<Bytes, Infallible>, EventBody>;
 
 /// Admin API connections open at once; more are closed when accepted. Tools need a few; the
 /// cap keeps a flood on this port from taking the file descriptors the APNs endpoint needs.
@@ -90,13 +116,7 @@ pub(crate) async fn run(listener: TcpListener, ctx: AdminCtx, shutdown: StopSign
                     let _permit = permit;
                     let service = hyper::service::service_fn(move |req| {
                         let ctx = ctx.clone();
-                        async move {
-                            let answer = match ctx.guard.check(req.method(), req.headers()) {
-                                Ok(()) => route(req, &ctx).await,
-                                Err(refused) => error(refused.status, refused.message),
-                            };
-                            Ok::<_, Infallible>(answer)
-                        }
+                        async move { Ok::<_, Infallible>(dispatch(req, &ctx).await) }
                     });
                     // A connection that sends no request head in time (silent, or idle between
                     // requests) is closed, so idle sockets cannot hold the cap for ever.
@@ -107,13 +127,34 @@ pub(crate) async fn run(listener: TcpListener, ctx: AdminCtx, shutdown: StopSign
                     tokio::pin!(conn);
                     tokio::select! {
                         _ = conn.as_mut() => {}
-                        () = shutdown.stopped() => conn.as_mut().graceful_shutdown(),
+                        () = shutdown.stopped() => {
+                            // Let the answer in flight finish (event streams end on the same
+                            // signal, cleanly), for a while: a long-poll does not watch it.
+                            conn.as_mut().graceful_shutdown();
+                            let _ = tokio::time::timeout(SHUTDOWN_GRACE, conn).await;
+                        }
                     }
                 });
             }
             () = stop.stopped() => break,
         }
     }
+}
+
+/// The browser guard, then the event stream or an ordinary route.
+async fn dispatch(req: Request<Incoming>, ctx: &AdminCtx) -> http::Response<AdminBody> {
+    if let Err(refused) = ctx.guard.check(req.method(), req.headers()) {
+        return error(refused.status, refused.message).map(Either::Left);
+    }
+    let path = req.uri().path();
+    if req.method() == Method::GET && path.trim_end_matches('/') == "/api/v1/events" {
+        let query = parse_query(req.uri().query().unwrap_or(""));
+        return match events::stream(&query, req.headers(), &ctx.shared) {
+            Ok(stream) => stream.map(Either::Right),
+            Err(refused) => (*refused).map(Either::Left),
+        };
+    }
+    route(req, ctx).await.map(Either::Left)
 }
 
 async fn route(req: Request<Incoming>, ctx: &AdminCtx) -> Reply {
@@ -125,6 +166,7 @@ async fn route(req: Request<Incoming>, ctx: &AdminCtx) -> Reply {
         (Method::GET, ["api", "v1", "health"]) => ok(json!({
             "status": "ok",
             "apns_url": ctx.apns_url,
+            "ca_path": ctx.ca_path,
             "environment": shared.config.environment,
             "records_dropped": shared.recorder.dropped(),
             "lint": shared.config.lint,
@@ -165,6 +207,10 @@ async fn route(req: Request<Incoming>, ctx: &AdminCtx) -> Reply {
                 Err(e) => error(StatusCode::BAD_REQUEST, e),
             }
         }
+        (Method::GET, ["api", "v1", "pushes", id]) => inbox::one(id, shared),
+        (Method::GET, ["api", "v1", "inbox"]) => inbox::page(&query, shared),
+        (Method::GET, ["api", "v1", "reasons"]) => inbox::reasons(),
+        (Method::GET, ["api", "v1", "push_types"]) => inbox::push_types(),
         (Method::DELETE, ["api", "v1", "pushes"]) => {
             shared.recorder.clear();
             ok(json!({"cleared": true}))
@@ -268,6 +314,7 @@ async fn route(req: Request<Incoming>, ctx: &AdminCtx) -> Reply {
                 req.method()
             ),
         ),
+        (Method::GET | Method::HEAD, _) => ui::asset(&path).unwrap_or_else(|| ui::not_found(&path)),
         _ => error(
             StatusCode::NOT_FOUND,
             format!("no route {path}; the admin API is under /api/v1/"),

@@ -190,7 +190,7 @@ impl PushFilter {
         Ok(f)
     }
 
-    fn matches(&self, n: &Notification) -> bool {
+    pub(super) fn matches(&self, n: &Notification) -> bool {
         self.device_token.as_deref().is_none_or(|t| {
             n.device_token
                 .as_deref()

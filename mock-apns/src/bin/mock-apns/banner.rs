@@ -25,13 +25,14 @@ pub(crate) fn print_banner(
     println!(
         "mock-apns {version} ({environment})\n\
          \x20 APNs endpoint  {apns}   (HTTP/2 over TLS)\n\
+         \x20 web UI         {admin}/   (every push, live, as the phone would show it)\n\
          \x20 admin API      {admin}/api/v1/\n\
          \x20 trust this CA  {ca}\n\
          \x20 dev key        {key_path}  key id {kid}  team id {team}\n\
          \x20 record file    {record}\n\
          {proxy}\
          \n\
-         Send a VoIP push (the JWT below is valid for one hour):\n\
+         Open {admin}/ in a browser, then send a VoIP push (the JWT below is valid for one hour):\n\
          \n\
          curl --http2 --cacert {ca} \\\n\
          \x20 -H 'authorization: bearer {token}' \\\n\
