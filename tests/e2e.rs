@@ -51,3 +51,7 @@ mod faults;
 mod cli;
 // Real client libraries (node-apn, apns2, aioapns, curl) and the CONNECT front door.
 mod clients;
+// mock-apns and harness as dependencies of a crate outside this workspace (no [patch] copied).
+mod dependency;
+// `cargo install --path mock-apns` / `--path harness`: the binaries run from any folder.
+mod install;
