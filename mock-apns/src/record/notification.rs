@@ -193,6 +193,10 @@ pub struct AuthSummary {
     /// the one it replaces even when both were issued in the same second (same `iat`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub token_sha256: Option<Box<str>>,
+    /// How the provider token was written: `base64url, unpadded, raw R‖S signature` (JWT's
+    /// own form), or e.g. `standard base64, padded, DER signature` (a2 with OpenSSL).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_form: Option<Box<str>>,
     /// The client certificate's subject.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub subject: Option<Box<str>>,
