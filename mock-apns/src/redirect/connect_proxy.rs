@@ -11,11 +11,13 @@
 //! mock as one to `api.sandbox.push.apple.com`.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
 
+use crate::redirect::tunnels::{TunnelGuard, Tunnels};
 use crate::shared::StopSignal;
 
 /// The hosts a client may ask to be tunnelled to: Apple's production, sandbox and (older)
@@ -38,14 +40,20 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 
 /// Serves the front door until `shutdown` flips to true. Tunnels already open carry on until
 /// either side closes, so pushes in flight are still answered.
-pub(crate) async fn run(listener: TcpListener, upstream: SocketAddr, shutdown: StopSignal) {
+pub(crate) async fn run(
+    listener: TcpListener,
+    upstream: SocketAddr,
+    tunnels: Arc<Tunnels>,
+    shutdown: StopSignal,
+) {
     let upstream = reachable(upstream);
     let mut stop = shutdown;
     loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((tcp, peer)) => {
-                    tokio::spawn(async move { serve(tcp, peer, upstream).await });
+                    let tunnels = tunnels.clone();
+                    tokio::spawn(async move { serve(tcp, peer, upstream, tunnels).await });
                 }
                 Err(e) => {
                     // Usually out of file descriptors: wait a little instead of spinning.
@@ -69,7 +77,12 @@ fn reachable(addr: SocketAddr) -> SocketAddr {
 }
 
 /// One client: read its request head, then tunnel or refuse.
-async fn serve(mut client: TcpStream, peer: SocketAddr, upstream: SocketAddr) {
+async fn serve(
+    mut client: TcpStream,
+    peer: SocketAddr,
+    upstream: SocketAddr,
+    tunnels: Arc<Tunnels>,
+) {
     let (head, rest) = match tokio::time::timeout(HEAD_TIMEOUT, read_head(&mut client)).await {
         Ok(Ok(read)) => read,
         Ok(Err(refusal)) => return refuse(client, peer, &refusal).await,
@@ -79,8 +92,8 @@ async fn serve(mut client: TcpStream, peer: SocketAddr, upstream: SocketAddr) {
         Ok(target) => target,
         Err(refusal) => return refuse(client, peer, &refusal).await,
     };
-    let mut server = match TcpStream::connect(upstream).await {
-        Ok(server) => server,
+    let (mut server, _registered) = match connect_upstream(upstream, &target, &tunnels).await {
+        Ok(connected) => connected,
         Err(e) => {
             let refusal = Refusal::new(
                 502,
@@ -106,6 +119,23 @@ async fn serve(mut client: TcpStream, peer: SocketAddr, upstream: SocketAddr) {
     if let Err(e) = tokio::io::copy_bidirectional(&mut client, &mut server).await {
         tracing::debug!(%peer, %target, "CONNECT front door: tunnel ended: {e}");
     }
+}
+
+/// Connects to the mock's APNs port from a local address registered with the CONNECT target
+/// first, so the APNs side can tell which connection this is (`redirect::tunnels`).
+async fn connect_upstream(
+    upstream: SocketAddr,
+    target: &Target,
+    tunnels: &Arc<Tunnels>,
+) -> std::io::Result<(TcpStream, TunnelGuard)> {
+    let socket = match upstream {
+        SocketAddr::V4(_) => TcpSocket::new_v4()?,
+        SocketAddr::V6(_) => TcpSocket::new_v6()?,
+    };
+    socket.bind(SocketAddr::new(upstream.ip(), 0))?;
+    let registered = tunnels.open(socket.local_addr()?, target.to_string().into());
+    let server = socket.connect(upstream).await?;
+    Ok((server, registered))
 }
 
 /// Reads up to the end of the request head; returns the head and any bytes after it.

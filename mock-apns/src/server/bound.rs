@@ -86,6 +86,7 @@ impl Bound {
                 Some(tokio::spawn(connect_proxy::run(
                     listener,
                     self.apns_addr,
+                    shared.tunnels.clone(),
                     stop_rx,
                 )))
             }

@@ -49,6 +49,7 @@ pub(crate) async fn serve(
                 rule.label()
             );
             let (conn, _) = Connection::new(id, peer, None, None, 0, shared.clock.now_ms());
+            conn.note_origin(None, shared.tunnels.target_of(peer));
             conn.closed(shared.clock.now_ms(), why);
             conn.mark_ended();
             shared.connections.insert(conn);
@@ -68,6 +69,7 @@ pub(crate) async fn serve(
     };
     let session = tls.get_ref().1;
     let alpn = session.alpn_protocol().map(<[u8]>::to_vec);
+    let sni: Option<Arc<str>> = session.server_name().map(Arc::from);
     let cert = session
         .peer_certificates()
         .and_then(|chain| chain.first())
@@ -92,6 +94,7 @@ pub(crate) async fn serve(
         1
     };
     let (conn, control) = Connection::new(id, peer, alpn, cert, limit, shared.clock.now_ms());
+    conn.note_origin(sni.as_deref(), shared.tunnels.target_of(peer));
     shared.connections.insert(conn.clone());
     serve_h2(io, conn, control, shared, shutdown).await;
 }
