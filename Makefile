@@ -16,10 +16,13 @@ unit: clients e2e-deps
 	$(CARGO) build --locked --workspace --bins
 	$(CARGO) test --locked --workspace --all-targets
 
-## e2e-deps: curl with HTTP/2 (Debian's package when missing)
+## e2e-deps: curl with HTTP/2, and OpenSSL's headers for the a2 client the tests build
+## (Debian's packages when missing)
 e2e-deps:
 	@curl --version 2>/dev/null | grep -q HTTP2 || \
 		(apt-get update && apt-get install -y --no-install-recommends curl ca-certificates)
+	@pkg-config --exists openssl 2>/dev/null || \
+		(apt-get update && apt-get install -y --no-install-recommends pkg-config libssl-dev)
 
 ## clients: the real APNs client libraries the e2e tests drive, at pinned versions, in
 ## project-local folders (npm ci, a Python venv); does nothing when they are up to date
