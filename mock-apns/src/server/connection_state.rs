@@ -151,9 +151,9 @@ impl Connection {
     }
 
     /// Notes where the client meant to go, as the handshake and the front door tell.
-    pub(crate) fn note_origin(&self, sni: Option<&str>, connect_target: Option<Arc<str>>) {
+    pub(crate) fn note_origin(&self, sni: Option<Arc<str>>, connect_target: Option<Arc<str>>) {
         if let Some(sni) = sni {
-            let _ = self.sni.set(sni.into());
+            let _ = self.sni.set(sni);
         }
         if let Some(target) = connect_target {
             let _ = self.connect_target.set(target);

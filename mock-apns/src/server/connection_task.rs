@@ -94,7 +94,7 @@ pub(crate) async fn serve(
         1
     };
     let (conn, control) = Connection::new(id, peer, alpn, cert, limit, shared.clock.now_ms());
-    conn.note_origin(sni.as_deref(), shared.tunnels.target_of(peer));
+    conn.note_origin(sni, shared.tunnels.target_of(peer));
     shared.connections.insert(conn.clone());
     serve_h2(io, conn, control, shared, shutdown).await;
 }
