@@ -18,7 +18,7 @@ use tokio::sync::OnceCell;
 
 use super::cases::{self, as_string, as_u64, Client, Sent};
 use super::support::{clients_dir, run_binary, var, Mock, Push, DEVICE};
-use crate::support::cargo::{cargo, copy_dir, run_ok};
+use crate::support::cargo::{cargo, copy_dir, run_ok, set_modified};
 
 /// The a2 version the patch is written for.
 const A2_VERSION: &str = "0.10.0";
@@ -78,6 +78,12 @@ async fn build() -> (PathBuf, tempfile::TempDir) {
         .current_dir(&patched)
         .env("GIT_CEILING_DIRECTORIES", dir.path());
     run_ok(apply, "git apply mock-apns.patch to a2's source").await;
+    // The patched file dated like the patch, not now: a later run's copy is then no newer
+    // than this run's build, and cargo reuses it.
+    let patch_time = std::fs::metadata(template.join("mock-apns.patch"))
+        .and_then(|m| m.modified())
+        .expect("the patch's modification time");
+    set_modified(&patched.join("src/client.rs"), patch_time);
 
     // The provider's crate, with [patch.crates-io] pointing at the patched copy.
     copy_dir(&template.join("src"), &push.join("src"));

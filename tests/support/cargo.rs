@@ -30,18 +30,36 @@ pub(crate) fn target_dir() -> PathBuf {
         .to_owned()
 }
 
+/// Variables the outer `cargo test` sets for this test binary, about this crate, and make's.
+/// Left in, they leak into the builds below: cargo would see `CARGO_MANIFEST_DIR` "change"
+/// for crates that read it (ring does) and rebuild them, and the workspace's next build too.
+const OUTER_ENV: &[&str] = &[
+    "CARGO_MANIFEST_DIR",
+    "CARGO_MANIFEST_PATH",
+    "CARGO_CRATE_NAME",
+    "CARGO_PRIMARY_PACKAGE",
+    "CARGO_TARGET_TMPDIR",
+    "CARGO_RUSTC_CURRENT_DIR",
+    "CARGO_MAKEFLAGS",
+    "MAKEFLAGS",
+    "MFLAGS",
+];
+
 /// A `cargo` command in `dir` that builds in this workspace's target directory and puts what it
 /// makes in `out`, with nothing of the outer cargo or make run leaking in.
 pub(crate) fn cargo(dir: &Path, out: &Path) -> Command {
     let program = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut command = Command::new(program);
+    for (name, _) in std::env::vars_os() {
+        let name_text = name.to_string_lossy();
+        if name_text.starts_with("CARGO_PKG_") || OUTER_ENV.contains(&&*name_text) {
+            command.env_remove(name);
+        }
+    }
     command
         .current_dir(dir)
         .env("CARGO_BUILD_BUILD_DIR", target_dir())
         .env("CARGO_TARGET_DIR", out)
-        .env_remove("MAKEFLAGS")
-        .env_remove("MFLAGS")
-        .env_remove("CARGO_MAKEFLAGS")
         .stdin(Stdio::null())
         .kill_on_drop(true);
     command
@@ -63,7 +81,8 @@ pub(crate) async fn run_ok(mut command: Command, what: &str) -> Output {
     output
 }
 
-/// Copies the folder `from` into `to`, recursively.
+/// Copies the folder `from` into `to`, recursively, keeping each file's modification time:
+/// cargo decides by those whether a copy made by an earlier run still needs building.
 pub(crate) fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).expect("creating the destination folder");
     for entry in std::fs::read_dir(from).expect("reading the template folder") {
@@ -73,6 +92,20 @@ pub(crate) fn copy_dir(from: &Path, to: &Path) {
             copy_dir(&entry.path(), &target);
         } else {
             std::fs::copy(entry.path(), &target).expect("copying a file");
+            let modified = entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .expect("the file's modification time");
+            set_modified(&target, modified);
         }
     }
+}
+
+/// Sets a file's modification time.
+pub(crate) fn set_modified(path: &Path, time: std::time::SystemTime) {
+    std::fs::File::options()
+        .write(true)
+        .open(path)
+        .and_then(|f| f.set_modified(time))
+        .unwrap_or_else(|e| panic!("setting the time of {}: {e}", path.display()));
 }
