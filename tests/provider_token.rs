@@ -271,9 +271,9 @@ async fn a_key_limited_to_the_other_environment_is_bad_environment_key_id_in_tok
 }
 
 /// a2 0.10 writes tokens in standard base64 with padding and a DER signature, and they work
-/// against APNs; a mock that read only base64url refused the ~19 in 20 whose signature happened to
-/// hold `+` or `/`. Each token is fresh and goes on its own connection, as a new a2 client's
-/// would, so the 20-minute refresh rule does not apply.
+/// against APNs; a mock that read only base64url refused the ~19 in 20 whose signature
+/// happened to hold `+` or `/`. Each token is fresh and goes on its own connection, as a new
+/// a2 client's would, so the 20-minute refresh rule does not apply.
 #[tokio::test]
 async fn fifty_fresh_tokens_minted_like_a2_are_all_accepted() {
     let apns = MockApns::start().await;
