@@ -72,3 +72,7 @@ mod cli;
 mod clients;
 // The web UI in headless Chromium: live pushes, phone previews, panels, XSS, other sites, scale.
 mod web_ui;
+// mock-apns and harness as dependencies of a crate outside this workspace (no [patch] copied).
+mod dependency;
+// `cargo install --path mock-apns` / `--path harness`: the binaries run from any folder.
+mod install;

@@ -13,6 +13,7 @@ use crate::faults::Faults;
 use crate::record::clock::Clock;
 use crate::record::devices::Devices;
 use crate::record::recorder::Recorder;
+use crate::redirect::tunnels::Tunnels;
 use crate::server::connection_state::Connections;
 
 /// State shared by every task of one mock.
@@ -26,6 +27,8 @@ pub(crate) struct Shared {
     pub(crate) connections: Connections,
     pub(crate) faults: Faults,
     pub(crate) first_seen: FirstSeen,
+    /// Tunnels open through the CONNECT front door, so a connection shows its target.
+    pub(crate) tunnels: Arc<Tunnels>,
     /// Flips to true when the server starts shutting down.
     stop: watch::Sender<bool>,
     next_connection_id: AtomicU64,
@@ -42,6 +45,7 @@ impl Shared {
             connections: Connections::default(),
             faults: Faults::default(),
             first_seen: FirstSeen::default(),
+            tunnels: Arc::default(),
             stop: watch::Sender::new(false),
             next_connection_id: AtomicU64::new(1),
         }

@@ -141,6 +141,14 @@ impl MockProcess {
         Self::spawn(command, state_dir, extra).await
     }
 
+    /// Like [`MockProcess::start`], running the binary at `bin` (an installed copy) from
+    /// `state_dir` as its working directory, away from the source tree.
+    pub(crate) async fn start_installed(bin: &Path, state_dir: &Path, extra: &[&str]) -> Self {
+        let mut command = Command::new(bin);
+        command.current_dir(state_dir);
+        Self::spawn(command, state_dir, extra).await
+    }
+
     async fn spawn(mut command: Command, state_dir: &Path, extra: &[&str]) -> Self {
         for (name, _) in std::env::vars_os() {
             if name.to_string_lossy().starts_with("MOCK_APNS_") {

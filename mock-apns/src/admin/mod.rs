@@ -16,7 +16,7 @@
 //! | `PUT /api/v1/devices/{token}` | registers a token: `{"topic": "...", "environment": "development"}` |
 //! | `DELETE /api/v1/devices/{token}?timestamp=MS` | marks a token unregistered: later pushes get 410 |
 //! | `GET /api/v1/clock`, `POST /api/v1/clock` | reads or advances the mock's clock: `{"advance_ms": N}` |
-//! | `GET /api/v1/connections` | every connection: peer, ALPN, auth, pushes, stream limit, how it closed |
+//! | `GET /api/v1/connections` | every connection: peer, ALPN, SNI, first `:authority`, CONNECT target, auth, pushes, stream limit, how it closed |
 //! | `POST /api/v1/faults` | mounts a fault rule (see the README's "Testing failure") |
 //! | `GET /api/v1/faults`, `GET /api/v1/faults/{id}` | mounted rules with their hit counts |
 //! | `DELETE /api/v1/faults/{id}`, `DELETE /api/v1/faults` | unmounts one rule, or all |

@@ -88,7 +88,7 @@ pub(crate) async fn handle(
     let payload = Payload::from_bytes(&body.bytes);
     let (status, reason, timestamp, detail) = match (&wire, &outcome) {
         (Wire::Answer, _) if too_large => (431, None, None, Some(TOO_LARGE_DETAIL.into())),
-        (Wire::Answer, Ok(())) => (200, None, None, acceptance_note(&payload)),
+        (Wire::Answer, Ok(())) => (200, None, None, acceptance_note(&payload, &ctx)),
         (
             Wire::Answer,
             Err(Rejection {
@@ -116,6 +116,9 @@ pub(crate) async fn handle(
         device_token: head.device_token().map(Box::from),
         headers: head.apns_headers(),
         auth,
+        sni: conn.sni(),
+        authority: head.authority().map(|a| conn.authority_of(a)),
+        connect_target: conn.connect_target(),
         environment: shared.config.environment,
         stream_limit,
         payload,
@@ -285,6 +288,7 @@ fn auth_summary(ctx: &Ctx<'_>) -> AuthSummary {
             team_id: Some(t.team_id.as_ref().into()),
             iat: Some(t.iat),
             token_sha256: Some(t.fingerprint.as_ref().into()),
+            token_form: Some(t.form.describe().into()),
             ..AuthSummary::default()
         },
         None => AuthSummary::default(),
@@ -339,14 +343,28 @@ async fn read_body(mut body: RecvStream, limit: usize) -> Result<Body, h2::Error
 
 /// Notes on accepted pushes whose treatment by Apple is undocumented, so the record shows the
 /// mock's choice (`docs/apns.md`, "Unconfirmed").
-fn acceptance_note(payload: &Payload) -> Option<Box<str>> {
-    match payload {
+fn acceptance_note(payload: &Payload, ctx: &Ctx<'_>) -> Option<Box<str>> {
+    let payload_note = match payload {
         Payload::Text(_) => {
-            Some("accepted, but the payload is not JSON; Apple does not document its answer".into())
+            Some("accepted, but the payload is not JSON; Apple does not document its answer")
         }
         Payload::Json(raw) if !raw.trim_start().starts_with('{') => {
-            Some("accepted, but the payload is not a JSON dictionary as Apple requires".into())
+            Some("accepted, but the payload is not a JSON dictionary as Apple requires")
         }
         Payload::Json(_) => None,
+    };
+    // JWT says unpadded base64url; APNs takes standard base64 and padding too (docs/apns.md §5).
+    let token_note = ctx.token.get().filter(|t| !t.form.is_base64url()).map(|t| {
+        format!(
+            "accepted a provider token in {}, not JWT's unpadded base64url, as APNs does \
+                 (a2 sends such tokens)",
+            t.form.describe()
+        )
+    });
+    match (payload_note, token_note) {
+        (None, None) => None,
+        (Some(p), None) => Some(p.into()),
+        (None, Some(t)) => Some(t.into()),
+        (Some(p), Some(t)) => Some(format!("{p}; {t}").into()),
     }
 }
