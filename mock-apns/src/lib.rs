@@ -55,6 +55,8 @@
 //! - `redirect/`: the CONNECT front door and the [`ClientEnv`] that points unmodified clients at
 //!   the mock.
 //! - [`admin`]: the HTTP/1.1 admin API and its typed [`admin::Client`].
+//! - `telemetry/`: what the mock tells whoever runs it: a log line per push, Prometheus
+//!   metrics.
 //! - `api/`: the test-facing [`MockApns`] handle, [`MockApnsBuilder`], [`Mock`] with
 //!   [`matchers`], and verification ([`Times`]).
 //! - `config.rs` / `shared.rs` / `state_dir.rs` / `error.rs`: the settings, the state every task
@@ -74,6 +76,7 @@ mod redirect;
 mod server;
 mod shared;
 mod state_dir;
+mod telemetry;
 
 pub use api::builder::MockApnsBuilder;
 pub use api::handle::{MockApns, WaitTimeout};
