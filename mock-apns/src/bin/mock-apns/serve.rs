@@ -1,6 +1,5 @@
 //! `mock-apns` (no subcommand): bind, print the banner, serve until Ctrl-C.
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use anyhow::{Context as _, Result};
@@ -8,17 +7,17 @@ use mock_apns::{keys, Environment, MockApnsBuilder};
 
 use crate::banner::print_banner;
 use crate::cli::Args;
+use crate::logging;
+use crate::startup_error;
 
 #[tokio::main]
 pub(crate) async fn run(args: Args) -> Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_new(&args.log).context("--log")?)
-        .with_writer(std::io::stderr)
-        .init();
+    logging::init(&args.log, args.log_format)?;
+    startup_error::check_distinct_listeners(&args)?;
     let environment: Environment = args.environment.parse()?;
     let mut builder = MockApnsBuilder::default()
-        .listen(args.listen)
-        .admin_listen(args.admin_listen)
+        .listen(args.listen.addr)
+        .admin_listen(args.admin_listen.addr)
         .state_dir(&args.state_dir)
         .environment(environment)
         .strict_devices(args.strict_devices)
@@ -41,37 +40,23 @@ pub(crate) async fn run(args: Args) -> Result<()> {
     for arg in &args.token_keys {
         builder = builder.token_key(keys::parse_token_key_arg(arg).context("--token-key")?);
     }
-    if let Some(addr) = args.connect_proxy {
-        builder = builder.connect_proxy(addr);
+    if let Some(proxy) = &args.connect_proxy {
+        builder = builder.connect_proxy(proxy.addr);
     }
-    let bound = builder.bind().map_err(privileged_port_hint)?;
+    let bound = builder
+        .bind()
+        .map_err(|e| startup_error::explain(e, &args))?;
     // Before the banner: whoever waits for it may press Ctrl-C right after.
     let interrupted = interrupt_handler()?;
     print_banner(&bound, environment, args.record.as_deref());
     bound
         .serve(async {
             interrupted.await;
-            eprintln!("mock-apns: shutting down (answering streams in flight)");
+            // A log event, so that with --log-format json every stderr line is JSON.
+            tracing::info!("shutting down (answering streams in flight)");
         })
         .await?;
     Ok(())
-}
-
-/// Says how to get a port below 1024 (the port-443 mode) when binding one was refused.
-fn privileged_port_hint(e: mock_apns::Error) -> anyhow::Error {
-    match &e {
-        mock_apns::Error::Bind { addr, source }
-            if source.kind() == std::io::ErrorKind::PermissionDenied
-                && addr.parse::<SocketAddr>().is_ok_and(|a| a.port() < 1024) =>
-        {
-            anyhow::anyhow!(
-                "{e}\n  ports below 1024 need root, or once: \
-                 sudo setcap cap_net_bind_service=+ep \"$(command -v mock-apns)\"\n  \
-                 or use --connect-proxy for clients that honour HTTPS_PROXY"
-            )
-        }
-        _ => e.into(),
-    }
 }
 
 /// Resolves on SIGINT (Ctrl-C). The handler is installed when this is called, not when the
