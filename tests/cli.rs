@@ -1,15 +1,14 @@
 //! The `mock-apns` binary as users run it: the banner's own curl command, the state directory
-//! across restarts, the record file's durability under SIGKILL, the SIGINT drain, and start-up
-//! errors.
+//! across restarts, the record file's durability under SIGKILL, and the SIGINT drain (start-up
+//! errors are in `startup.rs`).
 
 use std::collections::HashSet;
 use std::path::Path;
-use std::process::Stdio;
 
 use bytes::Bytes;
 use tokio::sync::mpsc;
 
-use crate::support::binary::{binary, shell, MockProcess};
+use crate::support::binary::{shell, MockProcess};
 use crate::support::push::CALL_PAYLOAD;
 use crate::support::{Alpn, ApnsClient, Push, PATIENCE};
 
@@ -200,37 +199,4 @@ async fn sigint_answers_the_stream_in_flight_then_exits_cleanly() {
     assert_eq!(reply.status, 200, "{reply:?}");
     assert!(status.success(), "exit status {status}");
     assert!(recorded_ids(&record).contains(reply.apns_id()));
-}
-
-#[tokio::test]
-async fn a_start_up_error_is_one_line_and_exit_code_2() {
-    let state = tempfile::tempdir().unwrap();
-    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = taken.local_addr().unwrap();
-
-    let run = tokio::process::Command::new(binary())
-        .arg("--listen")
-        .arg(addr.to_string())
-        .args(["--admin-listen", "127.0.0.1:0", "--state-dir"])
-        .arg(state.path())
-        .stdin(Stdio::null())
-        .kill_on_drop(true)
-        .output();
-    let output = tokio::time::timeout(PATIENCE, run)
-        .await
-        .expect("a failed start exits at once")
-        .unwrap();
-
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(2), "{stderr}");
-    assert_eq!(stderr.lines().count(), 1, "{stderr}");
-    assert!(
-        stderr.starts_with(&format!("mock-apns: error: cannot listen on {addr}")),
-        "{stderr}"
-    );
-    assert!(
-        output.stdout.is_empty(),
-        "no banner for a mock that did not start"
-    );
-    drop(taken);
 }

@@ -114,27 +114,44 @@ pub(crate) struct MockProcess {
     stderr: mpsc::UnboundedReceiver<String>,
 }
 
+/// The binary as a command without arguments, in an environment without `MOCK_APNS_…`
+/// variables, its output piped.
+pub(crate) fn command() -> Command {
+    command_of(&binary())
+}
+
+/// [`command`] for a copy of the binary at `program`.
+pub(crate) fn command_of(program: &Path) -> Command {
+    let mut command = Command::new(program);
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("MOCK_APNS_") {
+            command.env_remove(name);
+        }
+    }
+    command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    command
+}
+
 impl MockProcess {
     /// Starts the binary on free loopback ports with `state_dir` and `extra` flags, and waits
     /// for its banner.
     pub(crate) async fn start(state_dir: &Path, extra: &[&str]) -> Self {
-        let mut command = Command::new(binary());
-        for (name, _) in std::env::vars_os() {
-            if name.to_string_lossy().starts_with("MOCK_APNS_") {
-                command.env_remove(name);
-            }
-        }
-        let mut child = command
+        let mut command = command();
+        command
             .args(["--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"])
             .arg("--state-dir")
             .arg(state_dir)
-            .args(extra)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("spawning mock-apns");
+            .args(extra);
+        Self::spawn(command).await
+    }
+
+    /// Starts `command` (from [`command`], with every argument given) and waits for its banner.
+    pub(crate) async fn spawn(mut command: Command) -> Self {
+        let mut child = command.spawn().expect("spawning mock-apns");
         let stdout = child.stdout.take().expect("stdout is piped");
         let stderr = child.stderr.take().expect("stderr is piped");
         let (tx, rx) = mpsc::unbounded_channel();
@@ -162,6 +179,11 @@ impl MockProcess {
     /// The admin API client.
     pub(crate) fn admin(&self) -> Admin {
         Admin::new(&self.banner.admin_url)
+    }
+
+    /// The library's typed admin client, for the banner's admin API.
+    pub(crate) fn admin_client(&self) -> mock_apns::admin::Client {
+        mock_apns::admin::Client::new(&self.banner.admin_url).expect("the banner's admin URL")
     }
 
     /// The CA the banner tells clients to trust.
