@@ -136,6 +136,7 @@ pub(crate) async fn handle(
     if let Err(e) = shared.recorder.record(record) {
         tracing::error!("writing the record file failed: {e}");
     }
+    // Recorded and decided: the metrics and the log line now say what the record says.
     shared.metrics.push(&PushOutcome {
         push_type: head.header("apns-push-type"),
         status,
@@ -206,11 +207,13 @@ async fn deliver(
         Wire::Stall => {
             // Keep the stream open, unanswered, until the connection or the server ends.
             let mut stop = shared.stop_signal();
-            tokio::select! {
-                () = conn.ended() => {}
-                () = stop.stopped() => {}
+            let connection_gone = tokio::select! {
+                () = conn.ended() => true,
+                () = stop.stopped() => false,
+            };
+            if !connection_gone {
+                shared.metrics.stream_reset(ErrorCode::RefusedStream);
             }
-            shared.metrics.stream_reset(ErrorCode::RefusedStream);
             return respond.send_reset(ErrorCode::RefusedStream.to_h2());
         }
     }
