@@ -21,6 +21,7 @@
 //! | `GET /api/v1/faults`, `GET /api/v1/faults/{id}` | mounted rules with their hit counts |
 //! | `DELETE /api/v1/faults/{id}`, `DELETE /api/v1/faults` | unmounts one rule, or all |
 //! | `POST /api/v1/connections/{id}/goaway` | sends GOAWAY: `{"reason":"Shutdown","error_code":"NO_ERROR"}` |
+//! | `GET /metrics` | Prometheus metrics (text format 0.0.4; the README lists them) |
 //!
 //! Every request first passes the guard (`guard.rs`): no other web site, and no DNS name
 //! rebound to loopback, can drive or read the mock through a browser.
@@ -31,6 +32,7 @@ mod event_stream;
 mod events;
 pub(crate) mod guard;
 mod inbox;
+mod metrics;
 mod plumbing;
 mod pushes;
 mod ui;
@@ -150,6 +152,7 @@ async fn route(req: Request<Incoming>, ctx: &AdminCtx) -> Reply {
     let segments: Vec<&str> = path.trim_end_matches('/').split('/').skip(1).collect();
     let shared = &ctx.shared;
     match (req.method().clone(), segments.as_slice()) {
+        (Method::GET, ["metrics"]) => metrics::scrape(shared),
         (Method::GET, ["api", "v1", "health"]) => ok(json!({
             "status": "ok",
             "apns_url": ctx.apns_url,
@@ -269,7 +272,7 @@ async fn route(req: Request<Incoming>, ctx: &AdminCtx) -> Reply {
         (Method::GET | Method::HEAD, _) => ui::asset(&path).unwrap_or_else(|| ui::not_found(&path)),
         _ => error(
             StatusCode::NOT_FOUND,
-            format!("no route {path}; the admin API is under /api/v1/"),
+            format!("no route {path}; the admin API is under /api/v1/, metrics at /metrics"),
         ),
     }
 }

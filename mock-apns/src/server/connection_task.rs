@@ -44,6 +44,7 @@ pub(crate) async fn serve(
     if let Some((rule, cap)) = shared.faults.max_connections() {
         if shared.connections.open_count() >= cap {
             shared.faults.refused_connection(&rule);
+            shared.metrics.fault_applied(&rule.spec.action);
             let why = format!(
                 "refused: {cap} connections open (fault rule {})",
                 rule.label()
@@ -303,6 +304,7 @@ where
     conn.going_away(last);
     let debug = Bytes::from(goaway.reason.body(None));
     h2.go_away_with_debug_data(last, goaway.error_code.to_h2(), debug, false);
+    shared.metrics.goaway(goaway.reason);
     conn.closed(
         shared.clock.now_ms(),
         format!(

@@ -1,6 +1,7 @@
 //! Answers one HTTP/2 stream: read the body (bounded), run the checks, record, respond.
 
 use std::sync::OnceLock;
+use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
 use h2::server::SendResponse;
@@ -14,6 +15,8 @@ use crate::faults::effect::{apply_fault, facts, Wire};
 use crate::record::notification::{AppliedFault, AuthKind, AuthSummary, Notification, Payload};
 use crate::server::connection_state::Connection;
 use crate::shared::Shared;
+use crate::telemetry::metrics::PushOutcome;
+use crate::telemetry::push_log::{self, PushLine};
 use crate::{Environment, ErrorCode, Reason};
 
 /// Handles one request from arrival to answer. Never panics on input.
@@ -24,6 +27,8 @@ pub(crate) async fn handle(
     shared: &Shared,
 ) {
     let received_at = shared.clock.now_ms();
+    // Real time, not the mock's clock (which tests move): for the duration histogram.
+    let started = Instant::now();
     let stream_limit = conn.stream_limit();
     let stream_id = respond.stream_id().as_u32();
     let (parts, body) = request.into_parts();
@@ -67,6 +72,9 @@ pub(crate) async fn handle(
     let fault = (!refused && !too_large)
         .then(|| shared.faults.evaluate(&facts(&ctx), shared.clock.now_ms()))
         .flatten();
+    if let Some(fired) = &fault {
+        shared.metrics.fault_applied(&fired.rule.spec.action);
+    }
     let wire = match &fault {
         _ if refused => Wire::Reset(ErrorCode::RefusedStream),
         None => Wire::Answer,
@@ -105,6 +113,7 @@ pub(crate) async fn handle(
         // No HTTP answer at all: status 0, and the record says what happened instead.
         (other, _) => (0, None, None, Some(other.describe().into())),
     };
+    let log_line = push_log::enabled();
     let auth = auth_summary(&ctx);
     let mut record = Notification {
         id: shared.recorder.next_id(),
@@ -142,6 +151,28 @@ pub(crate) async fn handle(
     }
     if answered {
         adjust_stream_limit(conn, shared, record.status);
+    }
+    // Recorded and decided: the metrics and the log line now say what the record says.
+    shared.metrics.push(&PushOutcome {
+        push_type: head.header("apns-push-type"),
+        status: record.status,
+        reason: record.reason,
+        payload_size: body.bytes.len(),
+        elapsed: started.elapsed(),
+    });
+    if log_line {
+        PushLine {
+            connection: conn.id,
+            stream: stream_id,
+            status: record.status,
+            reason: record.reason,
+            push_type: head.header("apns-push-type"),
+            topic: head.header("apns-topic"),
+            device_token: head.device_token(),
+            apns_id: &record.apns_id,
+            detail: record.detail.as_deref(),
+        }
+        .emit();
     }
     let json = match record.reason {
         Some(reason) => Some(reason.body(record.timestamp)),
@@ -223,7 +254,10 @@ async fn deliver(
 ) {
     match wire {
         Wire::Answer => {}
-        Wire::Reset(code) => return respond.send_reset(code.to_h2()),
+        Wire::Reset(code) => {
+            shared.metrics.stream_reset(code);
+            return respond.send_reset(code.to_h2());
+        }
         Wire::Close(why) => {
             conn.close(why);
             // Hold the stream until the connection is gone: dropping it sooner makes h2 send
@@ -233,11 +267,14 @@ async fn deliver(
         Wire::Stall => {
             // Keep the stream open, unanswered, until the connection or the server ends.
             let mut stop = shared.stop_signal();
-            tokio::select! {
-                () = conn.ended() => {}
-                () = stop.stopped() => {}
+            let connection_gone = tokio::select! {
+                () = conn.ended() => true,
+                () = stop.stopped() => false,
+            };
+            if !connection_gone {
+                shared.metrics.stream_reset(ErrorCode::RefusedStream);
             }
-            return respond.send_reset(h2::Reason::REFUSED_STREAM);
+            return respond.send_reset(ErrorCode::RefusedStream.to_h2());
         }
     }
     let Answer {
