@@ -16,14 +16,16 @@ unit: clients e2e-deps
 	$(CARGO) build --locked --workspace --bins
 	CALL_PROVIDER_BIN=$(CURDIR)/target/debug/call-provider $(CARGO) test --locked --workspace --all-targets
 
-## e2e-deps: curl with HTTP/2, `script` (a terminal for the harness's colour test), and the
-## headless Chromium + chromedriver the web UI's tests drive (Debian's packages when missing;
-## the tests never download a browser)
+## e2e-deps: curl with HTTP/2, `script` (a terminal for the harness's colour test), OpenSSL's
+## headers for the a2 client the tests build, and the headless Chromium + chromedriver the web
+## UI's tests drive (Debian's packages when missing; the tests never download a browser)
 e2e-deps:
 	@curl --version 2>/dev/null | grep -q HTTP2 || \
 		(apt-get update && apt-get install -y --no-install-recommends curl ca-certificates)
 	@command -v script >/dev/null || \
 		(apt-get update && apt-get install -y --no-install-recommends bsdutils)
+	@pkg-config --exists openssl 2>/dev/null || \
+		(apt-get update && apt-get install -y --no-install-recommends pkg-config libssl-dev)
 	@test -x /usr/bin/chromedriver || \
 		(apt-get update && apt-get install -y --no-install-recommends chromium chromium-driver)
 

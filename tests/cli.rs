@@ -1,10 +1,10 @@
 //! The `mock-apns` binary as users run it: the banner's own curl command, the state directory
 //! across restarts, the phone and lint flags, the record file's durability under SIGKILL, the
-//! SIGINT and SIGTERM drain (and a second signal), and start-up errors.
+//! SIGINT and SIGTERM drain (and a second signal), and the README's admin curl commands
+//! (start-up errors are in `startup.rs`).
 
 use std::collections::HashSet;
 use std::path::Path;
-use std::process::Stdio;
 
 use mock_apns::phones::PhoneSpec;
 use mock_apns::LintMode;
@@ -13,7 +13,7 @@ use tokio::sync::mpsc;
 use tokio_rustls::client::TlsStream;
 
 use crate::support::apns_client::tls_connect;
-use crate::support::binary::{binary, shell, MockProcess};
+use crate::support::binary::{shell, MockProcess};
 use crate::support::push::CALL_PAYLOAD;
 use crate::support::raw_h2::{device_path, Frame, GoAwayFrame, RawH2};
 use crate::support::{Alpn, ApnsClient, Push, DEVICE, PATIENCE, VOIP_TOPIC};
@@ -314,39 +314,6 @@ async fn a_second_signal_exits_at_once() {
     assert!(matches!(goaway, Frame::GoAway(_)), "{goaway:?}");
     assert_eq!(status.code(), Some(130), "exit status {status}");
     mock.stderr_line("exiting now").await;
-}
-
-#[tokio::test]
-async fn a_start_up_error_is_one_line_and_exit_code_2() {
-    let state = tempfile::tempdir().unwrap();
-    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = taken.local_addr().unwrap();
-
-    let run = tokio::process::Command::new(binary())
-        .arg("--listen")
-        .arg(addr.to_string())
-        .args(["--admin-listen", "127.0.0.1:0", "--state-dir"])
-        .arg(state.path())
-        .stdin(Stdio::null())
-        .kill_on_drop(true)
-        .output();
-    let output = tokio::time::timeout(PATIENCE, run)
-        .await
-        .expect("a failed start exits at once")
-        .unwrap();
-
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(2), "{stderr}");
-    assert_eq!(stderr.lines().count(), 1, "{stderr}");
-    assert!(
-        stderr.starts_with(&format!("mock-apns: error: cannot listen on {addr}")),
-        "{stderr}"
-    );
-    assert!(
-        output.stdout.is_empty(),
-        "no banner for a mock that did not start"
-    );
-    drop(taken);
 }
 
 /// Every admin API curl command in the README, run as written against a running mock (its

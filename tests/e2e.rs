@@ -77,7 +77,18 @@ mod faults;
 // The binary: banner curl, state dir reuse, phone and lint flags, SIGKILL durability,
 // SIGINT/SIGTERM drain, errors.
 mod cli;
+// Starting the binary: host names in listen addresses, absolute banner paths, and each
+// newcomer's mistake (port taken, state directory not writable) answered with its fix.
+mod startup;
+// The line per push on stderr: outcome, reason and detail; text, colour on a terminal, JSON.
+mod push_log;
+// GET /metrics: the counts of what was sent, parsed by Prometheus's own text-format parser.
+mod metrics;
 // Real client libraries (node-apn, apns2, aioapns, curl) and the CONNECT front door.
 mod clients;
 // The web UI in headless Chromium: live pushes, phone previews, panels, XSS, other sites, scale.
 mod web_ui;
+// mock-apns and harness as dependencies of a crate outside this workspace (no [patch] copied).
+mod dependency;
+// `cargo install --path mock-apns` / `--path harness`: the binaries run from any folder.
+mod install;

@@ -453,6 +453,9 @@ mod tests {
             method: "POST".into(),
             path: format!("/3/device/{token}").into(),
             device_token: Some(token.into()),
+            sni: None,
+            authority: None,
+            connect_target: None,
             headers: vec![("apns-topic".into(), topic.into())],
             auth: AuthSummary {
                 kind: AuthKind::Token,

@@ -62,6 +62,8 @@
 //! - [`admin`]: the HTTP/1.1 admin API (every request through one guard: Host, Origin, JSON
 //!   bodies), the record listed in streamed pages, its event stream, the web UI it serves at
 //!   `/`, and its typed [`admin::Client`].
+//! - `telemetry/`: what the mock tells whoever runs it: a log line per push, Prometheus
+//!   metrics.
 //! - `api/`: the test-facing [`MockApns`] handle, [`MockApnsBuilder`], [`Mock`] with
 //!   [`matchers`], and verification ([`Times`]).
 //! - `config.rs` / `shared.rs` / `state_dir.rs` / `error.rs`: the settings, the state every task
@@ -84,6 +86,7 @@ mod redirect;
 mod server;
 mod shared;
 mod state_dir;
+mod telemetry;
 
 pub use api::builder::MockApnsBuilder;
 pub use api::handle::{MockApns, WaitTimeout};

@@ -15,7 +15,9 @@ use crate::phones::Phones;
 use crate::record::clock::Clock;
 use crate::record::devices::Devices;
 use crate::record::recorder::Recorder;
+use crate::redirect::tunnels::Tunnels;
 use crate::server::connection_state::Connections;
+use crate::telemetry::metrics::{Gauges, Metrics};
 
 /// State shared by every task of one mock.
 #[derive(Debug)]
@@ -30,6 +32,10 @@ pub(crate) struct Shared {
     pub(crate) first_seen: FirstSeen,
     pub(crate) phones: Phones,
     pub(crate) lint: Lint,
+    /// Tunnels open through the CONNECT front door, so a connection shows its target.
+    pub(crate) tunnels: Arc<Tunnels>,
+    /// Counters for `GET /metrics`.
+    pub(crate) metrics: Metrics,
     /// Flips to true when the server starts shutting down.
     stop: watch::Sender<bool>,
     next_connection_id: AtomicU64,
@@ -48,6 +54,8 @@ impl Shared {
             connections: Connections::default(),
             faults: Faults::default(),
             first_seen: FirstSeen::default(),
+            tunnels: Arc::default(),
+            metrics: Metrics::default(),
             stop: watch::Sender::new(false),
             next_connection_id: AtomicU64::new(1),
         }
@@ -61,6 +69,16 @@ impl Shared {
     /// Starts the graceful shutdown of every task.
     pub(crate) fn stop(&self) {
         self.stop.send_replace(true);
+    }
+
+    /// The Prometheus text `GET /metrics` answers.
+    pub(crate) fn render_metrics(&self) -> String {
+        let gauges = Gauges {
+            connections_open: self.connections.open_count() as u64,
+            records: self.recorder.kept() as u64,
+            records_dropped: self.recorder.dropped(),
+        };
+        self.metrics.render(self.config.environment, gauges)
     }
 
     /// Connection ids count from 1 in accept order.

@@ -16,7 +16,7 @@
 //! | `PUT /api/v1/devices/{token}` | registers a token: `{"topic": "...", "environment": "development"}` |
 //! | `DELETE /api/v1/devices/{token}?timestamp=MS` | marks a token unregistered: later pushes get 410 |
 //! | `GET /api/v1/clock`, `POST /api/v1/clock` | reads or advances the mock's clock: `{"advance_ms": N}` |
-//! | `GET /api/v1/connections` | every connection: peer, ALPN, auth, pushes, stream limit, how it closed |
+//! | `GET /api/v1/connections` | every connection: peer, ALPN, SNI, first `:authority`, CONNECT target, auth, pushes, stream limit, how it closed |
 //! | `POST /api/v1/faults` | mounts a fault rule (see the README's "Testing failure") |
 //! | `GET /api/v1/faults`, `GET /api/v1/faults/{id}` | mounted rules with their hit counts |
 //! | `DELETE /api/v1/faults/{id}`, `DELETE /api/v1/faults` | unmounts one rule, or all |
@@ -30,6 +30,7 @@
 //! | `POST /api/v1/phones/{name}/answer`, `…/decline` | the user answers or declines: `{"call": "42"}` (default: the call ringing longest) |
 //! | `POST /api/v1/phones/{name}/reset` | forgets PushKit violations; VoIP pushes are delivered again |
 //! | `GET /api/v1/lint` | the lint mode, and each rule with its explanation, source and count |
+//! | `GET /metrics` | Prometheus metrics (text format 0.0.4; the README lists them) |
 //!
 //! Every request first passes the guard (`guard.rs`): no other web site, and no DNS name
 //! rebound to loopback, can drive or read the mock through a browser.
@@ -40,6 +41,7 @@ mod event_stream;
 mod events;
 pub(crate) mod guard;
 mod inbox;
+mod metrics;
 mod phones;
 mod plumbing;
 mod pushes;
@@ -163,6 +165,7 @@ async fn route(req: Request<Incoming>, ctx: &AdminCtx) -> Reply {
     let segments: Vec<&str> = path.trim_end_matches('/').split('/').skip(1).collect();
     let shared = &ctx.shared;
     match (req.method().clone(), segments.as_slice()) {
+        (Method::GET, ["metrics"]) => metrics::scrape(shared),
         (Method::GET, ["api", "v1", "health"]) => ok(json!({
             "status": "ok",
             "apns_url": ctx.apns_url,
@@ -317,7 +320,7 @@ async fn route(req: Request<Incoming>, ctx: &AdminCtx) -> Reply {
         (Method::GET | Method::HEAD, _) => ui::asset(&path).unwrap_or_else(|| ui::not_found(&path)),
         _ => error(
             StatusCode::NOT_FOUND,
-            format!("no route {path}; the admin API is under /api/v1/"),
+            format!("no route {path}; the admin API is under /api/v1/, metrics at /metrics"),
         ),
     }
 }

@@ -136,6 +136,14 @@ impl Recorder {
         self.all().iter().map(|n| Notification::clone(n)).collect()
     }
 
+    /// How many records are kept now. Locks each shard in turn: for a scrape, not per push.
+    pub(crate) fn kept(&self) -> usize {
+        self.shards
+            .iter()
+            .map(|s| s.lock().unwrap_or_else(|p| p.into_inner()).len())
+            .sum()
+    }
+
     /// How many records were dropped to keep memory bounded.
     pub(crate) fn dropped(&self) -> u64 {
         self.dropped.load(Ordering::Relaxed)

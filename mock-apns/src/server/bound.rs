@@ -108,6 +108,7 @@ impl Bound {
                     listener,
                     self.apns_addr,
                     shared.config.max_connections,
+                    shared.tunnels.clone(),
                     stop_rx,
                 )))
             }

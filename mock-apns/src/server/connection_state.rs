@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -56,6 +56,12 @@ pub(crate) struct Connection {
     pub(crate) cert: Option<CertIdentity>,
     /// Provider-token state (team and key pinned by the first token, last change).
     pub(crate) auth: ConnectionAuth,
+    /// Where the client meant to go, so a user can see that redirection worked: the TLS
+    /// server name, the first request's `:authority` (or `host`), and the CONNECT front
+    /// door's target. Shared with every record of the connection.
+    sni: OnceLock<Arc<str>>,
+    authority: OnceLock<Arc<str>>,
+    connect_target: OnceLock<Arc<str>>,
     stream_limit: AtomicU32,
     /// The lowest last-stream-id of any GOAWAY sent (`u32::MAX`: none). Streams above it are
     /// not processed (RFC 9113 §6.8): the client was told they were not, and may retry them.
@@ -97,6 +103,17 @@ pub struct ConnectionSummary {
     pub closed_at: Option<u64>,
     /// How it closed: `client closed`, `GOAWAY Shutdown (NO_ERROR)`, ….
     pub closed_how: Option<String>,
+    /// The TLS server name (SNI) the client asked for; `null` when it sent none (clients send
+    /// none for an IP address).
+    #[serde(default)]
+    pub sni: Option<String>,
+    /// The `:authority` (or, without it, the `host` header) of its first request.
+    #[serde(default)]
+    pub authority: Option<String>,
+    /// For a connection through the CONNECT front door: the `host:port` the client asked the
+    /// front door for.
+    #[serde(default)]
+    pub connect_target: Option<String>,
 }
 
 impl Connection {
@@ -116,6 +133,9 @@ impl Connection {
             opened_at: now_ms,
             cert,
             auth: ConnectionAuth::default(),
+            sni: OnceLock::new(),
+            authority: OnceLock::new(),
+            connect_target: OnceLock::new(),
             stream_limit: AtomicU32::new(stream_limit),
             goaway_last: AtomicU32::new(u32::MAX),
             accepted: AtomicU64::new(0),
@@ -128,6 +148,37 @@ impl Connection {
             ended: watch::Sender::new(false),
         };
         (Arc::new(conn), rx)
+    }
+
+    /// Notes where the client meant to go, as the handshake and the front door tell.
+    pub(crate) fn note_origin(&self, sni: Option<Arc<str>>, connect_target: Option<Arc<str>>) {
+        if let Some(sni) = sni {
+            let _ = self.sni.set(sni);
+        }
+        if let Some(target) = connect_target {
+            let _ = self.connect_target.set(target);
+        }
+    }
+
+    /// The TLS server name the client asked for.
+    pub(crate) fn sni(&self) -> Option<Arc<str>> {
+        self.sni.get().cloned()
+    }
+
+    /// The CONNECT target, for a connection through the front door.
+    pub(crate) fn connect_target(&self) -> Option<Arc<str>> {
+        self.connect_target.get().cloned()
+    }
+
+    /// A request's `:authority` (or `host`), for its record; the first one is also the
+    /// connection's. The connection's copy is shared when a request repeats it, as clients do.
+    pub(crate) fn authority_of(&self, authority: &str) -> Arc<str> {
+        let first = self.authority.get_or_init(|| authority.into());
+        if &**first == authority {
+            first.clone()
+        } else {
+            authority.into()
+        }
     }
 
     /// The stream limit now advertised.
@@ -283,6 +334,9 @@ impl Connection {
             opened_at: self.opened_at,
             closed_at: closed.as_ref().map(|(at, _)| *at),
             closed_how: closed.map(|(_, how)| how),
+            sni: self.sni.get().map(|s| s.to_string()),
+            authority: self.authority.get().map(|s| s.to_string()),
+            connect_target: self.connect_target.get().map(|s| s.to_string()),
         }
     }
 }

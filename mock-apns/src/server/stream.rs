@@ -2,6 +2,7 @@
 //! the phone side see the push, record, respond.
 
 use std::sync::OnceLock;
+use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
 use h2::server::SendResponse;
@@ -18,6 +19,8 @@ use crate::phones::Delivery;
 use crate::record::notification::{AppliedFault, AuthKind, AuthSummary, Notification, Payload};
 use crate::server::connection_state::Connection;
 use crate::shared::Shared;
+use crate::telemetry::metrics::PushOutcome;
+use crate::telemetry::push_log::{self, PushLine};
 use crate::{Environment, ErrorCode, Reason};
 
 /// Handles one request from arrival to answer. Never panics on input.
@@ -28,6 +31,8 @@ pub(crate) async fn handle(
     shared: &Shared,
 ) {
     let received_at = shared.clock.now_ms();
+    // Real time, not the mock's clock (which tests move): for the duration histogram.
+    let started = Instant::now();
     let stream_limit = conn.stream_limit();
     let stream_id = respond.stream_id().as_u32();
     let (parts, body) = request.into_parts();
@@ -74,6 +79,9 @@ pub(crate) async fn handle(
     let fault = (!refused && !too_large)
         .then(|| shared.faults.evaluate(&facts(&ctx), shared.clock.now_ms()))
         .flatten();
+    if let Some(fired) = &fault {
+        shared.metrics.fault_applied(&fired.rule.spec.action);
+    }
     let wire = match &fault {
         _ if refused => Wire::Reset(ErrorCode::RefusedStream),
         None => Wire::Answer,
@@ -95,7 +103,7 @@ pub(crate) async fn handle(
     let payload = Payload::from_bytes(&body.bytes);
     let (status, reason, timestamp, detail) = match (&wire, &outcome) {
         (Wire::Answer, _) if too_large => (431, None, None, Some(TOO_LARGE_DETAIL.into())),
-        (Wire::Answer, Ok(())) => (200, None, None, acceptance_note(&payload)),
+        (Wire::Answer, Ok(())) => (200, None, None, acceptance_note(&payload, &ctx)),
         (
             Wire::Answer,
             Err(Rejection {
@@ -112,6 +120,7 @@ pub(crate) async fn handle(
         // No HTTP answer at all: status 0, and the record says what happened instead.
         (other, _) => (0, None, None, Some(other.describe().into())),
     };
+    let log_line = push_log::enabled();
     let auth = auth_summary(&ctx);
     let id = shared.recorder.next_id();
     let (lint, delivery) = phone_side(
@@ -133,6 +142,9 @@ pub(crate) async fn handle(
         device_token: head.device_token().map(Box::from),
         headers: head.apns_headers(),
         auth,
+        sni: conn.sni(),
+        authority: head.authority().map(|a| conn.authority_of(a)),
+        connect_target: conn.connect_target(),
         environment: shared.config.environment,
         stream_limit,
         payload,
@@ -158,6 +170,28 @@ pub(crate) async fn handle(
     }
     if answered {
         adjust_stream_limit(conn, shared, record.status);
+    }
+    // Recorded and decided: the metrics and the log line now say what the record says.
+    shared.metrics.push(&PushOutcome {
+        push_type: head.header("apns-push-type"),
+        status: record.status,
+        reason: record.reason,
+        payload_size: body.bytes.len(),
+        elapsed: started.elapsed(),
+    });
+    if log_line {
+        PushLine {
+            connection: conn.id,
+            stream: stream_id,
+            status: record.status,
+            reason: record.reason,
+            push_type: head.header("apns-push-type"),
+            topic: head.header("apns-topic"),
+            device_token: head.device_token(),
+            apns_id: &record.apns_id,
+            detail: record.detail.as_deref(),
+        }
+        .emit();
     }
     let json = match record.reason {
         Some(reason) => Some(reason.body(record.timestamp)),
@@ -276,7 +310,10 @@ async fn deliver(
 ) {
     match wire {
         Wire::Answer => {}
-        Wire::Reset(code) => return respond.send_reset(code.to_h2()),
+        Wire::Reset(code) => {
+            shared.metrics.stream_reset(code);
+            return respond.send_reset(code.to_h2());
+        }
         Wire::Close(why) => {
             conn.close(why);
             // Hold the stream until the connection is gone: dropping it sooner makes h2 send
@@ -286,11 +323,14 @@ async fn deliver(
         Wire::Stall => {
             // Keep the stream open, unanswered, until the connection or the server ends.
             let mut stop = shared.stop_signal();
-            tokio::select! {
-                () = conn.ended() => {}
-                () = stop.stopped() => {}
+            let connection_gone = tokio::select! {
+                () = conn.ended() => true,
+                () = stop.stopped() => false,
+            };
+            if !connection_gone {
+                shared.metrics.stream_reset(ErrorCode::RefusedStream);
             }
-            return respond.send_reset(h2::Reason::REFUSED_STREAM);
+            return respond.send_reset(ErrorCode::RefusedStream.to_h2());
         }
     }
     let Answer {
@@ -341,6 +381,7 @@ fn auth_summary(ctx: &Ctx<'_>) -> AuthSummary {
             team_id: Some(t.team_id.as_ref().into()),
             iat: Some(t.iat),
             token_sha256: Some(t.fingerprint.as_ref().into()),
+            token_form: Some(t.form.describe().into()),
             ..AuthSummary::default()
         },
         None => AuthSummary::default(),
@@ -395,14 +436,28 @@ async fn read_body(mut body: RecvStream, limit: usize) -> Result<Body, h2::Error
 
 /// Notes on accepted pushes whose treatment by Apple is undocumented, so the record shows the
 /// mock's choice (`docs/apns.md`, "Unconfirmed").
-fn acceptance_note(payload: &Payload) -> Option<Box<str>> {
-    match payload {
+fn acceptance_note(payload: &Payload, ctx: &Ctx<'_>) -> Option<Box<str>> {
+    let payload_note = match payload {
         Payload::Text(_) => {
-            Some("accepted, but the payload is not JSON; Apple does not document its answer".into())
+            Some("accepted, but the payload is not JSON; Apple does not document its answer")
         }
         Payload::Json(raw) if !raw.trim_start().starts_with('{') => {
-            Some("accepted, but the payload is not a JSON dictionary as Apple requires".into())
+            Some("accepted, but the payload is not a JSON dictionary as Apple requires")
         }
         Payload::Json(_) => None,
+    };
+    // JWT says unpadded base64url; APNs takes standard base64 and padding too (docs/apns.md §5).
+    let token_note = ctx.token.get().filter(|t| !t.form.is_base64url()).map(|t| {
+        format!(
+            "accepted a provider token in {}, not JWT's unpadded base64url, as APNs does \
+                 (a2 sends such tokens)",
+            t.form.describe()
+        )
+    });
+    match (payload_note, token_note) {
+        (None, None) => None,
+        (Some(p), None) => Some(p.into()),
+        (None, Some(t)) => Some(t.into()),
+        (Some(p), Some(t)) => Some(format!("{p}; {t}").into()),
     }
 }

@@ -1,20 +1,17 @@
-//! The start-up banner: where everything is, and a curl command that works as printed.
+//! The start-up banner: where everything is, and a curl command that works as printed, from
+//! any directory (paths are absolute).
 
 use mock_apns::{Bound, Environment};
+
+use crate::startup_error::absolute;
 
 pub(crate) fn print_banner(
     bound: &Bound,
     environment: Environment,
     record: Option<&std::path::Path>,
 ) {
-    let ca = bound
-        .ca_path
-        .as_ref()
-        .map_or("-".into(), |p| p.display().to_string());
-    let key_path = bound
-        .dev_key_path
-        .as_ref()
-        .map_or("-".into(), |p| p.display().to_string());
+    let ca = bound.ca_path.as_deref().map_or("-".into(), absolute);
+    let key_path = bound.dev_key_path.as_deref().map_or("-".into(), absolute);
     let key = &bound.dev_key;
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -47,7 +44,7 @@ pub(crate) fn print_banner(
         admin = bound.admin_url(),
         kid = key.key_id(),
         team = key.team_id(),
-        record = record.map_or("-".into(), |p| p.display().to_string()),
+        record = record.map_or("-".into(), absolute),
         proxy = bound.connect_proxy_addr.map_or(String::new(), |a| format!(
             "  CONNECT proxy  http://{a}   (HTTPS_PROXY for clients that keep Apple's host name)\n"
         )),

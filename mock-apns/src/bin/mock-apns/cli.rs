@@ -1,9 +1,11 @@
 //! The command line: flags (each with a `MOCK_APNS_…` environment twin) and subcommands.
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::Parser;
+
+use crate::listen_addr::{self, ListenAddr};
+use crate::logging::LogFormat;
 
 /// A local stand-in for Apple's Push Notification service: real TLS + HTTP/2, Apple's
 /// validation and reason strings, every push recorded.
@@ -54,15 +56,17 @@ pub(crate) struct CertIssue {
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
-    /// Address of the APNs endpoint (HTTP/2 over TLS). 127.0.0.1:443 serves clients that
-    /// always use port 443 (needs root or CAP_NET_BIND_SERVICE).
-    #[arg(long, env = "MOCK_APNS_LISTEN", default_value = "127.0.0.1:2197")]
-    pub(crate) listen: SocketAddr,
+    /// Address of the APNs endpoint (HTTP/2 over TLS): IP:PORT or HOST:PORT (localhost is
+    /// 127.0.0.1; port 0 picks a free one). 127.0.0.1:443 serves clients that always use port
+    /// 443 (needs root or CAP_NET_BIND_SERVICE).
+    #[arg(long, env = "MOCK_APNS_LISTEN", default_value = "127.0.0.1:2197", value_parser = listen_addr::parse)]
+    pub(crate) listen: ListenAddr,
 
-    /// Address of the admin API (HTTP/1.1 + JSON, no authentication). Keep it on loopback
-    /// unless you mean it: any other address prints a warning at start.
-    #[arg(long, env = "MOCK_APNS_ADMIN_LISTEN", default_value = "127.0.0.1:2198")]
-    pub(crate) admin_listen: SocketAddr,
+    /// Address of the admin API (HTTP/1.1 + JSON, no authentication, and Prometheus metrics at
+    /// /metrics), as for --listen. Keep it on loopback unless you mean it: any other address
+    /// prints a warning at start.
+    #[arg(long, env = "MOCK_APNS_ADMIN_LISTEN", default_value = "127.0.0.1:2198", value_parser = listen_addr::parse)]
+    pub(crate) admin_listen: ListenAddr,
 
     /// Let the admin API answer to this host name too (besides localhost, loopback addresses
     /// and the --admin-listen address): the name a container or proxy reaches it by. Any
@@ -151,8 +155,8 @@ pub(crate) struct Args {
     /// Also serve the CONNECT front door here (e.g. 127.0.0.1:2199): clients given
     /// HTTPS_PROXY=http://ADDR reach the mock while still asking for api.push.apple.com or
     /// api.sandbox.push.apple.com (443 or 2197). Other destinations are refused (403).
-    #[arg(long, env = "MOCK_APNS_CONNECT_PROXY")]
-    pub(crate) connect_proxy: Option<SocketAddr>,
+    #[arg(long, env = "MOCK_APNS_CONNECT_PROXY", value_parser = listen_addr::parse)]
+    pub(crate) connect_proxy: Option<ListenAddr>,
 
     /// What lint findings (mistakes APNs accepts but a phone pays for) do: off, warn (recorded
     /// and counted) or deny (also fail the harness run); never a different APNs answer.
@@ -179,9 +183,15 @@ pub(crate) struct Args {
     )]
     pub(crate) call_id_pointers: Vec<String>,
 
-    /// Log filter (tracing syntax), e.g. "info" or "mock_apns=debug".
+    /// Log filter (tracing syntax), e.g. "info", "mock_apns=debug", or "info,mock_apns::push=off"
+    /// without the line per push.
     #[arg(long, env = "MOCK_APNS_LOG", default_value = "info")]
     pub(crate) log: String,
+
+    /// Log lines on stderr as text (coloured on a terminal unless NO_COLOR is set) or as one
+    /// JSON object per line.
+    #[arg(long, env = "MOCK_APNS_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub(crate) log_format: LogFormat,
 }
 
 /// A JSON pointer to a value inside the payload: it starts with '/'.
@@ -208,6 +218,6 @@ pub(crate) struct EnvArgs {
     pub(crate) tls_cert: Option<PathBuf>,
 
     /// The CONNECT front door's address (the mock's --connect-proxy), for HTTPS_PROXY.
-    #[arg(long, env = "MOCK_APNS_CONNECT_PROXY")]
-    pub(crate) connect_proxy: Option<SocketAddr>,
+    #[arg(long, env = "MOCK_APNS_CONNECT_PROXY", value_parser = listen_addr::parse)]
+    pub(crate) connect_proxy: Option<ListenAddr>,
 }
