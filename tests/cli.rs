@@ -117,7 +117,7 @@ async fn the_phone_and_lint_flags_shape_what_a_phone_does() {
         "--ring-timeout",
         "0",
     ];
-    let mock = MockProcess::start(state.path(), &flags).await;
+    let mut mock = MockProcess::start(state.path(), &flags).await;
     let admin = mock.admin();
     admin
         .put_phone("bob-iphone", &PhoneSpec::default().tokens([DEVICE]))
@@ -138,6 +138,15 @@ async fn the_phone_and_lint_flags_shape_what_a_phone_does() {
     assert_eq!(ringing.calls[0].ring_deadline, None, "--ring-timeout 0");
     assert!(after.voip_suspended, "one violation suspends: {after:#?}");
     assert_eq!(health.lint, LintMode::Deny);
+    // The line per push says what the phone did, and which lint rule the repeat broke.
+    let line = mock.stderr_line("voip-repeated-call").await;
+    for field in [
+        "lint=\"voip-repeated-call\"",
+        "phone=\"bob-iphone\"",
+        "PushKit policy violation: repeated_call",
+    ] {
+        assert!(line.contains(field), "no {field} in {line}");
+    }
 }
 
 /// Every push that was answered 200 is in the record file, even when the process is killed

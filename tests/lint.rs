@@ -139,6 +139,29 @@ async fn findings_are_counted_per_rule_and_filterable() {
 }
 
 #[tokio::test]
+async fn findings_are_counted_in_the_prometheus_metrics_one_series_per_rule() {
+    let apns = MockApns::start().await;
+    let client = ApnsClient::connect(&apns).await;
+    client
+        .send(&Push::voip(&apns).without("apns-expiration"))
+        .await
+        .unwrap();
+
+    let scrape = admin(&apns)
+        .send(Method::GET, "/metrics", None)
+        .await
+        .or_fail();
+
+    let text = String::from_utf8_lossy(&scrape.body);
+    for line in [
+        r#"mockapns_lint_findings_total{rule="voip-no-expiration"} 1"#,
+        r#"mockapns_lint_findings_total{rule="voip-repeated-call"} 0"#,
+    ] {
+        assert!(text.lines().any(|l| l == line), "no {line:?} in:\n{text}");
+    }
+}
+
+#[tokio::test]
 async fn lint_off_runs_no_rule() {
     let apns = MockApns::builder().lint(LintMode::Off).start().await;
     let client = ApnsClient::connect(&apns).await;

@@ -77,6 +77,12 @@ impl Shared {
             connections_open: self.connections.open_count() as u64,
             records: self.recorder.kept() as u64,
             records_dropped: self.recorder.dropped(),
+            lint_findings: self
+                .lint
+                .counts()
+                .into_iter()
+                .map(|(rule, n)| (rule.id, n))
+                .collect(),
         };
         self.metrics.render(self.config.environment, gauges)
     }

@@ -180,6 +180,11 @@ pub(crate) async fn handle(
         elapsed: started.elapsed(),
     });
     if log_line {
+        let lint = (!record.lint.is_empty()).then(|| {
+            let rules: Vec<&str> = record.lint.iter().map(|f| f.rule.as_str()).collect();
+            rules.join(",")
+        });
+        let delivery = record.delivery.as_ref().map(|d| d.describe());
         PushLine {
             connection: conn.id,
             stream: stream_id,
@@ -190,6 +195,9 @@ pub(crate) async fn handle(
             device_token: head.device_token(),
             apns_id: &record.apns_id,
             detail: record.detail.as_deref(),
+            lint: lint.as_deref(),
+            phone: record.delivery.as_ref().map(|d| d.phone.as_str()),
+            delivery: delivery.as_deref(),
         }
         .emit();
     }

@@ -179,7 +179,7 @@ impl Metrics {
 }
 
 /// The gauges a scrape reads from elsewhere in the mock.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) struct Gauges {
     /// HTTP/2 connections being served.
     pub(crate) connections_open: u64,
@@ -187,6 +187,8 @@ pub(crate) struct Gauges {
     pub(crate) records: u64,
     /// Records dropped at the `--max-records` cap so far.
     pub(crate) records_dropped: u64,
+    /// Lint findings so far per rule, every rule (the lint module counts them).
+    pub(crate) lint_findings: Vec<(&'static str, u64)>,
 }
 
 fn zeros(n: usize) -> Box<[AtomicU64]> {
@@ -403,6 +405,16 @@ impl Collector for Scrape {
             ConstCounter::new(*n).encode(family.encode_family(&[("action", *action)])?)?;
         }
 
+        let mut family = encoder.encode_descriptor(
+            "mockapns_lint_findings",
+            "Lint findings (VoIP pushes APNs accepts but a phone pays for), by rule.",
+            None,
+            MetricType::Counter,
+        )?;
+        for (rule, n) in &self.gauges.lint_findings {
+            ConstCounter::new(*n).encode(family.encode_family(&[("rule", *rule)])?)?;
+        }
+
         ConstGauge::new(self.gauges.records as i64).encode(encoder.encode_descriptor(
             "mockapns_records",
             "Records kept in memory.",
@@ -462,12 +474,15 @@ mod tests {
             connections_open: 2,
             records: 4,
             records_dropped: 1,
+            lint_findings: vec![("voip-no-expiration", 3), ("voip-priority", 0)],
         };
 
         let text = metrics.render(Environment::Production, gauges);
 
         for line in [
             r#"mockapns_pushes_total{push_type="voip",status="200",reason="",environment="production"} 2"#,
+            r#"mockapns_lint_findings_total{rule="voip-no-expiration"} 3"#,
+            r#"mockapns_lint_findings_total{rule="voip-priority"} 0"#,
             r#"mockapns_pushes_total{push_type="invalid",status="400",reason="InvalidPushType",environment="production"} 1"#,
             r#"mockapns_pushes_total{push_type="",status="0",reason="",environment="production"} 1"#,
             r#"mockapns_request_duration_seconds_bucket{le="0.25"} 3"#,

@@ -36,6 +36,12 @@ pub(crate) struct PushLine<'a> {
     pub(crate) apns_id: &'a str,
     /// The record's `detail`.
     pub(crate) detail: Option<&'a str>,
+    /// The ids of the lint rules the push broke, comma-separated (`docs/phones.md` §5).
+    pub(crate) lint: Option<&'a str>,
+    /// The phone that owns the token, when one does.
+    pub(crate) phone: Option<&'a str>,
+    /// What that phone did with the push, in one line (`delivered, call 42 rings`).
+    pub(crate) delivery: Option<&'a str>,
 }
 
 impl PushLine<'_> {
@@ -58,6 +64,9 @@ impl PushLine<'_> {
             token = self.device_token.map(short_token).as_deref(),
             apns_id = self.apns_id,
             detail = self.detail,
+            lint = self.lint,
+            phone = self.phone,
+            delivery = self.delivery,
             "{outcome}"
         );
     }
