@@ -47,32 +47,47 @@ impl Browser {
             std::path::Path::new(CHROMEDRIVER).is_file(),
             "{CHROMEDRIVER} is missing: `make test` installs Debian's chromium and chromium-driver"
         );
-        let mut driver = Command::new(CHROMEDRIVER)
-            .arg("--port=0")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            // Its own process group, so the browser it starts can be ended with it.
-            .process_group(0)
-            .kill_on_drop(true)
-            .spawn()
-            .expect("spawning chromedriver");
-        let stdout = driver.stdout.take().expect("stdout is piped");
-        let mut lines = BufReader::new(stdout).lines();
-        let port = tokio::time::timeout(PATIENCE, async {
-            while let Ok(Some(line)) = lines.next_line().await {
-                if let Some(port) = line
-                    .split("started successfully on port ")
-                    .nth(1)
-                    .and_then(|p| p.trim_end_matches('.').parse::<u16>().ok())
-                {
-                    return port;
+        // chromedriver has been seen to exit before saying its port on a loaded machine (its
+        // `--port=0` bind racing other processes): a fresh one is tried, three times at most.
+        let mut attempt = 0;
+        let (driver, port, mut lines) = loop {
+            attempt += 1;
+            let mut driver = Command::new(CHROMEDRIVER)
+                .arg("--port=0")
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                // Its own process group, so the browser it starts can be ended with it.
+                .process_group(0)
+                .kill_on_drop(true)
+                .spawn()
+                .expect("spawning chromedriver");
+            let stdout = driver.stdout.take().expect("stdout is piped");
+            let mut lines = BufReader::new(stdout).lines();
+            let port = tokio::time::timeout(PATIENCE, async {
+                while let Ok(Some(line)) = lines.next_line().await {
+                    if let Some(port) = line
+                        .split("started successfully on port ")
+                        .nth(1)
+                        .and_then(|p| p.trim_end_matches('.').parse::<u16>().ok())
+                    {
+                        return Some(port);
+                    }
                 }
+                None
+            })
+            .await
+            .expect("chromedriver said which port it listens on, or stopped");
+            match port {
+                Some(port) => break (driver, port, lines),
+                None if attempt < 3 => continue,
+                None => panic!(
+                    "chromedriver stopped {attempt} times before saying which port it listens on \
+                     (last exit: {:?})",
+                    driver.wait().await
+                ),
             }
-            panic!("chromedriver stopped before saying which port it listens on");
-        })
-        .await
-        .expect("chromedriver said which port it listens on");
+        };
         // Keep reading, so chromedriver never writes into a full or closed pipe.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
 
