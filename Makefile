@@ -15,13 +15,21 @@ test: fmt-check lint unit
 ## smoke run (h2load, a few seconds, every request a 2xx, no timing checked)
 unit: clients e2e-deps
 	$(CARGO) build --locked --workspace --bins
-	$(CARGO) test --locked --workspace --all-targets
+	CALL_PROVIDER_BIN=$(CURDIR)/target/debug/call-provider $(CARGO) test --locked --workspace --all-targets
 	bash bench/run.sh --smoke
 
-## e2e-deps: curl with HTTP/2 (Debian's package when missing)
+## e2e-deps: curl with HTTP/2, `script` (a terminal for the harness's colour test), OpenSSL's
+## headers for the a2 client the tests build, and the headless Chromium + chromedriver the web
+## UI's tests drive (Debian's packages when missing; the tests never download a browser)
 e2e-deps:
 	@curl --version 2>/dev/null | grep -q HTTP2 || \
 		(apt-get update && apt-get install -y --no-install-recommends curl ca-certificates)
+	@command -v script >/dev/null || \
+		(apt-get update && apt-get install -y --no-install-recommends bsdutils)
+	@pkg-config --exists openssl 2>/dev/null || \
+		(apt-get update && apt-get install -y --no-install-recommends pkg-config libssl-dev)
+	@test -x /usr/bin/chromedriver || \
+		(apt-get update && apt-get install -y --no-install-recommends chromium chromium-driver)
 
 ## clients: the real APNs client libraries the e2e tests drive, at pinned versions, in
 ## project-local folders (npm ci, a Python venv); does nothing when they are up to date
@@ -60,7 +68,8 @@ profile:
 soak:
 	bash bench/soak.sh
 
-## scenarios: replay fixtures/scenarios against the reference provider with the CLI (ACCEPT=1 updates the snapshots)
+## scenarios: replay fixtures/scenarios against the reference provider with the CLI (ACCEPT=1 updates the
+## snapshots; DENY_LINT=1 also fails on lint findings, which the deliberate-bug scenarios have)
 scenarios:
 	$(CARGO) build --locked -p harness -p call-provider
-	target/debug/apns-harness run fixtures/scenarios --provider-cmd target/debug/call-provider $(if $(ACCEPT),--accept)
+	target/debug/apns-harness run fixtures/scenarios --provider-cmd target/debug/call-provider $(if $(ACCEPT),--accept) $(if $(DENY_LINT),--deny-lint)

@@ -1,20 +1,22 @@
 //! The `mock-apns` binary as users run it: the banner's own curl command, the state directory
-//! across restarts, the record file's durability under SIGKILL, the SIGINT and SIGTERM drain
-//! (and a second signal), and start-up errors.
+//! across restarts, the phone and lint flags, the record file's durability under SIGKILL, the
+//! SIGINT and SIGTERM drain (and a second signal), and the README's admin curl commands
+//! (start-up errors are in `startup.rs`).
 
 use std::collections::HashSet;
 use std::path::Path;
-use std::process::Stdio;
 
+use mock_apns::phones::PhoneSpec;
+use mock_apns::LintMode;
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio_rustls::client::TlsStream;
 
 use crate::support::apns_client::tls_connect;
-use crate::support::binary::{binary, shell, MockProcess};
+use crate::support::binary::{shell, MockProcess};
 use crate::support::push::CALL_PAYLOAD;
 use crate::support::raw_h2::{device_path, Frame, GoAwayFrame, RawH2};
-use crate::support::{Alpn, ApnsClient, Push, PATIENCE, VOIP_TOPIC};
+use crate::support::{Alpn, ApnsClient, Push, DEVICE, PATIENCE, VOIP_TOPIC};
 
 /// The `apns_id`s in a JSON-lines record file; every complete line must parse.
 fn recorded_ids(path: &Path) -> HashSet<String> {
@@ -97,6 +99,53 @@ async fn a_restart_with_the_same_state_dir_reuses_the_ca_and_keys() {
                 .mode();
             assert_eq!(mode & 0o777, 0o600, "{secret} is {:o}", mode & 0o777);
         }
+    }
+}
+
+/// The phone-side flags reach the running binary: where the call id is, the violation limit,
+/// no ring timeout, and `--lint deny` reported by the health check.
+#[tokio::test]
+async fn the_phone_and_lint_flags_shape_what_a_phone_does() {
+    let state = tempfile::tempdir().unwrap();
+    let flags = [
+        "--lint",
+        "deny",
+        "--call-id-pointer",
+        "/session/id",
+        "--voip-violation-limit",
+        "1",
+        "--ring-timeout",
+        "0",
+    ];
+    let mut mock = MockProcess::start(state.path(), &flags).await;
+    let admin = mock.admin();
+    admin
+        .put_phone("bob-iphone", &PhoneSpec::default().tokens([DEVICE]))
+        .await
+        .expect("the phone is created");
+    let client = ApnsClient::connect_with(mock.banner.apns_addr(), &mock.ca_pem(), Alpn::H2)
+        .await
+        .unwrap();
+    let push = Push::voip_with_token(&mock.token()).body(r#"{"aps":{},"session":{"id":"s-1"}}"#);
+
+    client.send(&push).await.unwrap();
+    let ringing = admin.phone("bob-iphone").await.expect("the phone");
+    client.send(&push).await.unwrap();
+    let after = admin.phone("bob-iphone").await.expect("the phone");
+    let health = admin.health().await.expect("health");
+
+    assert_eq!(ringing.ringing, ["s-1"], "{ringing:#?}");
+    assert_eq!(ringing.calls[0].ring_deadline, None, "--ring-timeout 0");
+    assert!(after.voip_suspended, "one violation suspends: {after:#?}");
+    assert_eq!(health.lint, LintMode::Deny);
+    // The line per push says what the phone did, and which lint rule the repeat broke.
+    let line = mock.stderr_line("voip-repeated-call").await;
+    for field in [
+        "lint=\"voip-repeated-call\"",
+        "phone=\"bob-iphone\"",
+        "PushKit policy violation: repeated_call",
+    ] {
+        assert!(line.contains(field), "no {field} in {line}");
     }
 }
 
@@ -274,39 +323,6 @@ async fn a_second_signal_exits_at_once() {
     assert!(matches!(goaway, Frame::GoAway(_)), "{goaway:?}");
     assert_eq!(status.code(), Some(130), "exit status {status}");
     mock.stderr_line("exiting now").await;
-}
-
-#[tokio::test]
-async fn a_start_up_error_is_one_line_and_exit_code_2() {
-    let state = tempfile::tempdir().unwrap();
-    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = taken.local_addr().unwrap();
-
-    let run = tokio::process::Command::new(binary())
-        .arg("--listen")
-        .arg(addr.to_string())
-        .args(["--admin-listen", "127.0.0.1:0", "--state-dir"])
-        .arg(state.path())
-        .stdin(Stdio::null())
-        .kill_on_drop(true)
-        .output();
-    let output = tokio::time::timeout(PATIENCE, run)
-        .await
-        .expect("a failed start exits at once")
-        .unwrap();
-
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(2), "{stderr}");
-    assert_eq!(stderr.lines().count(), 1, "{stderr}");
-    assert!(
-        stderr.starts_with(&format!("mock-apns: error: cannot listen on {addr}")),
-        "{stderr}"
-    );
-    assert!(
-        output.stdout.is_empty(),
-        "no banner for a mock that did not start"
-    );
-    drop(taken);
 }
 
 /// Every admin API curl command in the README, run as written against a running mock (its

@@ -2,7 +2,8 @@
 //! `docs/clients.md`.
 //!
 //! Each library is installed from its registry at a pinned version by `make clients`
-//! (`tests/clients/node`: `@parse/node-apn`, `apns2`; `tests/clients/python/.venv`: `aioapns`).
+//! (`tests/clients/node`: `@parse/node-apn`, `apns2`; `tests/clients/python/.venv`: `aioapns`),
+//! except `a2`, which cargo fetches and builds during the test (`tests/clients/a2`).
 //! A test starts a mock with a state directory (so its CA and development `.p8` are files, as
 //! a user has them), runs a small script that sends one push with the library the way its
 //! documentation says, and asserts both what the library reported (its own result object,
@@ -12,6 +13,7 @@
 //! (`TopicDisallowed`); a token unregistered through the admin API answered 410 with its
 //! timestamp; a 5121-byte VoIP payload rejected (`PayloadTooLarge`).
 
+mod a2; // a2 (crates.io): patched to read A2_ENDPOINT and A2_CA_FILE, built once per run
 mod aioapns; // aioapns (PyPI): APNS_SERVER/APNS_PORT class attributes, no ALPN
 mod apns2; // apns2 (npm): always port 443, so the mock listens on 443 (needs root)
 mod cases; // the four pushes every client sends, and what must follow

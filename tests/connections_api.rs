@@ -7,6 +7,53 @@ use serde_json::json;
 
 use crate::support::{admin, assert_accepted, assert_rejected, ApnsClient, OrFail, Push};
 
+/// Where each client meant to go, so a user can check that redirection worked: the TLS server
+/// name, the `:authority` and (through the front door, see `clients::front_door`) the CONNECT
+/// target, in the connection list and in every record.
+#[tokio::test]
+async fn the_connection_list_and_records_show_the_sni_and_authority_the_client_used() {
+    let apns = MockApns::start().await;
+    let admin = mock_apns::admin::Client::new(&apns.admin_uri()).expect("the admin URL");
+    let apple = ApnsClient::connect_to_name(&apns, "api.sandbox.push.apple.com").await;
+    let by_ip = ApnsClient::connect_to_name(&apns, "127.0.0.1").await;
+
+    let via_apple = apple.send(&Push::voip(&apns)).await.unwrap();
+    let via_ip = by_ip.send(&Push::voip(&apns)).await.unwrap();
+
+    let port = apns.address().port();
+    let record = assert_accepted(&apns, &via_apple);
+    assert_eq!(record.sni.as_deref(), Some("api.sandbox.push.apple.com"));
+    let sandbox = format!("api.sandbox.push.apple.com:{port}");
+    assert_eq!(record.authority.as_deref(), Some(sandbox.as_str()));
+    assert_eq!(record.connect_target, None);
+    let record = assert_accepted(&apns, &via_ip);
+    assert_eq!(record.sni, None, "clients send no SNI for an IP address");
+    let ip = format!("127.0.0.1:{port}");
+    assert_eq!(record.authority.as_deref(), Some(ip.as_str()));
+    let listed = admin.connections().await.expect("the connection list");
+    let origins: Vec<_> = listed
+        .iter()
+        .map(|c| {
+            (
+                c.sni.as_deref(),
+                c.authority.as_deref(),
+                c.connect_target.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        origins,
+        [
+            (
+                Some("api.sandbox.push.apple.com"),
+                Some(sandbox.as_str()),
+                None
+            ),
+            (None, Some(ip.as_str()), None),
+        ]
+    );
+}
+
 /// `GET /api/v1/connections`: id, peer, ALPN, auth, pushes accepted and rejected, the current
 /// stream limit, opened/closed and how it closed. Read as JSON (`send`), as a client in any
 /// language sees it.

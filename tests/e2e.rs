@@ -5,7 +5,8 @@
 //!
 //! Run: `cargo build --workspace --bins && cargo test -p e2e` (`make test` does both).
 
-// Shared: APNs and admin clients, raw HTTP/2 frames, pushes, JWTs, assertions, the binary.
+// Shared: APNs and admin clients, raw HTTP/2 frames, pushes, JWTs, assertions, the binary,
+// a headless browser.
 mod support;
 
 // The request: each reason its shape can earn, with the answer and the record agreeing.
@@ -45,6 +46,18 @@ mod pushes_paging;
 mod clock_api;
 // /api/v1/connections: what each connection shows, from its opening to how it closed.
 mod connections_api;
+// /api/v1/pushes/{id}/apns: a push as the iOS Simulator's file; VoIP refused.
+mod simulator_file;
+// /api/v1/events: pushes as Server-Sent Events; Last-Event-ID resumes without gaps or repeats.
+mod events_api;
+// /api/v1/inbox, /api/v1/pushes/{id}, reasons and push types: what the web UI reads.
+mod inbox_api;
+
+// The phone side: what the pushes did on the device, never changing APNs's answer.
+// Virtual phones: delivery, storage while offline, ringing calls, PushKit violations, timelines.
+mod phones;
+// Lint findings on VoIP pushes: each rule, counts, filters, off and deny.
+mod lint;
 
 // The admin API's request checks: Host, Origin, JSON-only writes, the warning beyond loopback.
 mod admin_guard;
@@ -61,7 +74,21 @@ mod record_file;
 mod faults;
 
 // As users run it.
-// The binary: banner curl, state dir reuse, SIGKILL durability, SIGINT/SIGTERM drain, errors.
+// The binary: banner curl, state dir reuse, phone and lint flags, SIGKILL durability,
+// SIGINT/SIGTERM drain, errors.
 mod cli;
+// Starting the binary: host names in listen addresses, absolute banner paths, and each
+// newcomer's mistake (port taken, state directory not writable) answered with its fix.
+mod startup;
+// The line per push on stderr: outcome, reason and detail; text, colour on a terminal, JSON.
+mod push_log;
+// GET /metrics: the counts of what was sent, parsed by Prometheus's own text-format parser.
+mod metrics;
 // Real client libraries (node-apn, apns2, aioapns, curl) and the CONNECT front door.
 mod clients;
+// The web UI in headless Chromium: live pushes, phone previews, panels, XSS, other sites, scale.
+mod web_ui;
+// mock-apns and harness as dependencies of a crate outside this workspace (no [patch] copied).
+mod dependency;
+// `cargo install --path mock-apns` / `--path harness`: the binaries run from any folder.
+mod install;

@@ -1,11 +1,13 @@
 //! Provider-token (JWT) authentication: missing, invalid, expired, and the encodings real
-//! providers use (DER signatures, `iat` as a float or a string).
+//! providers use (DER signatures, standard base64 with padding, `iat` as a float or a string).
 
 use std::time::Duration;
 
 use mock_apns::{AuthKind, MockApns, Reason, SigningKey};
 
-use crate::support::jwt::{self, signature_len, with_corrupt_signature, with_der_signature};
+use crate::support::jwt::{
+    self, sign_like_a2, signature_len, with_corrupt_signature, with_der_signature,
+};
 use crate::support::{assert_accepted, assert_rejected, ApnsClient, Push};
 
 fn with_token(apns: &MockApns, jwt: &str) -> Push {
@@ -266,4 +268,74 @@ async fn a_key_limited_to_the_other_environment_is_bad_environment_key_id_in_tok
         .unwrap();
 
     assert_rejected(&apns, &reply, Reason::BadEnvironmentKeyIdInToken);
+}
+
+/// a2 0.10 writes tokens in standard base64 with padding and a DER signature, and they work
+/// against APNs; a mock that read only base64url refused the ~19 in 20 whose signature
+/// happened to hold `+` or `/`. Each token is fresh and goes on its own connection, as a new
+/// a2 client's would, so the 20-minute refresh rule does not apply.
+#[tokio::test]
+async fn fifty_fresh_tokens_minted_like_a2_are_all_accepted() {
+    let apns = MockApns::start().await;
+    let key = apns.dev_key();
+    let mut with_standard_characters = 0;
+
+    for i in 0..50 {
+        let now = apns.clock().now_secs();
+        let jwt = sign_like_a2(&key.to_pem(), key.key_id(), key.team_id(), now);
+        let client = ApnsClient::connect(&apns).await;
+        let push = Push::voip_with_token(&jwt).header("authorization", &format!("Bearer {jwt}"));
+        let reply = client.send(&push).await.unwrap();
+
+        let record = assert_accepted(&apns, &reply);
+        assert_eq!(record.auth.kind, AuthKind::Token, "token {i}");
+        let form = record.auth.token_form.as_deref().unwrap_or_default();
+        assert!(
+            form.ends_with(", padded, DER signature"),
+            "token {i}: {form}"
+        );
+        if jwt.contains(['+', '/']) {
+            with_standard_characters += 1;
+            assert_eq!(form, "standard base64, padded, DER signature", "token {i}");
+            let detail = record.detail.as_deref().unwrap_or_default();
+            assert!(
+                detail.contains("accepted a provider token in standard base64"),
+                "token {i}: {detail}"
+            );
+        }
+    }
+    // Most a2 tokens hold `+` or `/` (about 19 in 20); this run must have tested them.
+    assert!(
+        with_standard_characters >= 25,
+        "only {with_standard_characters} of 50 tokens used standard base64's own characters"
+    );
+}
+
+#[tokio::test]
+async fn a_token_in_no_accepted_base64_form_is_invalid_and_the_record_says_where() {
+    let apns = MockApns::start().await;
+    let client = ApnsClient::connect(&apns).await;
+    let key = apns.dev_key();
+    let jwt = sign_like_a2(
+        &key.to_pem(),
+        key.key_id(),
+        key.team_id(),
+        apns.clock().now_secs(),
+    );
+    let (input, signature) = jwt.rsplit_once('.').unwrap();
+    // base64url's `-` where a2 wrote standard base64: one segment, two alphabets.
+    let mixed = format!("{input}.-+{}", &signature[2..]);
+
+    let reply = client.send(&with_token(&apns, &mixed)).await.unwrap();
+
+    let record = assert_rejected(&apns, &reply, Reason::InvalidProviderToken);
+    let detail = record.detail.as_deref().unwrap_or_default();
+    assert!(
+        detail.contains("JWT signature (segment 3): mixes base64url ('-' at offset 0) and standard base64 ('+' at offset 1)"),
+        "{detail}"
+    );
+    assert!(
+        !detail.contains(&signature[2..]),
+        "the signature is in the detail: {detail}"
+    );
 }

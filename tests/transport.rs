@@ -133,7 +133,8 @@ async fn plain_http_on_the_tls_port_gets_a_readable_400() {
 }
 
 /// Providers send `:authority` as the host with or without the port, and sometimes as a fully
-/// qualified name with its trailing dot; none of that decides a push's fate.
+/// qualified name with its trailing dot; none of that decides a push's fate, and the record
+/// shows each as sent.
 #[tokio::test]
 async fn every_form_of_authority_is_accepted() {
     let apns = MockApns::start().await;
@@ -153,12 +154,14 @@ async fn every_form_of_authority_is_accepted() {
             .await
             .unwrap();
 
-        assert_accepted(&apns, &reply);
+        let record = assert_accepted(&apns, &reply);
+        assert_eq!(record.authority.as_deref(), Some(authority.as_str()));
+        assert_eq!(record.sni.as_deref(), Some("localhost"));
     }
 }
 
 /// Apple's documented request head: `:method`, `:scheme`, `:path` and a plain `host` header,
-/// no `:authority`.
+/// no `:authority`; the record's `authority` is the `host` header then.
 #[tokio::test]
 async fn a_plain_host_header_instead_of_authority_is_accepted() {
     let apns = MockApns::start().await;
@@ -180,4 +183,8 @@ async fn a_plain_host_header_instead_of_authority_is_accepted() {
     assert_eq!(records.len(), 1);
     assert_eq!((records[0].status, records[0].reason), (200, None));
     assert_eq!(records[0].device_token.as_deref(), Some(DEVICE));
+    assert_eq!(
+        records[0].authority.as_deref(),
+        Some("api.sandbox.push.apple.com")
+    );
 }

@@ -3,9 +3,9 @@
 
 use std::collections::BTreeSet;
 
-use mock_apns::PushType;
 use serde_json::Value;
 
+use crate::choices;
 use crate::template::{self, TemplateVars};
 
 /// What a check found wrong, and where: a JSON path (`devices.bob.apns_token`), or for a
@@ -59,18 +59,34 @@ impl Scope {
         }
     }
 
-    /// `name` is a declared token; the error lists the known ones.
+    /// `name` is a declared token; the error lists the known ones, as they are written.
     pub(crate) fn token(&self, name: &str) -> Result<(), String> {
         if self.tokens.contains(name) {
             return Ok(());
         }
-        let known = self.tokens.iter().cloned().collect::<Vec<_>>().join(", ");
+        let known = self
+            .tokens
+            .iter()
+            .map(|t| format!("{{{{{t}}}}}"))
+            .collect::<Vec<_>>()
+            .join(", ");
         Err(format!("no token named {name:?} (known: {known})"))
     }
 
-    /// Whether `name` is a token or a device.
-    pub(crate) fn is_token_or_device(&self, name: &str) -> bool {
-        self.tokens.contains(name) || self.devices.contains(name)
+    /// `name` is a declared device (a phone); the error lists the known ones.
+    pub(crate) fn device(&self, name: &str) -> Result<(), String> {
+        if self.devices.contains(name) {
+            return Ok(());
+        }
+        let known = self.devices.iter().cloned().collect::<Vec<_>>().join(", ");
+        Err(format!(
+            "no device named {name:?} (devices: {known}; one token is written              \"{{{{device.voip}}}}\")"
+        ))
+    }
+
+    /// Whether `name` is a declared token (a bare name where `{{name}}` is meant).
+    pub(crate) fn is_token(&self, name: &str) -> bool {
+        self.tokens.contains(name)
     }
 
     /// Every `{{…}}` in `text` is defined here.
@@ -102,23 +118,51 @@ impl Scope {
 /// A fault rule (`add_fault`'s `rule`, an entry of `mock.faults`) is one mock-apns mounts:
 /// parsed by its own [`mock_apns::faults::parse_rule`], so `apns-harness check` refuses what
 /// the mock would, with the field's path below the rule (`.action`). Templates stand in
-/// string values only, so the rule parses before they are expanded. The match's push type,
-/// which the mock takes as any string, must be one of Apple's: a typo would never match.
-pub(crate) fn fault_rule(rule: &Value) -> Result<(), Invalid> {
+/// string values only, so the rule parses before they are expanded, and they may name only
+/// what `scope` defines. What the mock takes as any string is checked here: a reason (so the
+/// message names the nearest one), the match's push type (a typo would never match) and its
+/// device token (a bare token name would never match; it is written `{{bob-iphone.voip}}`).
+pub(crate) fn fault_rule(rule: &Value, scope: &Scope) -> Result<(), Invalid> {
     if !rule.is_object() {
         return Err(Invalid::new("", "a fault rule is a JSON object"));
     }
+    for pointer in ["/action/reject", "/action/outage", "/action/goaway/reason"] {
+        if let Some(Value::String(reason)) = rule.pointer(pointer) {
+            choices::reason(reason).map_err(|m| Invalid::new(pointer.replace('/', "."), m))?;
+        }
+    }
+    if let Some(Value::String(token)) = rule.pointer("/match/device_token") {
+        device_token(token, scope).map_err(|m| Invalid::new(".match.device_token", m))?;
+    }
+    scope
+        .template_value(rule)
+        .map_err(|m| Invalid::new("", m))?;
     let spec = mock_apns::faults::parse_rule(rule.to_string().as_bytes()).map_err(|e| {
         let path = e.path().map(|p| format!(".{p}")).unwrap_or_default();
         Invalid::new(path, without_position(e.message()))
     })?;
     match spec.matcher.push_type {
-        Some(t) if !t.contains("{{") => t
-            .parse::<PushType>()
+        Some(t) if !t.contains("{{") => choices::push_type(&t)
             .map(drop)
-            .map_err(|e| Invalid::new(".match.push_type", e.to_string())),
+            .map_err(|m| Invalid::new(".match.push_type", m)),
         _ => Ok(()),
     }
+}
+
+/// A fault rule's `device_token`: hex, or a template (`{{bob-iphone.voip}}`).
+fn device_token(token: &str, scope: &Scope) -> Result<(), String> {
+    if token.contains("{{") || (!token.is_empty() && token.bytes().all(|b| b.is_ascii_hexdigit())) {
+        return Ok(());
+    }
+    if scope.is_token(token) {
+        return Err(format!(
+            "{token:?} is a bare name: a token is written \"{{{{{token}}}}}\", as in call bodies"
+        ));
+    }
+    Err(format!(
+        "{token:?} is not a device token: write a declared token as \"{{{{device.voip}}}}\", \
+         or the token's hex"
+    ))
 }
 
 /// serde_json's ` at line 1 column 48` points into the rule as re-written for the parser, not

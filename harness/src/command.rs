@@ -17,6 +17,8 @@ use crate::mock::ApnsEnv;
 
 /// Output lines kept for a failure report.
 const KEPT_LINES: usize = 400;
+/// Output lines shown when the provider does not get ready: its last words, not its log.
+const START_LINES: usize = 20;
 /// How long a provider gets to exit after SIGTERM before SIGKILL.
 const STOP_GRACE: Duration = Duration::from_secs(5);
 
@@ -91,9 +93,18 @@ impl ProviderProcess {
         command
             .arg("-c")
             .arg(&spec.command)
+            // Python block-buffers stdout into a pipe, so a plain `print` of the ready line
+            // would reach the harness only when the buffer fills; a provider may override it.
+            .env("PYTHONUNBUFFERED", "1")
             .env("PORT", "0")
             .envs(env.vars())
             .envs(spec.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            // The scenario's own variables are the most specific, so they come last.
+            .envs(
+                env.provider_env
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str())),
+            )
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -134,21 +145,24 @@ impl ProviderProcess {
             Ok(None) => {
                 let status = process.child.wait().await.ok();
                 return Err(Error::setup(format!(
-                    "provider command {:?} ended ({}) before printing {:?}\n{}",
+                    "provider command {:?} ended ({}) before printing its ready line\n  \
+                     expected: {}\n{}",
                     spec.command,
                     status.map_or("?".into(), |s| s.to_string()),
-                    spec.ready_line,
-                    indent(&process.output())
+                    expected_line(spec),
+                    last_lines(&process.output(), START_LINES)
                 )));
             }
             Err(_) => {
                 let output = process.stop().await;
                 return Err(Error::setup(format!(
-                    "provider command {:?} did not print {:?} within {:?}\n{}",
+                    "provider command {:?} did not print its ready line within {:?}\n  \
+                     expected: {}\n{}\n{}",
                     spec.command,
-                    spec.ready_line,
                     spec.ready_timeout,
-                    indent(&output)
+                    expected_line(spec),
+                    last_lines(&output, START_LINES),
+                    NOT_READY_HINTS
                 )));
             }
         };
@@ -216,6 +230,46 @@ async fn collect(
         }
         let _ = lines.send(line);
     }
+}
+
+/// What to do when the ready line did not come: buffering first, as it is the surprise.
+const NOT_READY_HINTS: &str = "  \
+  If the provider printed the line and it is not above, its output is buffered: a program
+  writing into a pipe (not a terminal) often keeps its output until a buffer fills. Flush
+  after printing the line: Python `print(..., flush=True)` (the harness already sets
+  PYTHONUNBUFFERED=1), Ruby `$stdout.sync = true`, C `fflush(stdout)`, Java
+  `System.out.flush()`. If it printed other words, pass them: --ready-line TEXT (and
+  --provider-url URL when the line holds none). If it is only slow to start, raise
+  --ready-timeout.";
+
+/// The line the harness waits for, in words: `a line containing "listening on" and the
+/// provider's http:// URL, e.g. "listening on http://127.0.0.1:PORT"`.
+fn expected_line(spec: &CommandProvider) -> String {
+    match &spec.url {
+        Some(_) => format!(
+            "a line containing {:?} on stdout or stderr",
+            spec.ready_line
+        ),
+        None => format!(
+            "a line containing {:?} and the provider's http:// URL on stdout or stderr, e.g. \
+             \"{} http://127.0.0.1:PORT\"",
+            spec.ready_line, spec.ready_line
+        ),
+    }
+}
+
+/// The last `n` lines of the output, indented, saying how many came before.
+fn last_lines(output: &str, n: usize) -> String {
+    let lines: Vec<&str> = output.lines().collect();
+    let shown = &lines[lines.len().saturating_sub(n)..];
+    let heading = match lines.len() - shown.len() {
+        0 => "  its output:".to_owned(),
+        skipped => format!(
+            "  its last {} output lines ({skipped} before them):",
+            shown.len()
+        ),
+    };
+    format!("{heading}\n{}", indent(&shown.join("\n")).trim_end())
 }
 
 /// The first `http://` or `https://` word of a line, without trailing punctuation.

@@ -33,6 +33,11 @@ pub enum Error {
     /// A step's expectation failed.
     #[error(transparent)]
     Step(Box<StepFailure>),
+    /// Every step passed, but pushes had lint findings and lint was denied
+    /// ([`crate::Harness::deny_lint`], `apns-harness run --deny-lint`, or a mock run with
+    /// `--lint deny`).
+    #[error(transparent)]
+    Lint(Box<LintFailure>),
 }
 
 impl Error {
@@ -60,7 +65,7 @@ impl Error {
 
     /// Whether the provider (not the set-up) is at fault.
     pub fn is_failure(&self) -> bool {
-        matches!(self, Error::Step(_))
+        matches!(self, Error::Step(_) | Error::Lint(_))
     }
 }
 
@@ -70,6 +75,14 @@ fn fault_api_hint(error: &ClientError) -> &'static str {
         ClientError::Refused {
             status: 404, path, ..
         } if path.starts_with("/api/v1/faults") => " (this mock-apns has no fault rules API yet)",
+        ClientError::Refused {
+            status: 404,
+            path,
+            message,
+            ..
+        } if path.starts_with("/api/v1/phones") && message.starts_with("no route") => {
+            " (this mock-apns has no phones API yet)"
+        }
         _ => "",
     }
 }
@@ -105,6 +118,24 @@ pub struct StepFailure {
     pub transcript: Transcript,
     /// The provider's last output lines (command providers).
     pub provider_output: String,
+}
+
+/// Lint findings that fail a run under `--deny-lint`: APNs answered every push as Apple would,
+/// but a phone pays for these.
+#[derive(Debug, thiserror::Error)]
+#[error("{scenario}: {} lint finding{} (lint is denied): APNs accepts these pushes, a phone pays for them{}",
+    findings.len(), if findings.len() == 1 { "" } else { "s" }, findings_section(&self.findings))]
+pub struct LintFailure {
+    /// The scenario.
+    pub scenario: String,
+    /// One entry per finding: the step, the push, the rule, its message and source.
+    pub findings: Vec<String>,
+    /// The whole transcript (every step passed).
+    pub transcript: Transcript,
+}
+
+fn findings_section(findings: &[String]) -> String {
+    findings.iter().map(|f| format!("\n  {f}")).collect()
 }
 
 fn pushes_section(pushes: &[String]) -> String {

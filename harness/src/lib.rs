@@ -26,14 +26,22 @@
 //!
 //! # Layout
 //! - [`scenario`]: the top of the file format, strict parsing, and the checks across steps.
-//! - `setup`: the `mock` section and the devices ([`scenario::DeviceSpec`]), with their tokens.
+//! - `setup`: the `mock` section and the devices ([`scenario::DeviceSpec`]), with their tokens
+//!   (each device is also a virtual phone of the same name on the mock).
 //! - [`steps`]: [`steps::Step`], one variant per step kind, and its dispatch (how to add a step).
 //! - `steps/<kind>.rs`, one per kind (`call`, `run`, `expect_pushes`, `expect_no_push`, …):
 //!   its serde shape, `KIND`, `check`, `play` and `describe`.
-//! - `steps/push_filter.rs`: [`steps::PushFilter`], shared by the two expectations.
+//! - `steps/push_filter.rs`: [`steps::PushFilter`], shared by the two push expectations.
+//! - `steps/phone.rs`, `steps/gesture.rs`: what the phone steps share (`expect_ringing`,
+//!   `expect_not_ringing`, `expect_delivery`, `answer`, `decline`, `phone_offline`,
+//!   `phone_online`; each device is a virtual phone on the mock).
 //! - `check`: what a step's check sees (the names in scope) and answers (a path and a message);
 //!   fault rules checked by mock-apns's own parser.
+//! - `choices`: values from a closed set (reasons, push types, step kinds), parsed with a
+//!   message that names the nearest choice and lists them all.
 //! - `template`: `{{bob-iphone.voip}}`, `{{call_id}}` and `{{repeat:N:x}}` in strings.
+//! - `token_ref`: [`TokenRef`], a token where a step takes one, written `"{{bob-ipad.voip}}"`
+//!   too.
 //! - `span`: [`Span`], a duration written `"500ms"` or `"61m"`.
 //! - `replay`: [`Harness`], which starts the mock and the provider and plays the steps.
 //! - `player`: one scenario being played, the state each step's `play` reads and changes.
@@ -45,9 +53,10 @@
 //! - [`transcript`]: the record ([`mock_apns::Notification`]s) normalised, step by step.
 //! - [`snapshot`]: insta settings, redactions and the `.snap` file format.
 //! - `error`: [`Error`] (a failed admin request keeps its [`mock_apns::admin::ClientError`]),
-//!   [`StepFailure`] and [`ScenarioError`].
+//!   [`StepFailure`], [`LintFailure`] and [`ScenarioError`].
 
 mod check;
+mod choices;
 mod command;
 mod error;
 mod mock;
@@ -60,13 +69,15 @@ pub mod snapshot;
 mod span;
 pub mod steps;
 mod template;
+mod token_ref;
 pub mod transcript;
 
-pub use error::{Error, ScenarioError, StepFailure};
+pub use error::{Error, LintFailure, ScenarioError, StepFailure};
 pub use mock::{ApnsEnv, MockTarget};
 pub use provider::{CommandProvider, Provider, ProviderRequest, ProviderResponse};
 pub use replay::Harness;
 pub use scenario::Scenario;
 pub use snapshot::{snapshot_name, snapshot_path, snapshot_settings};
 pub use span::{ParseSpanError, Span};
+pub use token_ref::TokenRef;
 pub use transcript::Transcript;

@@ -3,14 +3,17 @@
 //!
 //! Either way the provider gets the same [`ApnsEnv`]: the endpoint, the CA to trust and the
 //! `.p8` key to sign provider tokens with, as files in a directory that lives as long as the
-//! run.
+//! run. Each device of the scenario is a virtual phone on the mock, owning its two tokens.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use mock_apns::admin::{Client, ClientError, PushQuery};
+use mock_apns::phones::{Call, PhoneCondition, PhoneSpec, PhoneView};
 use mock_apns::{
-    ConnectionSummary, Device, Environment, MockApns, Notification, RuleSummary, SigningKey,
+    ConnectionSummary, Device, Environment, LintMode, MockApns, Notification, RuleSummary,
+    SigningKey,
 };
 use serde_json::Value;
 
@@ -62,6 +65,9 @@ pub struct ApnsEnv {
     pub key_pem: String,
     /// The mock's admin API.
     pub admin_url: String,
+    /// The scenario's `provider_env`: more variables for the provider of this scenario (a
+    /// command gets them after all others; a closure may read them here).
+    pub provider_env: Vec<(String, String)>,
 }
 
 impl ApnsEnv {
@@ -182,6 +188,7 @@ impl Mock {
             ca_pem,
             key_pem: key.to_pem(),
             admin_url,
+            provider_env: Vec::new(),
         };
         let mut mock = Mock {
             admin,
@@ -198,6 +205,7 @@ impl Mock {
                 mock.register(&t.value, &t.topic, t.environment).await?;
             }
         }
+        mock.phones(tokens).await?;
         let tokens = tokens
             .iter()
             .map(|t| (t.name.clone(), t.value.clone()))
@@ -217,6 +225,92 @@ impl Mock {
             mock.setup_faults.push((added.id, name));
         }
         Ok(mock)
+    }
+
+    /// Makes each device a virtual phone owning its two tokens, fresh (a running mock's phone
+    /// of the same name is replaced, its timeline and PushKit violations forgotten).
+    async fn phones(&self, tokens: &[TokenInfo]) -> Result<(), Error> {
+        let mut devices: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+        for t in tokens {
+            let device = t.name.rsplit_once('.').map_or(t.name.as_str(), |(d, _)| d);
+            devices.entry(device).or_default().push(t.value.clone());
+        }
+        for (name, tokens) in devices {
+            match self.admin.remove_phone(name).await {
+                Ok(()) | Err(ClientError::Refused { status: 404, .. }) => {}
+                Err(e) => return Err(Error::mock(format!("replacing phone {name}"))(e)),
+            }
+            self.admin
+                .put_phone(name, &PhoneSpec::default().tokens(tokens))
+                .await
+                .map_err(Error::mock(format!("making device {name} a phone")))?;
+        }
+        Ok(())
+    }
+
+    /// A phone as it is now.
+    pub(crate) async fn phone(&self, name: &str) -> Result<PhoneView, Error> {
+        self.admin
+            .phone(name)
+            .await
+            .map_err(Error::mock(format!("reading phone {name}")))
+    }
+
+    /// Changes what `spec` sets on a phone (going online delivers what APNs stored).
+    pub(crate) async fn update_phone(&self, name: &str, spec: &PhoneSpec) -> Result<(), Error> {
+        self.admin
+            .update_phone(name, spec)
+            .await
+            .map(drop)
+            .map_err(Error::mock(format!("changing phone {name}")))
+    }
+
+    /// Waits on the mock until the phone is in `condition`: `Ok` with the phone then, `Err`
+    /// with the phone at the deadline.
+    pub(crate) async fn wait_phone(
+        &self,
+        name: &str,
+        condition: &PhoneCondition,
+        timeout: Duration,
+    ) -> Result<Result<PhoneView, PhoneView>, Error> {
+        match self.admin.wait_for_phone(name, condition, timeout).await {
+            Ok(view) => Ok(Ok(view)),
+            Err(ClientError::PhoneWaitTimeout { phone, .. }) => Ok(Err(*phone)),
+            Err(e) => Err(Error::mock(format!("waiting for {name} to be {condition}"))(e)),
+        }
+    }
+
+    /// The user answers (or declines) on a phone: the call, or why nothing could be
+    /// answered (nothing rings: the provider's doing).
+    pub(crate) async fn gesture(
+        &self,
+        name: &str,
+        answer: bool,
+        call: Option<&str>,
+    ) -> Result<Result<Call, String>, Error> {
+        let done = if answer {
+            self.admin.answer(name, call).await
+        } else {
+            self.admin.decline(name, call).await
+        };
+        match done {
+            Ok(call) => Ok(Ok(call)),
+            Err(ClientError::Refused {
+                status: 409,
+                message,
+                ..
+            }) => Ok(Err(message)),
+            Err(e) => Err(Error::mock(format!("answering on {name}"))(e)),
+        }
+    }
+
+    /// The mock's `--lint` mode (`warn` for a mock that does not say).
+    pub(crate) async fn lint_mode(&self) -> Result<LintMode, Error> {
+        self.admin
+            .health()
+            .await
+            .map(|h| h.lint)
+            .map_err(Error::mock("asking the mock for its lint mode"))
     }
 
     /// Forgets the record (and, on a shared mock, its fault rules).
@@ -241,7 +335,7 @@ impl Mock {
         let device = Device {
             topic: Some(topic.to_owned()),
             environment: Some(environment),
-            unregistered_at: None,
+            ..Device::default()
         };
         self.admin
             .register_device(token, &device)

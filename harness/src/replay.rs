@@ -1,20 +1,25 @@
 //! [`Harness`]: starts the mock and the provider for a scenario, plays its steps, and returns
 //! the [`Transcript`].
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::error::{Error, StepFailure};
+use mock_apns::LintMode;
+
+use crate::error::{Error, LintFailure, StepFailure};
 use crate::mock::{Mock, MockTarget};
 use crate::player::{Player, Stop};
 use crate::provider::Provider;
 use crate::scenario::Scenario;
-use crate::transcript::{self, Transcript};
+use crate::steps;
+use crate::transcript::{self, Names, RawStep, Transcript};
 
 /// Runs scenarios against one provider.
 #[derive(Debug, Clone)]
 pub struct Harness {
     provider: Provider,
     mock: MockTarget,
+    deny_lint: bool,
 }
 
 impl Harness {
@@ -23,7 +28,16 @@ impl Harness {
         Self {
             provider,
             mock: MockTarget::InProcess,
+            deny_lint: false,
         }
+    }
+
+    /// Fails a scenario whose pushes have lint findings ([`Error::Lint`]), even when every
+    /// step passed: `apns-harness run --deny-lint`. A running mock started with `--lint deny`
+    /// does the same without it. APNs's answers never change.
+    pub fn deny_lint(mut self, deny: bool) -> Self {
+        self.deny_lint = deny;
+        self
     }
 
     /// Uses another mock (a running `mock-apns`).
@@ -50,8 +64,17 @@ impl Harness {
 
     /// Runs one scenario: starts the mock and the provider, plays the steps, stops both.
     pub async fn run(&self, scenario: &Scenario) -> Result<Transcript, Error> {
+        if !scenario.provider_env.is_empty() && matches!(self.provider, Provider::Url(_)) {
+            return Err(Error::setup(format!(
+                "{} sets provider_env, which a provider already running cannot get: let the \
+                 harness start it (--provider-cmd)",
+                scenario.name
+            )));
+        }
         let tokens = scenario.tokens();
-        let mock = Mock::start(&self.mock, &scenario.mock, &scenario.bundle_id, &tokens).await?;
+        let mut mock =
+            Mock::start(&self.mock, &scenario.mock, &scenario.bundle_id, &tokens).await?;
+        mock.env.provider_env = scenario.provider_env.clone().into_iter().collect();
         let provider = self.provider.start(&mock.env).await?;
         let mut player = Player::new(&mock, &provider, tokens, &scenario.mock.key);
         let outcome = play(scenario, &mut player).await;
@@ -59,8 +82,23 @@ impl Harness {
         names.connections = mock.connections().await.unwrap_or_default();
         let raw = player.into_steps();
         let output = provider.stop().await;
-        let transcript = transcript::build(&scenario.name, &scenario.description, &raw, &names);
+        let mut transcript = transcript::build(&scenario.name, &scenario.description, &raw, &names);
+        if scenario
+            .steps
+            .iter()
+            .any(|s| steps::phone::KINDS.contains(&s.kind()))
+        {
+            transcript.phones = Some(timelines(&mock, scenario, &names).await?);
+        }
         match outcome {
+            Ok(()) if self.denies_lint(&mock).await => match lint_findings(&raw, &names) {
+                findings if findings.is_empty() => Ok(transcript),
+                findings => Err(Error::Lint(Box::new(LintFailure {
+                    scenario: scenario.name.clone(),
+                    findings,
+                    transcript,
+                }))),
+            },
             Ok(()) => Ok(transcript),
             Err(Stop::Setup(e)) => Err(match raw.last() {
                 Some(step) => e.in_step(raw.len(), &step.action),
@@ -77,6 +115,62 @@ impl Harness {
             }))),
         }
     }
+}
+
+impl Harness {
+    /// Whether lint findings fail the run: asked for, or the mock's own `--lint deny`.
+    async fn denies_lint(&self, mock: &Mock) -> bool {
+        self.deny_lint || matches!(mock.lint_mode().await, Ok(LintMode::Deny))
+    }
+}
+
+/// Each phone's timeline (a device is a phone of the same name), as transcript lines.
+async fn timelines(
+    mock: &Mock,
+    scenario: &Scenario,
+    names: &Names,
+) -> Result<BTreeMap<String, Vec<String>>, Error> {
+    let mut all = BTreeMap::new();
+    for device in scenario.devices.keys() {
+        let phone = mock.phone(device).await?;
+        all.insert(device.clone(), names.timeline(&phone.timeline));
+    }
+    Ok(all)
+}
+
+/// Every lint finding of the run, one entry each: the step, the push, the rule, its message
+/// and its source.
+fn lint_findings(raw: &[RawStep], names: &Names) -> Vec<String> {
+    let mut out = Vec::new();
+    for (i, step) in raw.iter().enumerate() {
+        // In the transcript's order (by token name), whatever order the pushes arrived in.
+        let mut records: Vec<_> = step.records.iter().flatten().collect();
+        records.sort_by_cached_key(|r| {
+            (
+                r.device_token.as_deref().map(|t| names.device(t)),
+                r.header("apns-topic").map(str::to_owned),
+                r.id,
+            )
+        });
+        for r in records {
+            for f in &r.lint {
+                out.push(format!(
+                    "step {} ({}), {} push to {}: {} ({}): {}\n      source: {}",
+                    i + 1,
+                    step.action,
+                    r.header("apns-push-type").unwrap_or("untyped"),
+                    r.device_token
+                        .as_deref()
+                        .map_or_else(|| "-".to_owned(), |t| names.device(t)),
+                    f.rule,
+                    f.severity,
+                    names.text(&f.message),
+                    f.source
+                ));
+            }
+        }
+    }
+    out
 }
 
 /// Plays the steps in order, each with its line in the transcript, until one stops.

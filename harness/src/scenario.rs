@@ -32,8 +32,14 @@ pub struct Scenario {
     /// The mock's configuration before the first step.
     #[serde(default)]
     pub mock: MockSetup,
+    /// Environment variables for this scenario's provider, after every other (a feature flag,
+    /// or one of the reference provider's deliberate bugs). Needs a provider the harness
+    /// starts (a command) or a closure; a provider already running cannot get them.
+    #[serde(default)]
+    pub provider_env: BTreeMap<String, String>,
     /// Devices by name (`"bob-iphone"`); their tokens are written `bob-iphone.apns` and
-    /// `bob-iphone.voip` everywhere else.
+    /// `bob-iphone.voip` everywhere else. Each device is a virtual phone of the same name on
+    /// the mock, owning both tokens.
     pub devices: BTreeMap<String, DeviceSpec>,
     /// What happens, in order. The last step must be an expectation, so every push the
     /// scenario causes is waited for and lands in the transcript.
@@ -106,16 +112,17 @@ impl Scenario {
         setup::check_devices(&self.devices)?;
         let tokens: BTreeSet<String> = self.tokens().into_iter().map(|t| t.name).collect();
         let mut scope = Scope::new(tokens, self.devices.keys().cloned().collect());
+        self.mock.check(&scope)?;
         for (i, step) in self.steps.iter().enumerate() {
             step.check(&mut scope)
                 .map_err(|e| e.under(&format!("steps[{i}].{}", step.kind())))?;
         }
-        self.mock.check()?;
         let last = self.steps.len() - 1;
         if !self.steps[last].is_expectation() {
             return Err(Invalid::new(
                 format!("steps[{last}]"),
-                "the last step must be expect_pushes or expect_no_push, so every push the \
+                "the last step must be an expectation (expect_pushes, expect_no_push, \
+                 expect_ringing, expect_not_ringing or expect_delivery), so every push the \
                  scenario causes is waited for and recorded",
             ));
         }
@@ -186,13 +193,99 @@ mod tests {
     #[test]
     fn an_unknown_token_name_is_refused() {
         let (path, msg) = error(&minimal(
-            r#"[{"expect_pushes": {"count": 1, "device": "bob-ipad.voip"}}]"#,
+            r#"[{"expect_pushes": {"count": 1, "device": "{{bob-ipad.voip}}"}}]"#,
         ));
         assert_eq!(path.as_deref(), Some("steps[0].expect_pushes.device"));
         assert!(
-            msg.contains("bob-iphone.voip"),
+            msg.contains("(known: {{bob-iphone.apns}}, {{bob-iphone.voip}})"),
             "lists the known names: {msg}"
         );
+    }
+
+    #[test]
+    fn a_bare_token_name_is_refused_with_the_braced_spelling_wherever_a_token_goes() {
+        let bare = r#""bob-iphone.voip" is a bare name: a token is written "{{bob-iphone.voip}}", as in call bodies"#;
+        for (steps, at) in [
+            (
+                r#"[{"unregister_device": {"token": "bob-iphone.voip"}}, {"expect_no_push": {"for": "10ms"}}]"#,
+                "steps[0].unregister_device.token",
+            ),
+            (
+                r#"[{"expect_no_push": {"for": "10ms", "device": "bob-iphone.voip"}}]"#,
+                "steps[0].expect_no_push.device",
+            ),
+            (
+                r#"[{"register_device": "bob-iphone.voip"}, {"expect_no_push": {"for": "10ms"}}]"#,
+                "steps[0].register_device",
+            ),
+            (
+                r#"[{"add_fault": {"name": "f", "rule": {"match": {"device_token": "bob-iphone.voip"}, "action": {"reject": "Unregistered"}}}},
+                    {"expect_no_push": {"for": "10ms"}}]"#,
+                "steps[0].add_fault.rule.match.device_token",
+            ),
+        ] {
+            let (path, msg) = error(&minimal(steps));
+            assert_eq!(path.as_deref(), Some(at), "{msg}");
+            assert!(msg.starts_with(bare), "{at}: {msg}");
+        }
+    }
+
+    #[test]
+    fn braced_tokens_and_device_names_are_accepted_and_shown_bare() {
+        let s = Scenario::parse(
+            "t",
+            &minimal(
+                r#"[{"register_device": "bob-iphone"}, {"register_device": "{{bob-iphone.apns}}"},
+                    {"unregister_device": {"token": "{{bob-iphone.voip}}"}},
+                    {"add_fault": {"name": "f", "rule": {"match": {"device_token": "{{bob-iphone.voip}}"}, "action": {"reject": "Unregistered"}}}},
+                    {"expect_no_push": {"for": "10ms", "device": "{{ bob-iphone.voip }}"}}]"#,
+            ),
+        )
+        .unwrap();
+        let lines: Vec<String> = s.steps.iter().map(|s| s.describe()).collect();
+        assert_eq!(
+            lines,
+            [
+                "register bob-iphone",
+                "register bob-iphone.apns",
+                "unregister bob-iphone.voip",
+                "add fault f",
+                "expect no push for 10ms (device bob-iphone.voip)",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_step_with_two_actions_names_the_fix_at_the_step_s_path() {
+        let (path, msg) = error(&minimal(
+            r#"[{"call": {"path": "/calls"},
+                 "expect_pushes": {"count": 1}}]"#,
+        ));
+        assert_eq!(path.as_deref(), Some("steps[0]"));
+        assert!(
+            msg.starts_with("one action per step: this step has `call` and `expect_pushes`"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn a_status_that_is_not_the_reason_s_own_is_refused() {
+        let (path, msg) = error(&minimal(
+            r#"[{"expect_no_push": {"for": "10ms", "status": 400, "reason": "Unregistered"}}]"#,
+        ));
+        assert_eq!(path.as_deref(), Some("steps[0].expect_no_push.status"));
+        assert_eq!(
+            msg,
+            "Unregistered comes with status 410, so status 400 would never match; write 410 or \
+             leave status out"
+        );
+    }
+
+    #[test]
+    fn a_number_for_a_duration_names_the_string_to_write() {
+        let (path, msg) = error(&minimal(r#"[{"expect_no_push": {"for": 200}}]"#));
+        assert_eq!(path.as_deref(), Some("steps[0].expect_no_push.for"));
+        assert!(msg.contains(r#"like "200ms" or "200s""#), "{msg}");
     }
 
     #[test]
@@ -204,6 +297,59 @@ mod tests {
         ));
         assert_eq!(path.as_deref(), Some("steps[0].call.path"));
         assert!(msg.contains("call_id"), "{msg}");
+    }
+
+    #[test]
+    fn phone_steps_parse_and_name_a_device_and_defined_calls() {
+        let s = Scenario::parse(
+            "t",
+            &minimal(
+                r#"[{"phone_offline": {"phone": "bob-iphone"}},
+                    {"call": {"path": "/calls", "capture": {"call_id": "/call_id"}}},
+                    {"expect_delivery": {"phone": "bob-iphone", "status": "discarded", "reason": "expired"}},
+                    {"phone_online": {"phone": "bob-iphone"}},
+                    {"answer": {"phone": "bob-iphone", "call": "{{call_id}}"}},
+                    {"decline": {"phone": "bob-iphone"}},
+                    {"expect_ringing": {"phone": "bob-iphone", "call": "{{call_id}}", "timeout": "2s"}},
+                    {"expect_not_ringing": {"phone": "bob-iphone"}}]"#,
+            ),
+        )
+        .unwrap();
+        let lines: Vec<_> = s.steps.iter().map(|s| s.describe()).collect();
+        assert_eq!(
+            lines[2],
+            "expect bob-iphone's latest push discarded (expired)"
+        );
+        assert_eq!(lines[4], "answer call {{call_id}} on bob-iphone");
+        assert_eq!(lines[6], "expect bob-iphone ringing for call {{call_id}}");
+
+        let (path, msg) = error(&minimal(r#"[{"expect_ringing": {"phone": "bob-ipad"}}]"#));
+        assert_eq!(path.as_deref(), Some("steps[0].expect_ringing.phone"));
+        assert!(msg.contains("bob-iphone"), "lists the devices: {msg}");
+        let (path, _) = error(&minimal(
+            r#"[{"answer": {"phone": "bob-iphone", "call": "{{call_id}}"}}, {"expect_not_ringing": {"phone": "bob-iphone"}}]"#,
+        ));
+        assert_eq!(path.as_deref(), Some("steps[0].answer.call"));
+        let (path, msg) = error(&minimal(
+            r#"[{"expect_delivery": {"phone": "bob-iphone", "status": "lost"}}]"#,
+        ));
+        assert_eq!(path.as_deref(), Some("steps[0].expect_delivery.status"));
+        assert!(msg.contains("delivered"), "{msg}");
+    }
+
+    #[test]
+    fn provider_env_is_read_and_a_device_name_must_be_a_phone_name() {
+        let text = minimal(r#"[{"expect_not_ringing": {"phone": "bob-iphone"}}]"#).replacen(
+            r#""bundle_id": "com.example.app","#,
+            r#""bundle_id": "com.example.app", "provider_env": {"CALL_PROVIDER_BUG": "cancel-as-voip"},"#,
+            1,
+        );
+        let s = Scenario::parse("t", &text).unwrap();
+        assert_eq!(s.provider_env["CALL_PROVIDER_BUG"], "cancel-as-voip");
+
+        let (path, msg) = error(&text.replace("bob-iphone", "bob/iphone"));
+        assert_eq!(path.as_deref(), Some("devices.bob/iphone"));
+        assert!(msg.contains("phone's name"), "{msg}");
     }
 
     #[test]
@@ -252,8 +398,21 @@ mod tests {
         };
 
         let (path, msg) = add_fault(r#"{"action": {"reject": "Unregisterd"}}"#);
-        assert_eq!(path.as_deref(), Some("steps[0].add_fault.rule.action"));
-        assert!(msg.contains("Unregisterd"), "{msg}");
+        assert_eq!(
+            path.as_deref(),
+            Some("steps[0].add_fault.rule.action.reject")
+        );
+        assert!(
+            msg.contains(r#"unknown APNs reason "Unregisterd" (did you mean "Unregistered"?)"#),
+            "{msg}"
+        );
+
+        let (path, msg) = add_fault(r#"{"action": {"goaway": {"reason": "shutdown"}}}"#);
+        assert_eq!(
+            path.as_deref(),
+            Some("steps[0].add_fault.rule.action.goaway.reason")
+        );
+        assert!(msg.contains(r#"did you mean "Shutdown"?"#), "{msg}");
 
         let (path, msg) =
             add_fault(r#"{"action": {"goaway": {"reason": "Shutdown", "eror_code": 1}}}"#);
@@ -270,7 +429,10 @@ mod tests {
             path.as_deref(),
             Some("steps[0].add_fault.rule.match.push_type")
         );
-        assert!(msg.contains("viop"), "{msg}");
+        assert!(
+            msg.contains(r#"unknown apns-push-type "viop" (did you mean "voip"?)"#),
+            "{msg}"
+        );
 
         let (path, msg) = add_fault(r#"{"action": {"close": false}}"#);
         assert_eq!(path.as_deref(), Some("steps[0].add_fault.rule"));
@@ -289,6 +451,22 @@ mod tests {
         let (path, msg) = error(&text);
         assert_eq!(path.as_deref(), Some("mock.faults[1]"));
         assert!(msg.contains("action.outage"), "{msg}");
+    }
+
+    #[test]
+    fn a_setup_fault_rule_may_use_only_declared_tokens() {
+        let text = minimal(r#"[{"expect_no_push": {"for": "10ms"}}]"#).replace(
+            r#""steps":"#,
+            r#""mock": {"faults": [{"match": {"device_token": "{{bob-ipad.voip}}"},
+                                    "action": {"reject": "Unregistered"}}]},
+               "steps":"#,
+        );
+        let (path, msg) = error(&text);
+        assert_eq!(path.as_deref(), Some("mock.faults[0]"));
+        assert!(
+            msg.contains("{{bob-ipad.voip}} is not defined here"),
+            "{msg}"
+        );
     }
 
     #[test]

@@ -7,7 +7,7 @@ use mock_apns::Environment;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::check::{self, Invalid};
+use crate::check::{self, Invalid, Scope};
 
 /// The mock's setup.
 #[derive(Debug, Clone, Deserialize)]
@@ -87,10 +87,11 @@ pub struct DeviceSpec {
 }
 
 impl MockSetup {
-    /// What serde cannot check: every fault rule is one the mock mounts.
-    pub(crate) fn check(&self) -> Result<(), Invalid> {
+    /// What serde cannot check: every fault rule is one the mock mounts, using only the
+    /// names in `scope` (the tokens: nothing is captured before the first step).
+    pub(crate) fn check(&self, scope: &Scope) -> Result<(), Invalid> {
         for (i, f) in self.faults.iter().enumerate() {
-            check::fault_rule(f).map_err(|e| e.under(&format!("mock.faults[{i}]")))?;
+            check::fault_rule(f, scope).map_err(|e| e.under(&format!("mock.faults[{i}]")))?;
         }
         Ok(())
     }
@@ -130,14 +131,21 @@ pub(crate) fn tokens(devices: &BTreeMap<String, DeviceSpec>, bundle_id: &str) ->
     all
 }
 
-/// What serde cannot check: usable device names, and tokens that are hex and unique.
+/// What serde cannot check: usable device names (each is a virtual phone's name on the mock,
+/// and so part of admin API paths), and tokens that are hex and unique.
 pub(crate) fn check_devices(devices: &BTreeMap<String, DeviceSpec>) -> Result<(), Invalid> {
     let mut seen = BTreeMap::new();
     for (name, d) in devices {
-        if name.is_empty() || name.contains(['.', '{', '}', ' ']) {
+        let usable = !name.is_empty()
+            && name.len() <= 64
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if !usable {
             return Err(Invalid::new(
                 format!("devices.{name}"),
-                "a device name may not be empty or hold '.', '{', '}' or spaces",
+                "a device name is also its phone's name on the mock: 1 to 64 letters, digits, \
+                 '-' or '_'",
             ));
         }
         for (field, token) in [("apns_token", &d.apns_token), ("voip_token", &d.voip_token)] {

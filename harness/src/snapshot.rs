@@ -118,6 +118,12 @@ pub fn compare(scenario_file: &Path, transcript: &Transcript) -> Comparison {
     }
 }
 
+/// Where a scenario's pending snapshot goes: the snapshot's path plus `.new`, as insta names
+/// them (`cargo insta review` finds it there).
+pub fn pending_path(scenario_file: &Path) -> PathBuf {
+    snapshot_path(scenario_file).with_extension("snap.new")
+}
+
 /// Writes the snapshot (`accept`) or the pending `.snap.new` for `cargo insta review`;
 /// returns the path written.
 pub fn write(
@@ -125,35 +131,70 @@ pub fn write(
     transcript: &Transcript,
     accept: bool,
 ) -> std::io::Result<PathBuf> {
-    let path = snapshot_path(scenario_file);
     let path = if accept {
-        path
+        snapshot_path(scenario_file)
     } else {
-        path.with_extension("snap.new")
+        pending_path(scenario_file)
     };
+    if accept {
+        remove_pending(scenario_file);
+    }
+    write_file(&path, scenario_file, transcript, None)
+}
+
+/// Writes the transcript of a run that failed (up to and including the failed step) as the
+/// pending `.snap.new`: the evidence a CI job keeps. Its header's `info`, which
+/// `cargo insta review` shows, says that the run failed and why, so nobody accepts it as a
+/// complete transcript by mistake.
+pub fn write_failed(
+    scenario_file: &Path,
+    transcript: &Transcript,
+    failure: &str,
+) -> std::io::Result<PathBuf> {
+    let info = format!("this run FAILED, so the transcript ends at the failed step: {failure}");
+    write_file(
+        &pending_path(scenario_file),
+        scenario_file,
+        transcript,
+        Some(info),
+    )
+}
+
+/// Removes a pending `.snap.new` left by an earlier run (as insta does when an assertion
+/// passes), so the pending files are this run's evidence only.
+pub fn remove_pending(scenario_file: &Path) {
+    let _ = std::fs::remove_file(pending_path(scenario_file));
+}
+
+fn write_file(
+    path: &Path,
+    scenario_file: &Path,
+    transcript: &Transcript,
+    info: Option<String>,
+) -> std::io::Result<PathBuf> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    if accept {
-        let _ = std::fs::remove_file(path.with_extension("snap.new"));
-    }
-    std::fs::write(&path, file_text(scenario_file, transcript))?;
-    Ok(path)
+    std::fs::write(path, file_text(scenario_file, transcript, info))?;
+    Ok(path.to_owned())
 }
 
 #[derive(Serialize)]
 struct Header {
     source: String,
     description: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    info: Option<String>,
     input_file: String,
 }
 
 /// The whole `.snap` file: insta's YAML header, then the body.
-fn file_text(scenario_file: &Path, transcript: &Transcript) -> String {
+fn file_text(scenario_file: &Path, transcript: &Transcript, info: Option<String>) -> String {
     let header = Settings::new().bind(|| {
         yaml(&Header {
             source: "apns-harness".into(),
             description: transcript.description.clone(),
+            info,
             input_file: scenario_file.display().to_string(),
         })
     });
@@ -207,8 +248,10 @@ mod tests {
                 response: None,
                 exit: None,
                 pushes: None,
+                phone: None,
             }],
             connections: vec![],
+            phones: None,
         }
     }
 
@@ -227,6 +270,28 @@ mod tests {
         };
         assert!(diff.contains("-    action: \"mark: a\""), "{diff}");
         assert!(diff.contains("+    action: \"mark: b\""), "{diff}");
+    }
+
+    #[test]
+    fn a_failed_run_s_pending_snapshot_says_so_in_insta_s_info() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("s.json");
+
+        let written = write_failed(&file, &transcript("x"), "step 1 (x) failed: no").unwrap();
+
+        assert_eq!(written, pending_path(&file));
+        let snapshot = insta::Snapshot::from_file(&written).unwrap();
+        assert_eq!(snapshot.metadata().description(), Some("d"));
+        let text = std::fs::read_to_string(&written).unwrap();
+        assert!(
+            text.contains(
+                "\ninfo: \"this run FAILED, so the transcript ends at the failed step: step 1 (x) failed: no\"\n"
+            ),
+            "{text}"
+        );
+        assert_eq!(compare(&file, &transcript("x")), Comparison::Missing);
+        remove_pending(&file);
+        assert!(!written.exists());
     }
 
     #[test]

@@ -67,10 +67,39 @@ impl fmt::Display for Span {
     }
 }
 
+/// A number is refused with its spelling as a span: `5` could be seconds or milliseconds.
 impl<'de> Deserialize<'de> for Span {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        s.parse().map_err(serde::de::Error::custom)
+        struct SpanVisitor;
+
+        impl serde::de::Visitor<'_> for SpanVisitor {
+            type Value = Span;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(r#"a duration string like "500ms", "5s", "61m" or "1h""#)
+            }
+
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Span, E> {
+                text.parse().map_err(E::custom)
+            }
+
+            fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<Span, E> {
+                Err(E::custom(format!(
+                    "{n} is a number: a duration is a string with its unit, like \"{n}ms\" or \
+                     \"{n}s\""
+                )))
+            }
+
+            fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<Span, E> {
+                Err(E::invalid_value(serde::de::Unexpected::Signed(n), &self))
+            }
+
+            fn visit_f64<E: serde::de::Error>(self, n: f64) -> Result<Span, E> {
+                Err(E::invalid_value(serde::de::Unexpected::Float(n), &self))
+            }
+        }
+
+        d.deserialize_any(SpanVisitor)
     }
 }
 
@@ -90,6 +119,24 @@ mod tests {
             assert_eq!(span.as_millis(), ms);
             assert_eq!(span.to_string(), text);
         }
+    }
+
+    #[test]
+    fn a_number_is_refused_with_its_spelling_as_a_duration() {
+        let err = serde_json::from_str::<Span>("5").unwrap_err().to_string();
+        assert!(
+            err.starts_with(
+                r#"5 is a number: a duration is a string with its unit, like "5ms" or "5s""#
+            ),
+            "{err}"
+        );
+        let err = serde_json::from_str::<Span>("true")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(r#"expected a duration string like "500ms""#),
+            "{err}"
+        );
     }
 
     #[test]

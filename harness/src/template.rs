@@ -24,9 +24,13 @@ pub(crate) fn check(text: &str, vars: &TemplateVars) -> Result<(), String> {
         if vars.names.contains(name) {
             Ok(String::new())
         } else {
+            let defined = match vars.names.is_empty() {
+                true => "nothing".to_owned(),
+                false => vars.names.iter().cloned().collect::<Vec<_>>().join(", "),
+            };
             Err(format!(
-                "{{{{{name}}}}} is not defined here (a token name like bob-iphone.voip, or a \
-                 value captured by an earlier call)"
+                "{{{{{name}}}}} is not defined here: a template names a token (bob-iphone.voip) \
+                 or a value captured by an earlier call (defined here: {defined})"
             ))
         }
     })
@@ -126,6 +130,15 @@ mod tests {
     fn unknown_and_unclosed_templates_are_errors() {
         let vars = TemplateVars::default();
         assert!(check("{{nope}}", &vars).unwrap_err().contains("nope"));
+        let mut defined = TemplateVars::default();
+        defined.define("bob-iphone.voip");
+        defined.define("call_id");
+        assert!(
+            check("{{bob-ipad.voip}}", &defined)
+                .unwrap_err()
+                .ends_with("(defined here: bob-iphone.voip, call_id)"),
+            "the message lists what may be used"
+        );
         assert!(check("{{nope", &vars).unwrap_err().contains("unclosed"));
         assert!(check("{{repeat:x:y}}", &vars).is_err());
         assert!(check("{{repeat:2:y}}", &vars).is_ok());

@@ -31,6 +31,10 @@ pub struct Transcript {
     /// The connections the pushes came on, in order of appearance, and how the mock ended
     /// them (a GOAWAY, a close) when it did.
     pub connections: Vec<ConnectionView>,
+    /// Each phone's timeline at the end, one line per event (no times, no push ids), for a
+    /// scenario with phone steps (`expect_ringing`, `answer`, `phone_offline`, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phones: Option<BTreeMap<String, Vec<String>>>,
 }
 
 /// One connection of the transcript.
@@ -75,6 +79,10 @@ pub struct StepRecord {
     /// For expectations: every push that reached the mock since the previous expectation.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pushes: Option<Vec<Exchange>>,
+    /// For phone steps: what the phone showed (`ringing: [...]`, `last_push: ...`, the call
+    /// answered).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone: Option<Value>,
 }
 
 /// The provider's answer.
@@ -114,6 +122,9 @@ pub struct Exchange {
     /// The fault rule that decided the answer.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fault: Option<FaultView>,
+    /// The ids of the lint rules the push broke (APNs accepted it; a phone pays).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub lint: Vec<String>,
     /// `apns-id` answered (redacted in snapshots).
     pub apns_id: String,
     /// `apns-unique-id` answered (redacted in snapshots).
@@ -147,6 +158,7 @@ pub(crate) struct RawStep {
     pub(crate) response: Option<(u16, Value)>,
     pub(crate) exit: Option<i32>,
     pub(crate) records: Option<Vec<Notification>>,
+    pub(crate) phone: Option<Value>,
 }
 
 /// What normalisation needs to know about the run.
@@ -226,7 +238,16 @@ impl Names {
         }
     }
 
-    fn text(&self, s: &str) -> String {
+    /// A phone's timeline as transcript lines: tokens, captures and addresses by name.
+    pub(crate) fn timeline(&self, entries: &[mock_apns::phones::TimelineEntry]) -> Vec<String> {
+        entries
+            .iter()
+            .map(|e| self.text(&e.event.describe()))
+            .collect()
+    }
+
+    /// A string with tokens, captures, addresses and fault ids by name.
+    pub(crate) fn text(&self, s: &str) -> String {
         match self.string(s) {
             Value::String(s) => s,
             other => other.to_string(),
@@ -303,6 +324,7 @@ pub(crate) fn build(
                 }),
                 exit: step.exit,
                 pushes,
+                phone: step.phone.as_ref().map(|p| names.value(p)),
             }
         })
         .collect();
@@ -326,6 +348,7 @@ pub(crate) fn build(
         description: description.to_owned(),
         steps,
         connections,
+        phones: None,
     }
 }
 
@@ -390,6 +413,7 @@ fn exchange(
         reason: r.reason,
         timestamp: r.timestamp,
         fault: r.fault.as_ref().map(|f| fault_view(f, names)),
+        lint: r.lint.iter().map(|f| f.rule.clone()).collect(),
         apns_id: r.apns_id.to_string(),
         apns_unique_id: r.apns_unique_id.as_deref().map(str::to_owned),
         received_at: r.received_at,
@@ -429,6 +453,9 @@ mod tests {
             method: "POST".into(),
             path: format!("/3/device/{token}").into(),
             device_token: Some(token.into()),
+            sni: None,
+            authority: None,
+            connect_target: None,
             headers: vec![("apns-topic".into(), topic.into())],
             auth: AuthSummary {
                 kind: AuthKind::Token,
@@ -448,6 +475,8 @@ mod tests {
             timestamp: None,
             detail: None,
             fault: None,
+            lint: Vec::new(),
+            delivery: None,
         }
     }
 

@@ -247,6 +247,45 @@ async fn a_provider_that_never_gets_ready_is_a_setup_error_with_its_output() {
 }
 
 #[tokio::test]
+async fn a_provider_that_never_prints_its_ready_line_is_told_the_line_its_last_output_and_buffering(
+) {
+    // Arrange: 30 lines of start-up talk, then the wrong words, then it waits forever.
+    let mut provider = CommandProvider::new(
+        "for i in $(seq 1 30); do echo \"loading module $i\"; done; \
+         echo 'server started on port 8080'; exec sleep 600",
+    );
+    // Bounds the wait the test is about; the output above is printed at once.
+    provider.ready_timeout = std::time::Duration::from_secs(3);
+
+    // Act
+    let err = Harness::new(provider.into())
+        .run_file(fixture("env_only.json"))
+        .await
+        .unwrap_err();
+
+    // Assert
+    assert!(matches!(err, Error::Setup(_)), "{err}");
+    let text = err.to_string();
+    for expected in [
+        "did not print its ready line within 3s",
+        r#"expected: a line containing "listening on" and the provider's http:// URL on stdout or stderr, e.g. "listening on http://127.0.0.1:PORT""#,
+        "its last 20 output lines (11 before them):",
+        "| loading module 30",
+        "| server started on port 8080",
+        "its output is buffered",
+        "PYTHONUNBUFFERED=1",
+        "--ready-line TEXT",
+        "--ready-timeout",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+    assert!(
+        !text.contains("| loading module 11\n"),
+        "only the last lines: {text}"
+    );
+}
+
+#[tokio::test]
 async fn a_running_mock_gives_the_same_transcript_as_an_own_one() {
     // Arrange: a mock-apns with a state directory, as the binary runs it.
     let state = tempfile::tempdir().unwrap();
@@ -360,12 +399,118 @@ fn cli_check_refuses_a_fault_rule_the_mock_would_refuse() {
     assert_eq!(code, 2, "{out}");
     assert!(
         out.contains(&format!(
-            "error {} at steps[0].add_fault.rule.action: unknown APNs reason \"Unregisterd\"",
+            "error {} at steps[0].add_fault.rule.action.reject: unknown APNs reason \"Unregisterd\" (did you mean \"Unregistered\"?); one of ",
             bad.display()
         )),
         "{out}"
     );
     assert!(out.contains("0 valid, 1 invalid"), "{out}");
+}
+
+#[test]
+fn cli_check_names_the_fix_for_each_newcomer_mistake() {
+    // Arrange: one file per mistake, each with the start of the message that names the fix.
+    let dir = tempfile::tempdir().unwrap();
+    let mistakes = [
+        (
+            "two_actions",
+            json!([{"call": {"path": "/calls"}, "expect_pushes": {"count": 1}}]),
+            "steps[0]: one action per step: this step has `call` and `expect_pushes`; write \
+             each as a step of its own",
+        ),
+        (
+            "bare_token",
+            json!([
+                {"unregister_device": {"token": "bob-ipad.voip"}},
+                {"expect_no_push": {"for": "10ms"}}
+            ]),
+            "steps[0].unregister_device.token: \"bob-ipad.voip\" is a bare name: a token is \
+             written \"{{bob-ipad.voip}}\", as in call bodies",
+        ),
+        (
+            "fault_reason",
+            json!([
+                {"add_fault": {"name": "f", "rule": {"action": {"outage": "ServiceUnavailabe"}}}},
+                {"expect_no_push": {"for": "10ms"}}
+            ]),
+            "steps[0].add_fault.rule.action.outage: unknown APNs reason \"ServiceUnavailabe\" \
+             (did you mean \"ServiceUnavailable\"?); one of ",
+        ),
+        (
+            "push_type",
+            json!([{"expect_no_push": {"for": "10ms", "push_type": "VoIP"}}]),
+            "steps[0].expect_no_push.push_type: unknown apns-push-type \"VoIP\" (did you mean \
+             \"voip\"?); one of \"alert\", \"background\", \"voip\"",
+        ),
+        (
+            "duration",
+            json!([{"expect_no_push": {"for": 200}}]),
+            "steps[0].expect_no_push.for: 200 is a number: a duration is a string with its \
+             unit, like \"200ms\" or \"200s\"",
+        ),
+        (
+            "unknown_step",
+            json!([{"expect_push": {"count": 1}}]),
+            "steps[0].expect_push: unknown step \"expect_push\" (did you mean \"expect_pushes\"?); one of \
+             \"call\"",
+        ),
+    ];
+    for (name, steps, _) in &mistakes {
+        scenario_file(dir.path(), name, &standin_with_steps(steps.clone()));
+    }
+
+    // Act
+    let (code, out) = cli(&["check", dir.path().to_str().unwrap()]);
+
+    // Assert
+    assert_eq!(code, 2, "{out}");
+    for (name, _, message) in &mistakes {
+        let file = dir.path().join(format!("{name}.json"));
+        assert!(
+            out.contains(&format!("error {} at {message}", file.display())),
+            "{name}: {out}"
+        );
+    }
+    assert!(out.contains("0 valid, 6 invalid"), "{out}");
+}
+
+#[test]
+fn cli_check_format_json_gives_each_file_s_path_and_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = scenario_file(
+        dir.path(),
+        "bad",
+        &standin_with_steps(
+            json!([{"expect_no_push": {"for": "10ms", "device": "bob-ipad.voip"}}]),
+        ),
+    );
+    std::fs::copy(fixture("env_only.json"), dir.path().join("good.json")).unwrap();
+
+    let out = Command::new(env!("CARGO_BIN_EXE_apns-harness"))
+        .args(["check", dir.path().to_str().unwrap(), "--format", "json"])
+        .output()
+        .unwrap();
+
+    assert_eq!(out.status.code(), Some(2));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (&report["valid"], &report["invalid"]),
+        (&json!(1), &json!(1))
+    );
+    let files = &report["files"];
+    assert_eq!(files[0]["file"], bad.display().to_string());
+    assert_eq!(files[0]["error"]["path"], "steps[0].expect_no_push.device");
+    let message = files[0]["error"]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with(
+            r#""bob-ipad.voip" is a bare name: a token is written "{{bob-ipad.voip}}""#
+        ),
+        "{message}"
+    );
+    assert_eq!(
+        files[1],
+        json!({"file": dir.path().join("good.json").display().to_string(), "steps": 2})
+    );
 }
 
 #[test]
@@ -382,6 +527,34 @@ fn cli_usage_errors_exit_2() {
     ]);
     assert_eq!(code, 2, "{out}");
     assert!(out.contains("needs --mock"), "{out}");
+}
+
+#[test]
+fn cli_a_python_provider_that_prints_its_ready_line_without_flushing_gets_ready() {
+    // Arrange: `print(...)` into a pipe, no flush, so the line arrives only because the
+    // harness sets PYTHONUNBUFFERED (removed from the harness's own environment here).
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("env_only.json");
+    std::fs::copy(fixture("env_only.json"), &file).unwrap();
+    let cmd = format!(
+        "exec python3 {}",
+        fixture("unflushed_provider.py").display()
+    );
+
+    // Act
+    let out = Command::new(env!("CARGO_BIN_EXE_apns-harness"))
+        .args(["run", file.to_str().unwrap(), "--provider-cmd", &cmd])
+        .args(["--ready-timeout", "30", "--accept"])
+        .env_remove("PYTHONUNBUFFERED")
+        .output()
+        .unwrap();
+
+    // Assert
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    let snapshot = std::fs::read_to_string(dir.path().join("snapshots/env_only.snap")).unwrap();
+    assert!(snapshot.contains("unbuffered: \"1\""), "{snapshot}");
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! The committed scenarios (`fixtures/scenarios/*.json`) against the reference call provider
-//! (`examples/call-provider`): replayed once through the CLI, checked for orphans, and the
-//! proof that a wrong provider fails them with a readable diff. The insta replay through the
+//! (`examples/call-provider`): replayed once through the CLI, checked for orphans, the proof
+//! that a wrong provider fails them with a readable diff, and `--deny-lint`, which fails the
+//! scenarios that run the provider with a deliberate PushKit bug. The insta replay through the
 //! library is `replay.rs`, a binary of its own (see there).
 
 #![allow(
@@ -14,7 +15,7 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use harness::snapshot::{self, Comparison};
-use harness::Harness;
+use harness::{Error, Harness, Provider, Scenario};
 use provider::{call_provider, reference_provider, scenarios_dir, workspace};
 
 #[test]
@@ -163,4 +164,113 @@ fn the_cli_reports_the_buggy_provider_with_a_diff_and_exit_1() {
         .path()
         .join("snapshots/caller_cancels_missed_call_alert.snap.new")
         .exists());
+}
+
+/// The scenarios that start the reference provider with a deliberate bug (`provider_env`).
+const BAD_PROVIDER_SCENARIOS: [&str; 3] = [
+    "cancel_by_voip_push_violates_pushkit_policy",
+    "offline_phone_rings_late_for_a_stored_call",
+    "three_calls_cancelled_by_voip_suspend_voip_delivery",
+];
+
+#[test]
+fn with_deny_lint_the_cli_fails_exactly_the_bad_provider_scenarios_and_names_each_finding() {
+    let out = Command::new(env!("CARGO_BIN_EXE_apns-harness"))
+        .args(["run", "fixtures/scenarios", "--deny-lint", "--provider-cmd"])
+        .arg(format!("exec '{}'", call_provider().display()))
+        .current_dir(workspace())
+        .output()
+        .unwrap();
+
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    let linted: Vec<&str> = stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("LINT  "))
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert_eq!(linted, BAD_PROVIDER_SCENARIOS, "{stdout}");
+    for finding in [
+        "voip push to bob-iphone.voip: voip-repeated-call (error): call [call_1] already rang",
+        "voip-visible-alert (warning)",
+        "voip-long-expiration (warning): apns-expiration is",
+        "source: https://developer.apple.com/documentation/pushkit/pkpushtype/voip",
+    ] {
+        assert!(stdout.contains(finding), "no {finding:?} in:\n{stdout}");
+    }
+    assert!(
+        !stdout.contains("DIFF ") && !stdout.contains("FAIL "),
+        "the snapshots match and every step passes; only lint fails:\n{stdout}"
+    );
+    let scenarios = std::fs::read_dir(scenarios_dir())
+        .unwrap()
+        .filter(|e| {
+            let path = e.as_ref().unwrap().path();
+            path.extension().is_some_and(|x| x == "json")
+        })
+        .count();
+    assert!(
+        stdout.contains(&format!("{} passed, 3 failed", scenarios - 3)),
+        "the reference provider's own scenarios pass every lint:\n{stdout}"
+    );
+}
+
+/// The reference scenario for three cancelled calls, copied with a short ring wait at the end.
+fn scratch_copy_of_three_cancelled_calls() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let name = "three_cancelled_calls_keep_voip_working";
+    let text = std::fs::read_to_string(scenarios_dir().join(format!("{name}.json"))).unwrap();
+    let mut scenario: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let steps = scenario["steps"].as_array_mut().unwrap();
+    steps.last_mut().unwrap()["expect_ringing"]["timeout"] = "1s".into();
+    let file = dir.path().join(format!("{name}.json"));
+    std::fs::write(&file, scenario.to_string()).unwrap();
+    (dir, file)
+}
+
+#[tokio::test]
+async fn a_provider_that_cancels_by_voip_three_times_fails_with_a_phone_that_no_longer_rings() {
+    // Arrange: the reference scenario (the fourth call rings), the provider with its bug.
+    let (_dir, scenario) = scratch_copy_of_three_cancelled_calls();
+    let buggy = reference_provider().env(BUG.0, BUG.1);
+
+    // Act
+    let err = Harness::new(buggy.into())
+        .run_file(&scenario)
+        .await
+        .unwrap_err();
+
+    // Assert: the last step fails, and says why with the phone's timeline.
+    let Error::Step(failure) = &err else {
+        panic!("expected a step failure, got {err}");
+    };
+    assert_eq!(failure.step, 16, "{err}");
+    let message = err.to_string();
+    assert!(
+        message.contains("bob-iphone was not ringing for call [call_4]"),
+        "{message}"
+    );
+    assert!(
+        message.contains("VoIP delivery suspended after 3 violations"),
+        "{message}"
+    );
+    assert!(
+        message.contains("voip push discarded (voip_suspended)"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn a_scenario_with_provider_env_needs_a_provider_the_harness_starts() {
+    let file = scenarios_dir().join(format!("{}.json", BAD_PROVIDER_SCENARIOS[0]));
+    let scenario = Scenario::load(&file).unwrap();
+
+    let err = Harness::new(Provider::url("http://127.0.0.1:9"))
+        .run(&scenario)
+        .await
+        .unwrap_err();
+
+    assert!(matches!(err, Error::Setup(_)), "{err:?}");
+    assert!(err.to_string().contains("provider_env"), "{err}");
 }

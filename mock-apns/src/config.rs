@@ -4,6 +4,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::apns::environment::Environment;
+use crate::lint::LintMode;
+use crate::phones::PhoneSettings;
 
 /// Validated settings the server runs with.
 #[derive(Debug, Clone)]
@@ -23,6 +25,10 @@ pub struct Config {
     pub max_records: usize,
     /// JSON-lines file every record is appended to.
     pub record_file: Option<PathBuf>,
+    /// What lint findings do (`docs/phones.md` §5).
+    pub lint: LintMode,
+    /// How virtual phones behave (`docs/phones.md`).
+    pub phones: PhoneSettings,
     /// Host names the admin API answers to besides loopback and its listen address (a
     /// container's name, say): its DNS-rebinding check refuses any other.
     pub admin_allowed_hosts: Vec<String>,
@@ -46,6 +52,8 @@ impl Default for Config {
             idle_timeout: None,
             max_records: 100_000,
             record_file: None,
+            lint: LintMode::default(),
+            phones: PhoneSettings::default(),
             admin_allowed_hosts: Vec::new(),
             handshake_timeout: Duration::from_secs(10),
             max_connections: 1000,

@@ -47,7 +47,11 @@
 //! - `auth/`: provider tokens (ES256 JWT) and the per-connection token rules, the registered
 //!   [`keys`] and the development key, client certificates, the mock's [`Pki`].
 //! - `record/`: the [`Notification`] record, the recorder and its record file (reopened when
-//!   deleted or rotated), registered [`Device`]s, the [`Clock`] every time rule reads.
+//!   deleted or rotated), registered [`Device`]s, the [`Clock`] every time rule reads, the
+//!   Simulator's `.apns` file of a push.
+//! - [`phones`]: virtual phones that own tokens: [`Delivery`] of each accepted push
+//!   (delivered, stored, discarded), incoming [`Call`]s that ring, PushKit's policy, timelines.
+//! - [`lint`]: mistakes APNs accepts but a phone pays for, one small rule each.
 //! - [`faults`]: fault rules (match + schedule + action), their effect on a push, the rate
 //!   limiter.
 //! - `server/`: accepting under a connection cap with back-off, the accept loop, one task per
@@ -56,13 +60,17 @@
 //! - `redirect/`: the CONNECT front door and the [`ClientEnv`] that points unmodified clients at
 //!   the mock.
 //! - [`admin`]: the HTTP/1.1 admin API (every request through one guard: Host, Origin, JSON
-//!   bodies), the record listed in streamed pages, and its typed [`admin::Client`].
+//!   bodies), the record listed in streamed pages, its event stream, the web UI it serves at
+//!   `/`, and its typed [`admin::Client`].
+//! - `telemetry/`: what the mock tells whoever runs it: a log line per push, Prometheus
+//!   metrics.
 //! - `api/`: the test-facing [`MockApns`] handle, [`MockApnsBuilder`], [`Mock`] with
 //!   [`matchers`], and verification ([`Times`]).
 //! - `config.rs` / `shared.rs` / `state_dir.rs` / `error.rs`: the settings, the state every task
 //!   shares, the files kept in the state directory, setup errors.
 //!
-//! Wire facts and their public sources: `docs/apns.md` in the repository.
+//! Wire facts and their public sources: `docs/apns.md` in the repository; the phone side's:
+//! `docs/phones.md`.
 
 pub mod admin;
 mod api;
@@ -71,16 +79,20 @@ mod auth;
 mod config;
 mod error;
 pub mod faults;
+pub mod lint;
+pub mod phones;
 mod record;
 mod redirect;
 mod server;
 mod shared;
 mod state_dir;
+mod telemetry;
 
 pub use api::builder::MockApnsBuilder;
 pub use api::handle::{MockApns, WaitTimeout};
 pub use api::matchers;
 pub use api::mock::{Mock, MockBuilder, MockGuard};
+pub use api::phone::{Phone, PhoneWaitTimeout};
 pub use api::verification::Times;
 pub use apns::environment::Environment;
 pub use apns::error_code::ErrorCode;
@@ -93,9 +105,12 @@ pub use auth::pki::{Pki, SERVER_NAMES};
 pub use config::Config;
 pub use error::{Error, TlsError};
 pub use faults::{Action, RuleError, RuleSpec, RuleSummary, Schedule};
+pub use lint::{LintFinding, LintMode, LintReport};
+pub use phones::{Call, Delivery, DeliveryStatus, PhoneSpec, PhoneView};
 pub use record::clock::{AdvanceTooFar, Clock, MAX_NOW_MS};
 pub use record::devices::Device;
 pub use record::notification::{AppliedFault, AuthKind, AuthSummary, Notification, Payload};
+pub use record::simulator_file::{SimulatorFileError, TARGET_BUNDLE_KEY};
 pub use redirect::client_env::{ClientEnv, Shell};
 pub use redirect::connect_proxy::{APNS_HOSTS, APNS_PORTS};
 pub use server::bound::Bound;

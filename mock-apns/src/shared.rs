@@ -1,5 +1,5 @@
-//! What every connection and the admin API share: configuration, keys, devices, record, clock,
-//! and the shutdown flag.
+//! What every connection and the admin API share: configuration, keys, devices, phones, lint,
+//! record, clock, and the shutdown flag.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -10,10 +10,14 @@ use crate::auth::keys::KeyStore;
 use crate::auth::provider_token::FirstSeen;
 use crate::config::Config;
 use crate::faults::Faults;
+use crate::lint::Lint;
+use crate::phones::Phones;
 use crate::record::clock::Clock;
 use crate::record::devices::Devices;
 use crate::record::recorder::Recorder;
+use crate::redirect::tunnels::Tunnels;
 use crate::server::connection_state::Connections;
+use crate::telemetry::metrics::{Gauges, Metrics};
 
 /// State shared by every task of one mock.
 #[derive(Debug)]
@@ -26,6 +30,12 @@ pub(crate) struct Shared {
     pub(crate) connections: Connections,
     pub(crate) faults: Faults,
     pub(crate) first_seen: FirstSeen,
+    pub(crate) phones: Phones,
+    pub(crate) lint: Lint,
+    /// Tunnels open through the CONNECT front door, so a connection shows its target.
+    pub(crate) tunnels: Arc<Tunnels>,
+    /// Counters for `GET /metrics`.
+    pub(crate) metrics: Metrics,
     /// Flips to true when the server starts shutting down.
     stop: watch::Sender<bool>,
     next_connection_id: AtomicU64,
@@ -34,6 +44,8 @@ pub(crate) struct Shared {
 impl Shared {
     pub(crate) fn new(config: Config, keys: KeyStore, recorder: Recorder, clock: Clock) -> Self {
         Self {
+            phones: Phones::new(config.phones.clone()),
+            lint: Lint::new(config.lint),
             config,
             keys,
             devices: Arc::default(),
@@ -42,6 +54,8 @@ impl Shared {
             connections: Connections::default(),
             faults: Faults::default(),
             first_seen: FirstSeen::default(),
+            tunnels: Arc::default(),
+            metrics: Metrics::default(),
             stop: watch::Sender::new(false),
             next_connection_id: AtomicU64::new(1),
         }
@@ -55,6 +69,22 @@ impl Shared {
     /// Starts the graceful shutdown of every task.
     pub(crate) fn stop(&self) {
         self.stop.send_replace(true);
+    }
+
+    /// The Prometheus text `GET /metrics` answers.
+    pub(crate) fn render_metrics(&self) -> String {
+        let gauges = Gauges {
+            connections_open: self.connections.open_count() as u64,
+            records: self.recorder.kept() as u64,
+            records_dropped: self.recorder.dropped(),
+            lint_findings: self
+                .lint
+                .counts()
+                .into_iter()
+                .map(|(rule, n)| (rule.id, n))
+                .collect(),
+        };
+        self.metrics.render(self.config.environment, gauges)
     }
 
     /// Connection ids count from 1 in accept order.

@@ -83,6 +83,15 @@ async fn curl_given_only_https_proxy_and_the_ca_reaches_the_mock_on_every_apns_h
             .expect("the push was recorded");
         let record = &records[i];
         assert_eq!(record.topic(), Some(push.topic.as_str()), "{origin}");
+        // Where curl meant to go, as the record shows it: Apple's host all the way.
+        let host = origin.trim_start_matches("https://");
+        let (name, port) = host.split_once(':').unwrap_or((host, "443"));
+        let target = format!("{name}:{port}");
+        assert_eq!(record.connect_target.as_deref(), Some(target.as_str()));
+        assert_eq!(record.sni.as_deref(), Some(name), "{origin}");
+        // curl leaves the default port out of `:authority`.
+        let authority = host.strip_suffix(":443").unwrap_or(host);
+        assert_eq!(record.authority.as_deref(), Some(authority), "{origin}");
         assert_eq!(record.payload_json(), push.payload, "{origin}");
         assert!(
             sent.apns_id.as_deref() == Some(&*record.apns_id),
@@ -91,6 +100,20 @@ async fn curl_given_only_https_proxy_and_the_ca_reaches_the_mock_on_every_apns_h
             record.apns_id
         );
     }
+    let admin = mock_apns::admin::Client::new(&mock.apns.admin_uri()).expect("the admin URL");
+    let listed = admin.connections().await.expect("the connection list");
+    let targets: Vec<_> = listed
+        .iter()
+        .map(|c| c.connect_target.as_deref().unwrap_or("-"))
+        .collect();
+    assert_eq!(
+        targets,
+        [
+            "api.sandbox.push.apple.com:443",
+            "api.push.apple.com:2197",
+            "api.development.push.apple.com:443"
+        ]
+    );
 }
 
 #[tokio::test]

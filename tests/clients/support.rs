@@ -275,7 +275,21 @@ async fn run_script(program: &Path, script: &Path, env: Vec<(String, String)>) -
     let mut command = tokio::process::Command::new(program);
     command
         .arg(script)
-        .current_dir(script.parent().unwrap_or(Path::new(".")))
+        .current_dir(script.parent().unwrap_or(Path::new(".")));
+    run_command(command, script, env).await
+}
+
+/// A client program built for a test (the a2 one), run like the scripts.
+pub(crate) async fn run_binary(binary: &Path, env: Vec<(String, String)>) -> Value {
+    run_command(tokio::process::Command::new(binary), binary, env).await
+}
+
+async fn run_command(
+    mut command: tokio::process::Command,
+    script: &Path,
+    env: Vec<(String, String)>,
+) -> Value {
+    command
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -284,7 +298,7 @@ async fn run_script(program: &Path, script: &Path, env: Vec<(String, String)>) -
     command.envs(env);
     let child = command
         .spawn()
-        .unwrap_or_else(|e| panic!("cannot run {}: {e}", program.display()));
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
     let output = tokio::time::timeout(SCRIPT_TIMEOUT, child.wait_with_output())
         .await
         .unwrap_or_else(|_| panic!("{} did not finish in {SCRIPT_TIMEOUT:?}", script.display()))

@@ -125,9 +125,34 @@ impl ApnsClient {
         Self::connect_as(addr, ca_pem, alpn, None).await
     }
 
+    /// Connects to a mock in this process as if to `server_name` (an Apple host name, or an
+    /// IP address, for which no SNI is sent): verified against it, and the `:authority` of
+    /// requests that do not set their own.
+    pub(crate) async fn connect_to_name(apns: &MockApns, server_name: &str) -> Self {
+        Self::connect_named(
+            apns.address(),
+            apns.ca_cert_pem(),
+            server_name,
+            Alpn::H2,
+            None,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("connecting to the mock as {server_name}: {e:#}"))
+    }
+
     async fn connect_as(
         addr: SocketAddr,
         ca_pem: &str,
+        alpn: Alpn,
+        identity: Option<&ClientCert>,
+    ) -> anyhow::Result<Self> {
+        Self::connect_named(addr, ca_pem, "localhost", alpn, identity).await
+    }
+
+    async fn connect_named(
+        addr: SocketAddr,
+        ca_pem: &str,
+        server_name: &str,
         alpn: Alpn,
         identity: Option<&ClientCert>,
     ) -> anyhow::Result<Self> {
@@ -135,7 +160,7 @@ impl ApnsClient {
             Alpn::H2 => &[b"h2"],
             Alpn::None => &[],
         };
-        let tls = tls_connect_as(addr, ca_pem, "localhost", protocols, identity).await?;
+        let tls = tls_connect_as(addr, ca_pem, server_name, protocols, identity).await?;
         let negotiated = tls.get_ref().1.alpn_protocol().map(<[u8]>::to_vec);
         let expected = (alpn == Alpn::H2).then(|| b"h2".to_vec());
         anyhow::ensure!(
@@ -151,7 +176,7 @@ impl ApnsClient {
         });
         Ok(Self {
             sender,
-            authority: format!("localhost:{}", addr.port()),
+            authority: format!("{server_name}:{}", addr.port()),
         })
     }
 

@@ -43,6 +43,8 @@ pub(crate) struct Banner {
     pub(crate) apns_url: String,
     /// `http://127.0.0.1:<port>/api/v1/`.
     pub(crate) admin_url: String,
+    /// `http://127.0.0.1:<port>/`: the web UI.
+    pub(crate) ui_url: String,
     pub(crate) ca_path: PathBuf,
     pub(crate) key_path: PathBuf,
     pub(crate) key_id: String,
@@ -88,6 +90,7 @@ impl Banner {
             text: text.to_owned(),
             apns_url: field("APNs endpoint"),
             admin_url: field("admin API"),
+            ui_url: field("web UI"),
             ca_path: field("trust this CA").into(),
             key_path: field("dev key").into(),
             key_id: after("key id"),
@@ -116,11 +119,38 @@ pub(crate) struct MockProcess {
     stderr: mpsc::UnboundedReceiver<String>,
 }
 
+/// The binary as a command with no `MOCK_APNS_*` variable of the test's environment, output
+/// piped, killed when dropped; the caller adds every argument.
+pub(crate) fn command() -> Command {
+    command_of(&binary())
+}
+
+/// [`command`] for a copy of the binary at `program`.
+pub(crate) fn command_of(program: &Path) -> Command {
+    let mut command = Command::new(program);
+    prepare(&mut command);
+    command
+}
+
+/// Leaves the test's `MOCK_APNS_*` variables out and pipes the output.
+fn prepare(command: &mut Command) {
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("MOCK_APNS_") {
+            command.env_remove(name);
+        }
+    }
+    command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+}
+
 impl MockProcess {
     /// Starts the binary on free loopback ports with `state_dir` and `extra` flags (an
     /// `--admin-listen` among them replaces the loopback one), and waits for its banner.
     pub(crate) async fn start(state_dir: &Path, extra: &[&str]) -> Self {
-        Self::spawn(Command::new(binary()), state_dir, extra).await
+        Self::spawn_with(Command::new(binary()), state_dir, extra).await
     }
 
     /// Like [`Self::start`], under an open-file limit of `nofile` (soft and hard), as a shell's
@@ -135,29 +165,30 @@ impl MockProcess {
             .arg("-c")
             .arg(format!("ulimit -n {nofile} && exec \"$0\" \"$@\""))
             .arg(binary());
-        Self::spawn(command, state_dir, extra).await
+        Self::spawn_with(command, state_dir, extra).await
     }
 
-    async fn spawn(mut command: Command, state_dir: &Path, extra: &[&str]) -> Self {
-        for (name, _) in std::env::vars_os() {
-            if name.to_string_lossy().starts_with("MOCK_APNS_") {
-                command.env_remove(name);
-            }
-        }
+    /// Like [`MockProcess::start`], running the binary at `bin` (an installed copy) from
+    /// `state_dir` as its working directory, away from the source tree.
+    pub(crate) async fn start_installed(bin: &Path, state_dir: &Path, extra: &[&str]) -> Self {
+        let mut command = Command::new(bin);
+        command.current_dir(state_dir);
+        Self::spawn_with(command, state_dir, extra).await
+    }
+
+    async fn spawn_with(mut command: Command, state_dir: &Path, extra: &[&str]) -> Self {
+        prepare(&mut command);
         command.args(["--listen", "127.0.0.1:0"]);
         if !extra.contains(&"--admin-listen") {
             command.args(["--admin-listen", "127.0.0.1:0"]);
         }
-        let mut child = command
-            .arg("--state-dir")
-            .arg(state_dir)
-            .args(extra)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("spawning mock-apns");
+        command.arg("--state-dir").arg(state_dir).args(extra);
+        Self::spawn(command).await
+    }
+
+    /// Starts `command` (from [`command`], with every argument given) and waits for its banner.
+    pub(crate) async fn spawn(mut command: Command) -> Self {
+        let mut child = command.spawn().expect("spawning mock-apns");
         let stdout = child.stdout.take().expect("stdout is piped");
         let stderr = child.stderr.take().expect("stderr is piped");
         let (tx, rx) = mpsc::unbounded_channel();

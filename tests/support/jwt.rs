@@ -2,7 +2,7 @@
 //! signed here with ring from the key's `.p8` PEM, with the claims a test chooses, and with the
 //! signature re-encoded as DER (what Java providers and Apple's own sample send).
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
 use ring::rand::SystemRandom;
 use ring::signature::{EcdsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
@@ -27,6 +27,27 @@ pub(crate) fn sign(pem: &str, header: &str, claims: &str) -> String {
     );
     let sig = pair.sign(&rng, input.as_bytes()).expect("signing works");
     format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig.as_ref()))
+}
+
+/// A token the way a2 0.10 mints it with its default OpenSSL signer (`src/signer.rs`): header
+/// `{"alg":"ES256","kid":…}` and claims `{"iss":…,"iat":…}` in standard base64 with `=`
+/// padding, and the DER signature of that text in standard base64 too.
+pub(crate) fn sign_like_a2(pem: &str, key_id: &str, team_id: &str, iat: u64) -> String {
+    let der = PrivatePkcs8KeyDer::from_pem_slice(pem.as_bytes()).expect("a PKCS#8 .p8 PEM");
+    let rng = SystemRandom::new();
+    let pair = EcdsaKeyPair::from_pkcs8(
+        &ECDSA_P256_SHA256_FIXED_SIGNING,
+        der.secret_pkcs8_der(),
+        &rng,
+    )
+    .expect("a P-256 key");
+    let input = format!(
+        "{}.{}",
+        STANDARD.encode(format!(r#"{{"alg":"ES256","kid":"{key_id}"}}"#)),
+        STANDARD.encode(format!(r#"{{"iss":"{team_id}","iat":{iat}}}"#))
+    );
+    let sig = pair.sign(&rng, input.as_bytes()).expect("signing works");
+    format!("{input}.{}", STANDARD.encode(raw_to_der(sig.as_ref())))
 }
 
 /// The same token with its raw R‖S signature re-encoded as an ASN.1 DER `SEQUENCE` of two

@@ -6,6 +6,8 @@ pub(crate) mod admin;
 pub(crate) mod apns_client;
 pub(crate) mod assertions;
 pub(crate) mod binary;
+pub(crate) mod browser;
+pub(crate) mod cargo;
 pub(crate) mod jwt;
 pub(crate) mod push;
 pub(crate) mod raw_h2;

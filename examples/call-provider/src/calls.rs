@@ -73,9 +73,14 @@ impl App {
         let targets = self.store.targets(to, TokenKind::Voip, None);
         let from = from.to_owned();
         let bundle = self.bundle.clone();
+        let late = self.bug == Some(Bug::VoipExpiration60);
         let deliveries = self
             .deliver(TokenKind::Voip, targets, move |t| {
-                pushes::incoming_call(&bundle, &t.token, call_id, &from)
+                let push = pushes::incoming_call(&bundle, &t.token, call_id, &from);
+                if late {
+                    return pushes::stored_for_a_minute(push);
+                }
+                push
             })
             .await;
         Ok(Report {
@@ -101,7 +106,7 @@ impl App {
                 })
                 .await
             }
-            None => {
+            None | Some(Bug::VoipExpiration60) => {
                 let targets = self.store.targets(&call.to, TokenKind::Apns, None);
                 self.deliver(TokenKind::Apns, targets, move |t| {
                     pushes::missed_call(&bundle, &t.token, call_id, &caller)

@@ -71,6 +71,9 @@ pub(crate) enum Bug {
     /// `/cancel` sends the missed-call notice as a VoIP push to the VoIP tokens, the mistake
     /// iOS 13 punishes (every VoIP push must report a call).
     CancelAsVoip,
+    /// The incoming-call VoIP push carries `apns-expiration` 60 s ahead instead of 0: APNs
+    /// stores it for an offline phone, which rings late, for a caller who may have hung up.
+    VoipExpiration60,
 }
 
 impl Config {
@@ -102,7 +105,10 @@ impl Config {
         let bug = match optional("CALL_PROVIDER_BUG").as_deref() {
             None => None,
             Some("cancel-as-voip") => Some(Bug::CancelAsVoip),
-            Some(other) => bail!("CALL_PROVIDER_BUG={other:?} is unknown (known: cancel-as-voip)"),
+            Some("voip-expiration-60") => Some(Bug::VoipExpiration60),
+            Some(other) => bail!(
+                "CALL_PROVIDER_BUG={other:?} is unknown (known: cancel-as-voip, voip-expiration-60)"
+            ),
         };
         Ok(Self {
             apns,

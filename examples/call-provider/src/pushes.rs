@@ -75,6 +75,19 @@ pub(crate) fn missed_call_as_voip(bundle: &str, token: &str, call_id: Uuid, call
     }
 }
 
+/// The deliberate bug (`CALL_PROVIDER_BUG=voip-expiration-60`): `push` with an
+/// `apns-expiration` one minute ahead, so APNs stores it for an offline phone and delivers
+/// it late, exactly what [`incoming_call`]'s expiration 0 avoids.
+pub(crate) fn stored_for_a_minute(push: Push) -> Push {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    Push {
+        expiration: Some(now + 60),
+        ..push
+    }
+}
+
 /// Answered on one device: tell the others to stop ringing.
 ///
 /// A background push (`content-available: 1`, no alert), which Apple requires at priority 5,
@@ -117,6 +130,19 @@ mod tests {
             payload(&push),
             json!({"aps": {}, "call_id": id, "caller": "alice", "ring_timeout": 30})
         );
+    }
+
+    #[test]
+    fn the_late_voip_bug_keeps_the_call_but_expires_a_minute_ahead() {
+        let push = incoming_call("com.example.app", "abcd", Uuid::nil(), "alice");
+        let late = stored_for_a_minute(push.clone());
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let expiration = late.expiration.unwrap();
+        assert!((now + 59..=now + 61).contains(&expiration), "{expiration}");
+        assert_eq!(late.payload, push.payload);
     }
 
     #[test]

@@ -34,10 +34,7 @@ impl AddFault {
     /// The rule is one the mock mounts, using only names defined before; the name is not in
     /// use.
     pub(crate) fn check(&self, scope: &mut Scope) -> Result<(), Invalid> {
-        check::fault_rule(&self.rule).map_err(|e| e.under(".rule"))?;
-        scope
-            .template_value(&self.rule)
-            .map_err(|m| Invalid::new(".rule", m))?;
+        check::fault_rule(&self.rule, scope).map_err(|e| e.under(".rule"))?;
         if !scope.add_fault(&self.name) {
             return Err(Invalid::new(
                 ".name",

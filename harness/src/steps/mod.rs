@@ -18,6 +18,8 @@
 //! re-exports the type, and generates [`Step`], its `Deserialize` (keyed by each `KIND`) and
 //! the dispatching `match`es; nothing else changes.
 
+mod gesture;
+pub(crate) mod phone;
 mod push_filter;
 
 pub use call::Method;
@@ -37,6 +39,13 @@ steps! {
     UnregisterDevice(unregister_device::UnregisterDevice),
     AdvanceClock(advance_clock::AdvanceClock),
     Mark(mark::Mark),
+    ExpectRinging(expect_ringing::ExpectRinging),
+    ExpectNotRinging(expect_not_ringing::ExpectNotRinging),
+    ExpectDelivery(expect_delivery::ExpectDelivery),
+    Answer(answer::Answer),
+    Decline(decline::Decline),
+    PhoneOffline(phone_offline::PhoneOffline),
+    PhoneOnline(phone_online::PhoneOnline),
 }
 
 /// Declares the step modules and generates [`Step`] from one list, `Variant(module::Type)`,
@@ -111,12 +120,12 @@ macro_rules! steps {
                     type Value = Tag;
 
                     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                        f.write_str("variant identifier")
+                        f.write_str("a step's name")
                     }
 
                     fn visit_str<E: serde::de::Error>(self, key: &str) -> Result<Tag, E> {
                         $( if key == $ty::KIND { return Ok(Tag::$variant); } )+
-                        Err(E::unknown_variant(key, KINDS))
+                        Err(E::custom(crate::choices::unknown("step", key, KINDS)))
                     }
                 }
 
@@ -124,6 +133,9 @@ macro_rules! steps {
             }
         }
 
+        /// Read as a map rather than as serde's externally tagged enum, so that a step with
+        /// no key or with two (a missing `}, {`) says so, instead of serde_json's "expected
+        /// value".
         impl<'de> serde::Deserialize<'de> for Step {
             fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
                 struct StepVisitor;
@@ -132,19 +144,48 @@ macro_rules! steps {
                     type Value = Step;
 
                     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                        f.write_str("enum Step")
+                        write!(f, "a step: an object with one key naming its action ({})", kinds())
                     }
 
-                    fn visit_enum<A: serde::de::EnumAccess<'de>>(self, data: A) -> Result<Step, A::Error> {
-                        use serde::de::VariantAccess as _;
-                        match data.variant::<Tag>()? {
-                            $( (Tag::$variant, step) => step.newtype_variant().map(Step::$variant), )+
+                    fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Step, E> {
+                        Err(E::custom(format!(
+                            "a step is an object with one key naming its action, like \
+                             {{\"mark\": \"…\"}}, not the string {text:?} (one of {})",
+                            kinds()
+                        )))
+                    }
+
+                    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Step, A::Error> {
+                        use serde::de::Error as _;
+                        let Some(tag) = map.next_key::<Tag>()? else {
+                            return Err(A::Error::custom(format!(
+                                "this step is empty: a step is an object with one key naming \
+                                 its action ({})",
+                                kinds()
+                            )));
+                        };
+                        let step = match tag {
+                            $( Tag::$variant => Step::$variant(map.next_value::<$ty>()?), )+
+                        };
+                        if let Some(other) = map.next_key::<String>()? {
+                            return Err(A::Error::custom(format!(
+                                "one action per step: this step has `{}` and `{other}`; write \
+                                 each as a step of its own ({{\"{}\": …}}, {{\"{other}\": …}})",
+                                step.kind(),
+                                step.kind(),
+                            )));
                         }
+                        Ok(step)
                     }
                 }
 
-                deserializer.deserialize_enum("Step", KINDS, StepVisitor)
+                deserializer.deserialize_any(StepVisitor)
             }
+        }
+
+        /// The step kinds, for messages: `` `call`, `run`, … ``.
+        fn kinds() -> String {
+            KINDS.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
         }
     };
 }
@@ -165,14 +206,47 @@ mod tests {
     }
 
     #[test]
-    fn an_unknown_step_is_refused_with_the_known_ones() {
+    fn an_unknown_step_is_refused_with_the_nearest_and_the_known_ones() {
         let err = serde_json::from_str::<Step>(r#"{"expect_push": {"count": 1}}"#)
             .unwrap_err()
             .to_string();
         assert!(
             err.contains(
-                "unknown variant `expect_push`, expected one of `call`, `run`, `expect_pushes`"
+                r#"unknown step "expect_push" (did you mean "expect_pushes"?); one of "call", "run", "expect_pushes""#
             ),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_step_with_two_actions_is_refused_as_one_action_per_step() {
+        let err = serde_json::from_str::<Step>(
+            r#"{"call": {"path": "/calls"}, "expect_pushes": {"count": 1}}"#,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.starts_with(
+                r#"one action per step: this step has `call` and `expect_pushes`; write each as a step of its own ({"call": …}, {"expect_pushes": …})"#
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn an_empty_step_or_a_bare_string_says_what_a_step_is() {
+        let err = serde_json::from_str::<Step>("{}").unwrap_err().to_string();
+        assert!(err.starts_with("this step is empty: a step is an object with one key naming its action (`call`, `run`,"), "{err}");
+        let err = serde_json::from_str::<Step>(r#""mark""#)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(r#"like {"mark": "…"}, not the string "mark""#),
+            "{err}"
+        );
+        let err = serde_json::from_str::<Step>("3").unwrap_err().to_string();
+        assert!(
+            err.contains("expected a step: an object with one key naming its action"),
             "{err}"
         );
     }

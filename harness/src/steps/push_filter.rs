@@ -10,18 +10,20 @@
 //! one of `count`, `device`, …`) and the paths stay what serde derives.
 //!
 //! A push type or a reason is read as mock-apns's own [`PushType`] or [`Reason`], so a typo
-//! (`"Unregisterd"`) is a parse error at its path, not an expectation that times out.
+//! (`"Unregisterd"`) is a parse error at its path that names the nearest choice, not an
+//! expectation that times out; the device is a [`TokenRef`], `"{{bob-ipad.voip}}"`.
 
 use mock_apns::{Notification, PushType, Reason};
 
 use crate::check::{Invalid, Scope};
 use crate::player::Player;
+use crate::token_ref::TokenRef;
 
 /// Which pushes an expectation counts; every field set must match.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PushFilter {
-    /// A token by name: `"bob-ipad.voip"`.
-    pub device: Option<String>,
+    /// A token: `"{{bob-ipad.voip}}"`.
+    pub device: Option<TokenRef>,
     /// `apns-topic`.
     pub topic: Option<String>,
     /// `apns-push-type`.
@@ -33,11 +35,26 @@ pub struct PushFilter {
 }
 
 impl PushFilter {
-    /// What serde cannot check: the device is a declared token.
+    /// What serde cannot check: the device is a declared token, and a status given with a
+    /// reason is the reason's own (Apple's table pairs each reason with one status, so any
+    /// other would never match).
     pub(crate) fn check(&self, scope: &Scope) -> Result<(), Invalid> {
+        if let (Some(status), Some(reason)) = (self.status, self.reason) {
+            if reason.status() != status {
+                return Err(Invalid::new(
+                    ".status",
+                    format!(
+                        "{reason} comes with status {}, so status {status} would never match; \
+                         write {} or leave status out",
+                        reason.status(),
+                        reason.status()
+                    ),
+                ));
+            }
+        }
         match &self.device {
             Some(device) => scope
-                .token(device)
+                .token(device.name())
                 .map_err(|message| Invalid::new(".device", message)),
             None => Ok(()),
         }
@@ -46,7 +63,7 @@ impl PushFilter {
     /// Whether a record is one of the pushes the filter counts.
     pub(crate) fn matches(&self, r: &Notification, player: &Player<'_>) -> bool {
         let token_ok = self.device.as_ref().is_none_or(|name| {
-            let want = player.value(name).unwrap_or_default();
+            let want = player.value(name.name()).unwrap_or_default();
             r.device_token
                 .as_deref()
                 .is_some_and(|t| t.eq_ignore_ascii_case(want))
@@ -114,14 +131,14 @@ macro_rules! deserialize_with_filter {
                 struct $step {
                     $( $(#[$before_attr])* $before: $before_ty, )*
                     #[serde(default)]
-                    device: Option<String>,
+                    device: Option<$crate::token_ref::TokenRef>,
                     #[serde(default)]
                     topic: Option<String>,
-                    #[serde(default)]
+                    #[serde(default, deserialize_with = "crate::choices::de_push_type")]
                     push_type: Option<mock_apns::PushType>,
                     #[serde(default)]
                     status: Option<u16>,
-                    #[serde(default)]
+                    #[serde(default, deserialize_with = "crate::choices::de_reason")]
                     reason: Option<mock_apns::Reason>,
                     $( $(#[$after_attr])* $after: $after_ty, )*
                 }

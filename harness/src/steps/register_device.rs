@@ -1,16 +1,31 @@
 //! `register_device`: register a token, or both of a device's, with the mock.
 
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 
 use crate::check::{Invalid, Scope};
 use crate::player::{Player, Stop};
+use crate::token_ref::TokenRef;
 
-/// A token by name (`"bob-ipad.voip"`), or a device (`"bob-ipad"`) for both its tokens.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(transparent)]
-pub struct RegisterDevice {
-    /// The token or device name.
-    pub name: String,
+/// A device (`"bob-ipad"`) for both its tokens, or one token (`"{{bob-ipad.voip}}"`).
+#[derive(Debug, Clone)]
+pub enum RegisterDevice {
+    /// Both tokens of the device of this name.
+    Device(String),
+    /// One token.
+    Token(TokenRef),
+}
+
+impl<'de> Deserialize<'de> for RegisterDevice {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        if text.contains(['{', '}']) {
+            text.parse()
+                .map(RegisterDevice::Token)
+                .map_err(serde::de::Error::custom)
+        } else {
+            Ok(RegisterDevice::Device(text))
+        }
+    }
 }
 
 impl RegisterDevice {
@@ -23,25 +38,34 @@ impl RegisterDevice {
 
     /// One line for the transcript and for messages.
     pub fn describe(&self) -> String {
-        format!("register {}", self.name)
+        match self {
+            RegisterDevice::Device(name) => format!("register {name}"),
+            RegisterDevice::Token(token) => format!("register {token}"),
+        }
     }
 
-    /// The name is a declared token or device.
+    /// The device or token is a declared one; a token's bare name gets its `{{…}}` spelling.
     pub(crate) fn check(&self, scope: &mut Scope) -> Result<(), Invalid> {
-        if !scope.is_token_or_device(&self.name) {
-            return Err(Invalid::new(
-                "",
-                format!("no device or token named {:?}", self.name),
-            ));
+        match self {
+            RegisterDevice::Token(token) => scope.token(token.name()),
+            RegisterDevice::Device(name) if scope.is_token(name) => {
+                name.parse::<TokenRef>().map(drop)
+            }
+            RegisterDevice::Device(name) => scope.device(name),
         }
-        Ok(())
+        .map_err(|m| Invalid::new("", m))
     }
 
     /// Registers each token named, with its topic and environment.
     pub(crate) async fn play(&self, player: &mut Player<'_>) -> Result<(), Stop> {
-        let name = &self.name;
         for t in player.tokens() {
-            if t.name == *name || t.name.rsplit_once('.').map(|(d, _)| d) == Some(name) {
+            let named = match self {
+                RegisterDevice::Token(token) => t.name == token.name(),
+                RegisterDevice::Device(name) => {
+                    t.name.rsplit_once('.').map(|(d, _)| d) == Some(name)
+                }
+            };
+            if named {
                 player
                     .mock
                     .register(&t.value, &t.topic, t.environment)

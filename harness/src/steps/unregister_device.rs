@@ -4,13 +4,14 @@ use serde::Deserialize;
 
 use crate::check::{Invalid, Scope};
 use crate::player::{Player, Stop};
+use crate::token_ref::TokenRef;
 
 /// Which token stops being valid, and since when.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UnregisterDevice {
-    /// A token by name: `"bob-ipad.voip"`.
-    pub token: String,
+    /// The token, written as in call bodies: `"{{bob-ipad.voip}}"`.
+    pub token: TokenRef,
     /// The 410 `timestamp` (epoch ms); default: now on the mock's clock.
     #[serde(default)]
     pub timestamp_ms: Option<u64>,
@@ -32,13 +33,16 @@ impl UnregisterDevice {
     /// The token is a declared one.
     pub(crate) fn check(&self, scope: &mut Scope) -> Result<(), Invalid> {
         scope
-            .token(&self.token)
+            .token(self.token.name())
             .map_err(|m| Invalid::new(".token", m))
     }
 
     /// Tells the mock the token is gone.
     pub(crate) async fn play(&self, player: &mut Player<'_>) -> Result<(), Stop> {
-        let token = player.value(&self.token).unwrap_or_default().to_owned();
+        let token = player
+            .value(self.token.name())
+            .unwrap_or_default()
+            .to_owned();
         player.mock.unregister(&token, self.timestamp_ms).await?;
         Ok(())
     }

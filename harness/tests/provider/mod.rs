@@ -19,8 +19,9 @@ pub(crate) fn scenarios_dir() -> PathBuf {
     workspace().join("fixtures/scenarios")
 }
 
-/// The reference provider's binary: `CALL_PROVIDER_BIN`, or the workspace's own build
-/// (rebuilt here if needed).
+/// The reference provider's binary: `CALL_PROVIDER_BIN` (`make test` sets it: `cargo test
+/// --all-targets` has just built it, with the test build's features), or the workspace's own
+/// build (rebuilt here if needed).
 pub(crate) fn call_provider() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {

@@ -23,6 +23,8 @@ use crate::apns::environment::Environment;
 use crate::apns::push_type::PushType;
 use crate::apns::reason::Reason;
 use crate::faults::{RuleSpec, RuleSummary};
+use crate::lint::{LintMode, LintReport};
+use crate::phones::{Call, DeliveryStatus, PhoneCondition, PhoneSpec, PhoneView};
 use crate::record::devices::Device;
 use crate::record::notification::Notification;
 use crate::server::connection_state::{ConnectionSummary, GoAway};
@@ -95,6 +97,16 @@ pub enum ClientError {
         /// The matching pushes that had arrived.
         received: Vec<Notification>,
     },
+    /// [`Client::wait_for_phone`] timed out; holds the phone as it was then.
+    #[error("{} was not {condition} within {timeout:?} (ringing: {:?})", phone.name, phone.ringing)]
+    PhoneWaitTimeout {
+        /// What was waited for.
+        condition: PhoneCondition,
+        /// How long the mock waited.
+        timeout: Duration,
+        /// The phone at the deadline.
+        phone: Box<PhoneView>,
+    },
 }
 
 /// An answer of [`Client::send`]: status and body as they came.
@@ -126,6 +138,12 @@ pub struct PushQuery {
     pub status: Option<u16>,
     /// Apple's reason answered.
     pub reason: Option<Reason>,
+    /// Pushes with a finding of this lint rule (`"any"`: with any finding).
+    pub lint: Option<String>,
+    /// Pushes that reached this virtual phone.
+    pub phone: Option<String>,
+    /// Pushes whose delivery (on a phone) had this status.
+    pub delivery: Option<DeliveryStatus>,
 }
 
 impl PushQuery {
@@ -164,7 +182,25 @@ impl PushQuery {
         self
     }
 
-    fn pairs(&self) -> Vec<(&'static str, String)> {
+    /// Pushes with a finding of this lint rule, or `"any"`.
+    pub fn lint(mut self, rule: impl Into<String>) -> Self {
+        self.lint = Some(rule.into());
+        self
+    }
+
+    /// Pushes that reached this phone.
+    pub fn phone(mut self, name: impl Into<String>) -> Self {
+        self.phone = Some(name.into());
+        self
+    }
+
+    /// Pushes delivered, stored or discarded on a phone.
+    pub fn delivery(mut self, status: DeliveryStatus) -> Self {
+        self.delivery = Some(status);
+        self
+    }
+
+    pub(super) fn pairs(&self) -> Vec<(&'static str, String)> {
         let mut pairs = Vec::new();
         if let Some(v) = &self.device_token {
             pairs.push(("device_token", v.clone()));
@@ -181,6 +217,15 @@ impl PushQuery {
         if let Some(v) = self.reason {
             pairs.push(("reason", v.to_string()));
         }
+        if let Some(v) = &self.lint {
+            pairs.push(("lint", v.clone()));
+        }
+        if let Some(v) = &self.phone {
+            pairs.push(("phone", v.clone()));
+        }
+        if let Some(v) = self.delivery {
+            pairs.push(("delivery", v.to_string()));
+        }
         pairs
     }
 }
@@ -196,6 +241,12 @@ pub struct Health {
     pub environment: Environment,
     /// Records dropped at the `--max-records` cap.
     pub records_dropped: u64,
+    /// The `--lint` mode (`warn` from mocks that predate it).
+    #[serde(default)]
+    pub lint: LintMode,
+    /// The CA file clients trust, when the mock keeps it on disk.
+    #[serde(default)]
+    pub ca_path: Option<std::path::PathBuf>,
 }
 
 /// The mock's clock, as `GET`/`POST /api/v1/clock` answer.
@@ -261,6 +312,16 @@ impl Client {
     /// The API's base URL, `http://host:port`.
     pub fn base_url(&self) -> String {
         format!("http://{}", self.authority)
+    }
+
+    /// `host:port`.
+    pub(super) fn authority(&self) -> &str {
+        &self.authority
+    }
+
+    /// The deadline of each request.
+    pub(super) fn timeout(&self) -> Duration {
+        self.timeout
     }
 
     /// `GET /api/v1/health`.
@@ -439,6 +500,133 @@ impl Client {
         Ok(answer.deleted)
     }
 
+    /// `GET /api/v1/pushes/{id}/apns`: the push as the iOS Simulator's `.apns` file (for
+    /// `xcrun simctl push`); a VoIP push is refused (`Refused`, status 422), as the Simulator
+    /// does not deliver PushKit pushes.
+    pub async fn apns_file(&self, id: u64) -> Result<String, ClientError> {
+        let path = format!("/api/v1/pushes/{id}/apns");
+        let answer = self.send(Method::GET, &path, None).await?;
+        if !(200..300).contains(&answer.status) {
+            return Err(refusal(&Method::GET, &path, &answer));
+        }
+        Ok(String::from_utf8_lossy(&answer.body).into_owned())
+    }
+
+    /// `GET /api/v1/lint`: the lint mode, and each rule with its count so far.
+    pub async fn lint(&self) -> Result<LintReport, ClientError> {
+        self.call(Method::GET, "/api/v1/lint", None).await
+    }
+
+    /// `GET /api/v1/phones`: every virtual phone, by name.
+    pub async fn phones(&self) -> Result<Vec<PhoneView>, ClientError> {
+        let list: Phones = self.call(Method::GET, "/api/v1/phones", None).await?;
+        Ok(list.phones)
+    }
+
+    /// `GET /api/v1/phones/{name}`: its state, calls, push fates and timeline.
+    pub async fn phone(&self, name: &str) -> Result<PhoneView, ClientError> {
+        let path = format!("/api/v1/phones/{}", percent_encode(name));
+        self.call(Method::GET, &path, None).await
+    }
+
+    /// `PUT /api/v1/phones/{name}`: creates the phone or changes what `spec` sets.
+    pub async fn put_phone(&self, name: &str, spec: &PhoneSpec) -> Result<PhoneView, ClientError> {
+        let path = format!("/api/v1/phones/{}", percent_encode(name));
+        self.call(Method::PUT, &path, Some(to_json(spec))).await
+    }
+
+    /// `PATCH /api/v1/phones/{name}`: changes what `spec` sets on an existing phone (going
+    /// online delivers what APNs stored for it).
+    pub async fn update_phone(
+        &self,
+        name: &str,
+        spec: &PhoneSpec,
+    ) -> Result<PhoneView, ClientError> {
+        let path = format!("/api/v1/phones/{}", percent_encode(name));
+        self.call(Method::PATCH, &path, Some(to_json(spec))).await
+    }
+
+    /// `DELETE /api/v1/phones/{name}`.
+    pub async fn remove_phone(&self, name: &str) -> Result<(), ClientError> {
+        let path = format!("/api/v1/phones/{}", percent_encode(name));
+        let _: serde_json::Value = self.call(Method::DELETE, &path, None).await?;
+        Ok(())
+    }
+
+    /// `POST /api/v1/phones/{name}/answer`: the user answers `call`, or the call ringing
+    /// longest; refused (409) when nothing rings.
+    pub async fn answer(&self, name: &str, call: Option<&str>) -> Result<Call, ClientError> {
+        self.gesture(name, "answer", call).await
+    }
+
+    /// `POST /api/v1/phones/{name}/decline`: as [`Client::answer`], declining.
+    pub async fn decline(&self, name: &str, call: Option<&str>) -> Result<Call, ClientError> {
+        self.gesture(name, "decline", call).await
+    }
+
+    async fn gesture(
+        &self,
+        name: &str,
+        gesture: &str,
+        call: Option<&str>,
+    ) -> Result<Call, ClientError> {
+        let path = format!("/api/v1/phones/{}/{gesture}", percent_encode(name));
+        let body = match call {
+            Some(call) => serde_json::json!({ "call": call }),
+            None => serde_json::json!({}),
+        };
+        self.call(Method::POST, &path, Some(body)).await
+    }
+
+    /// `POST /api/v1/phones/{name}/reset`: forgets PushKit violations.
+    pub async fn reset_phone(&self, name: &str) -> Result<PhoneView, ClientError> {
+        let path = format!("/api/v1/phones/{}/reset", percent_encode(name));
+        self.call(Method::POST, &path, Some(serde_json::json!({})))
+            .await
+    }
+
+    /// `GET /api/v1/phones/{name}/wait`: answers once the phone is in `condition`; the mock
+    /// waits at most `timeout`, then this returns [`ClientError::PhoneWaitTimeout`].
+    pub async fn wait_for_phone(
+        &self,
+        name: &str,
+        condition: &PhoneCondition,
+        timeout: Duration,
+    ) -> Result<PhoneView, ClientError> {
+        let mut pairs = vec![("timeout_ms", timeout.as_millis().to_string())];
+        match condition {
+            PhoneCondition::Ringing(call) => {
+                pairs.push(("ringing", "true".into()));
+                if let Some(call) = call {
+                    pairs.push(("call", call.clone()));
+                }
+            }
+            PhoneCondition::NotRinging => pairs.push(("ringing", "false".into())),
+            PhoneCondition::LastPush(status, reason) => {
+                pairs.push(("delivery", status.to_string()));
+                if let Some(reason) = reason {
+                    pairs.push(("reason", reason.as_str().to_owned()));
+                }
+            }
+        }
+        let path = with_query(
+            &format!("/api/v1/phones/{}/wait", percent_encode(name)),
+            &pairs,
+        );
+        let answer = self
+            .send_within(Method::GET, &path, None, self.timeout + timeout)
+            .await?;
+        if answer.status == 408 {
+            let late: LatePhone = decode(&Method::GET, &path, &answer)?;
+            return Err(ClientError::PhoneWaitTimeout {
+                condition: condition.clone(),
+                timeout,
+                phone: Box::new(late.phone),
+            });
+        }
+        expect_ok(&Method::GET, &path, answer)
+    }
+
     /// Any request, answered as it comes (no status check): for tests of the API itself, or
     /// of any plain HTTP/1.1 JSON API on loopback (errors still name it `admin`). `body` is
     /// sent as `application/json`.
@@ -589,20 +777,25 @@ fn expect_ok<T: DeserializeOwned>(
     answer: Response,
 ) -> Result<T, ClientError> {
     if !(200..300).contains(&answer.status) {
-        let message = answer
-            .json()
-            .get("error")
-            .and_then(|e| e.as_str())
-            .map(str::to_owned)
-            .unwrap_or_else(|| String::from_utf8_lossy(&answer.body).into_owned());
-        return Err(ClientError::Refused {
-            method: method.clone(),
-            path: path.to_owned(),
-            status: answer.status,
-            message,
-        });
+        return Err(refusal(method, path, &answer));
     }
     decode(method, path, &answer)
+}
+
+/// A refusal, with the API's `error` text.
+fn refusal(method: &Method, path: &str, answer: &Response) -> ClientError {
+    let message = answer
+        .json()
+        .get("error")
+        .and_then(|e| e.as_str())
+        .map(str::to_owned)
+        .unwrap_or_else(|| String::from_utf8_lossy(&answer.body).into_owned());
+    ClientError::Refused {
+        method: method.clone(),
+        path: path.to_owned(),
+        status: answer.status,
+        message,
+    }
 }
 
 fn decode<T: DeserializeOwned>(
@@ -624,7 +817,7 @@ fn to_json<T: Serialize>(value: &T) -> serde_json::Value {
 }
 
 /// `path?k=v&…`, values percent-encoded.
-fn with_query(path: &str, pairs: &[(&str, String)]) -> String {
+pub(super) fn with_query(path: &str, pairs: &[(&str, String)]) -> String {
     if pairs.is_empty() {
         return path.to_owned();
     }
@@ -682,6 +875,16 @@ struct Faults {
 #[derive(Deserialize)]
 struct Deleted {
     deleted: u64,
+}
+
+#[derive(Deserialize)]
+struct Phones {
+    phones: Vec<PhoneView>,
+}
+
+#[derive(Deserialize)]
+struct LatePhone {
+    phone: PhoneView,
 }
 
 #[cfg(test)]

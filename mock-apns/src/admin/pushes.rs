@@ -1,5 +1,6 @@
 //! The record through the admin API: pages of it (filters, `limit`, the `after` cursor),
-//! streamed record by record, and the long-poll that waits for pushes.
+//! streamed record by record, the long-poll that waits for pushes, and one push as the iOS
+//! Simulator's `.apns` file.
 //!
 //! A listing's memory is its page's, never the record's: 50 concurrent listings of a
 //! 100 000-record mock once took it from 0.3 to 4.8 GB, as each built its whole answer (~80 MB)
@@ -15,7 +16,9 @@ use http::StatusCode;
 use http_body_util::BodyExt as _;
 use hyper::body::{Body, Frame};
 
-use super::plumbing::{error, query_u64, reply_body, Reply};
+use super::plumbing::{error, query_u64, reply_body, reply_raw, Reply};
+use crate::lint::RULES;
+use crate::phones::DeliveryStatus;
 use crate::record::compact::Record;
 use crate::shared::Shared;
 use crate::Reason;
@@ -84,6 +87,32 @@ pub(super) async fn wait(query: &[(String, String)], shared: &Shared) -> Reply {
     )
 }
 
+/// `GET /api/v1/pushes/{id}/apns`: the iOS Simulator's file for a push, as an attachment.
+pub(super) fn simulator_file(id: &str, shared: &Shared) -> Reply {
+    let Ok(n) = id.parse::<u64>() else {
+        return error(StatusCode::BAD_REQUEST, format!("{id:?} is not a push id"));
+    };
+    let Some(push) = shared.recorder.get(n) else {
+        return error(
+            StatusCode::NOT_FOUND,
+            format!("no push {n} in the record (cleared, or beyond --max-records)"),
+        );
+    };
+    match push.to_notification().simulator_file() {
+        Ok(file) => {
+            let mut reply = reply_raw(StatusCode::OK, file.into_bytes());
+            let disposition = format!("attachment; filename=\"push-{n}.apns\"");
+            if let Ok(value) = http::HeaderValue::from_str(&disposition) {
+                reply
+                    .headers_mut()
+                    .insert(http::header::CONTENT_DISPOSITION, value);
+            }
+            reply
+        }
+        Err(e) => error(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
+    }
+}
+
 /// Which page: records with ids above `after` (default 0), at most `limit` (default
 /// [`DEFAULT_PAGE`], at most [`MAX_PAGE`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,6 +141,10 @@ pub(crate) struct PushFilter {
     push_type: Option<String>,
     status: Option<u16>,
     reason: Option<Reason>,
+    /// A lint rule's id, or `any`.
+    lint: Option<String>,
+    phone: Option<String>,
+    delivery: Option<DeliveryStatus>,
 }
 
 impl PushFilter {
@@ -132,12 +165,24 @@ impl PushFilter {
                     )
                 }
                 "reason" => f.reason = Some(v.parse().map_err(|e| format!("{e}"))?),
+                "lint" => {
+                    if v != "any" && !RULES.iter().any(|r| r.id == v) {
+                        let ids: Vec<_> = RULES.iter().map(|r| r.id).collect();
+                        return Err(format!(
+                            "lint {v:?} is not a rule id or \"any\" (rules: {})",
+                            ids.join(", ")
+                        ));
+                    }
+                    f.lint = Some(v.clone());
+                }
+                "phone" => f.phone = Some(v.clone()),
+                "delivery" => f.delivery = Some(v.parse()?),
                 "after" | "limit" => {}
                 k if also_allowed.contains(&k) => {}
                 k => {
                     return Err(format!(
                         "unknown query parameter {k:?} (filters: device_token, topic, push_type, \
-                         status, reason; pages: after, limit)"
+                         status, reason, lint, phone, delivery; pages: after, limit)"
                     ))
                 }
             }
@@ -145,7 +190,8 @@ impl PushFilter {
         Ok(f)
     }
 
-    fn matches(&self, n: &Record) -> bool {
+    pub(super) fn matches(&self, n: &Record) -> bool {
+        let extras = n.extras.as_deref();
         self.device_token
             .as_deref()
             .is_none_or(|t| n.device_token().is_some_and(|d| d.eq_ignore_ascii_case(t)))
@@ -156,6 +202,15 @@ impl PushFilter {
                 .is_none_or(|t| n.header("apns-push-type") == Some(t))
             && self.status.is_none_or(|s| n.status == s)
             && self.reason.is_none_or(|r| n.reason == Some(r))
+            && self.lint.as_deref().is_none_or(|rule| {
+                extras.is_some_and(|e| e.lint.iter().any(|f| rule == "any" || f.rule == rule))
+            })
+            && self.phone.as_deref().is_none_or(|phone| {
+                extras.is_some_and(|e| e.delivery.as_ref().is_some_and(|d| d.phone == phone))
+            })
+            && self.delivery.is_none_or(|status| {
+                extras.is_some_and(|e| e.delivery.as_ref().is_some_and(|d| d.status == status))
+            })
     }
 }
 

@@ -11,6 +11,7 @@ use crate::auth::pki::Pki;
 use crate::config::Config;
 use crate::error::Error;
 use crate::faults::RuleSpec;
+use crate::lint::LintMode;
 use crate::record::clock::Clock;
 use crate::record::recorder::Recorder;
 use crate::server::bound::{bind, bind_error, Bound};
@@ -162,6 +163,39 @@ impl MockApnsBuilder {
     /// Mounts fault rules at start (the `--faults` file).
     pub fn faults(mut self, rules: impl IntoIterator<Item = RuleSpec>) -> Self {
         self.faults.extend(rules);
+        self
+    }
+
+    /// What lint findings do (default [`LintMode::Warn`]: recorded and counted). With
+    /// [`LintMode::Deny`] any finding fails the mock's verification (on drop, or `verify()`);
+    /// APNs's answers never change.
+    pub fn lint(mut self, mode: LintMode) -> Self {
+        self.config.lint = mode;
+        self
+    }
+
+    /// Where a payload's call id is looked for, in order (JSON pointers; default `/call_id`,
+    /// `/callId`, `/callUUID`, `/uuid`).
+    pub fn call_id_pointers<I, S>(mut self, pointers: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.config.phones.call_id_pointers = pointers.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// How long an unanswered call rings, on the mock's clock (default 60 s; `None`: until
+    /// something ends it).
+    pub fn ring_timeout(mut self, timeout: Option<std::time::Duration>) -> Self {
+        self.config.phones.ring_timeout = timeout;
+        self
+    }
+
+    /// PushKit violations after which a phone gets no more VoIP pushes until reset (default 3;
+    /// Apple says "repeatedly"; 0 never suspends).
+    pub fn voip_violation_limit(mut self, n: u32) -> Self {
+        self.config.phones.violation_limit = n;
         self
     }
 

@@ -7,12 +7,15 @@ use std::time::Duration;
 use tokio::sync::{oneshot, watch};
 
 use crate::api::builder::MockApnsBuilder;
+use crate::api::phone::Phone;
 use crate::api::verification::{self, Times};
 use crate::auth::client_cert::{ClientCert, ClientCertRequest};
 use crate::auth::keys::SigningKey;
 use crate::auth::pki::Pki;
 use crate::error::Error;
 use crate::faults::{Rule, RuleError, RuleSpec};
+use crate::lint::{LintMode, LintReport};
+use crate::phones::PhoneView;
 use crate::record::clock::Clock;
 use crate::record::devices::Device;
 use crate::record::notification::Notification;
@@ -202,6 +205,26 @@ impl MockApns {
         self.shared.devices.unregister(token, timestamp_ms);
     }
 
+    /// The virtual phone named `name`, created (online, app installed, no tokens) if new:
+    /// `apns.phone("bob-iphone").tokens([voip, apns]).online(false)`.
+    ///
+    /// # Panics
+    /// If the name is not 1 to 64 letters, digits, `-` or `_`.
+    #[track_caller]
+    pub fn phone(&self, name: &str) -> Phone {
+        Phone::open(self.shared.clone(), name)
+    }
+
+    /// Every virtual phone, by name.
+    pub fn phones(&self) -> Vec<PhoneView> {
+        self.shared.phones.list(&self.shared.clock)
+    }
+
+    /// The lint mode, and each rule with its count so far.
+    pub fn lint_report(&self) -> LintReport {
+        LintReport::of(&self.shared.lint)
+    }
+
     /// Issues a client certificate signed by the mock's CA, for certificate authentication.
     pub fn issue_client_cert(&self, request: &ClientCertRequest) -> Result<ClientCert, Error> {
         self.pki.issue_client_cert(request)
@@ -253,10 +276,12 @@ impl MockApns {
         }
     }
 
-    /// Checks every mounted mock's expectation now.
+    /// Checks every mounted mock's expectation now, and with `lint(LintMode::Deny)` that no
+    /// push has a lint finding.
     ///
     /// # Panics
-    /// With a message naming each failed mock and listing the received pushes.
+    /// With a message naming each failed mock (and each finding) and listing the received
+    /// pushes.
     pub fn verify(&self) {
         if let Some(message) = self.verification_failure() {
             panic!("{message}");
@@ -265,10 +290,15 @@ impl MockApns {
 
     fn verification_failure(&self) -> Option<String> {
         let mounted = self.mounted.lock().unwrap_or_else(|p| p.into_inner());
-        let failures: Vec<String> = mounted
+        let mut failures: Vec<String> = mounted
             .iter()
             .filter_map(|(rule, expect)| verification::failure(rule, *expect))
             .collect();
+        if self.shared.config.lint == LintMode::Deny {
+            failures.extend(verification::lint_failures(
+                &self.shared.recorder.snapshot(),
+            ));
+        }
         (!failures.is_empty())
             .then(|| verification::report(&failures, &self.received_notifications()))
     }

@@ -96,6 +96,25 @@ pub(crate) fn failure(rule: &Rule, expect: Option<Times>) -> Option<String> {
     })
 }
 
+/// Under `--lint deny`, each lint finding is a failure of its own.
+pub(crate) fn lint_failures(received: &[Notification]) -> Vec<String> {
+    received
+        .iter()
+        .flat_map(|n| {
+            n.lint.iter().map(move |f| {
+                format!(
+                    "- lint (deny) push #{} to {}: {} ({:?}): {}",
+                    n.id,
+                    n.device_token.as_deref().unwrap_or("-"),
+                    f.rule,
+                    f.severity,
+                    f.message
+                )
+            })
+        })
+        .collect()
+}
+
 /// The message for failed expectations, with what the mock received.
 pub(crate) fn report(failures: &[String], received: &[Notification]) -> String {
     let mut out = format!("Verifications failed:\n{}\n", failures.join("\n"));

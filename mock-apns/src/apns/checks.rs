@@ -38,11 +38,16 @@ impl Ctx<'_> {
     /// certificate has a single topic, that topic (Apple: "APNs uses the app's bundle ID as
     /// the default topic").
     pub(crate) fn topic(&self) -> Option<&str> {
-        if !self.head.has("apns-topic") {
-            return self.conn.cert.as_deref().and_then(single_topic);
-        }
-        self.head.header("apns-topic")
+        topic_of(self.head, self.conn)
     }
+}
+
+/// [`Ctx::topic`], from the head and the connection alone.
+pub(crate) fn topic_of<'a>(head: &'a PushHead, conn: &'a Connection) -> Option<&'a str> {
+    if !head.has("apns-topic") {
+        return conn.cert.as_deref().and_then(single_topic);
+    }
+    head.header("apns-topic")
 }
 
 fn single_topic(cert: &CertIdentity) -> Option<&str> {

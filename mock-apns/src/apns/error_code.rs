@@ -63,6 +63,11 @@ impl ErrorCode {
             .map_or("NO_ERROR", |(_, n)| n)
     }
 
+    /// Every code, in numeric order.
+    pub(crate) fn all() -> impl Iterator<Item = ErrorCode> {
+        NAMES.iter().map(|(code, _)| *code)
+    }
+
     /// The numeric code on the wire.
     pub fn code(self) -> u32 {
         NAMES.iter().position(|(c, _)| *c == self).unwrap_or(0) as u32

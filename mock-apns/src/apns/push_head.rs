@@ -28,6 +28,8 @@ pub(crate) struct PushHead {
     pub(crate) method: Method,
     pub(crate) path: String,
     pub(crate) headers: HeaderMap,
+    /// `:authority`, when the client sent one.
+    authority: Option<http::uri::Authority>,
     /// The first value of each [`KNOWN`] header, in that order.
     known: [Option<HeaderValue>; KNOWN.len()],
     /// `apns-push-type` when it is one of Apple's values (parsed once: several checks ask).
@@ -58,6 +60,7 @@ impl PushHead {
         Self {
             method: parts.method,
             path,
+            authority: parts.uri.authority().cloned(),
             headers: parts.headers,
             known,
             push_type,
@@ -80,6 +83,15 @@ impl PushHead {
     /// Whether the header is present at all (even with a non-UTF-8 value).
     pub(crate) fn has(&self, name: &str) -> bool {
         self.value(name).is_some()
+    }
+
+    /// Where the request says it is going: `:authority`, else the `host` header (aioapns and
+    /// Apple's own example send `host`).
+    pub(crate) fn authority(&self) -> Option<&str> {
+        match &self.authority {
+            Some(authority) => Some(authority.as_str()),
+            None => self.header("host"),
+        }
     }
 
     /// The device token from `/3/device/<token>`, if the path has that shape.

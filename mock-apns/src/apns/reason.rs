@@ -2,17 +2,19 @@
 //!
 //! Source: "Handling notification responses from APNs" (Apple), mirrored in
 //! `docs/apns.md` §4. Everything else (validation, fault injection, the admin API)
-//! names reasons through this enum, so a status can never disagree with its reason.
+//! names reasons through this enum, so a status can never disagree with its reason. Each row's
+//! one-line doc comment is also its [`Reason::explanation`], which the web UI shows beside a
+//! rejected push (through `GET /api/v1/reasons`), so the wording lives here only.
 
 use std::str::FromStr;
 
 macro_rules! reasons {
-    ($( $(#[$doc:meta])* $variant:ident = $status:literal ),+ $(,)?) => {
+    ($( #[doc = $doc:literal] $variant:ident = $status:literal ),+ $(,)?) => {
         /// A reason APNs gives for refusing a push (or, in a GOAWAY, for closing a connection).
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         #[non_exhaustive]
         pub enum Reason {
-            $( $(#[$doc])* $variant, )+
+            $( #[doc = $doc] $variant, )+
         }
 
         impl Reason {
@@ -27,6 +29,11 @@ macro_rules! reasons {
             /// The exact string APNs puts in `{"reason": "…"}`.
             pub const fn as_str(self) -> &'static str {
                 match self { $(Reason::$variant => stringify!($variant),)+ }
+            }
+
+            /// What the reason means, in one line (Apple's table, `docs/apns.md` §4).
+            pub fn explanation(self) -> &'static str {
+                match self { $(Reason::$variant => $doc,)+ }.trim()
             }
         }
     };
@@ -155,6 +162,18 @@ mod tests {
         for r in Reason::ALL {
             assert_eq!(r.as_str().parse::<Reason>(), Ok(*r));
         }
+    }
+
+    #[test]
+    fn every_reason_has_a_one_line_explanation() {
+        for r in Reason::ALL {
+            let text = r.explanation();
+            assert!(text.ends_with('.') && !text.contains('\n'), "{r}: {text:?}");
+        }
+        assert_eq!(
+            Reason::Unregistered.explanation(),
+            "The device token is no longer active for the topic."
+        );
     }
 
     #[test]

@@ -192,6 +192,15 @@ impl SigningKey {
         format!("{signing_input}.{sig}")
     }
 
+    /// A raw R‖S ES256 signature of `input`, for tests that build tokens of their own form.
+    #[cfg(test)]
+    pub(crate) fn sign_for_test(&self, input: &[u8]) -> Vec<u8> {
+        self.pair
+            .sign(&SystemRandom::new(), input)
+            .map(|s| s.as_ref().to_vec())
+            .unwrap_or_default()
+    }
+
     /// Writes the key as `AuthKey_<KEYID>.p8` into `dir` (mode 0600) and returns the path.
     pub fn write_p8(&self, dir: &Path) -> Result<std::path::PathBuf, Error> {
         let path = dir.join(format!("AuthKey_{}.p8", self.key_id));

@@ -7,5 +7,6 @@ pub(crate) mod dev_key;
 pub mod keys;
 pub(crate) mod pki;
 pub(crate) mod provider_token;
+pub(crate) mod token_encoding;
 #[cfg(test)]
 mod token_properties;

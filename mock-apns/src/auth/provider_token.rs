@@ -9,12 +9,11 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
 use ring::signature::{UnparsedPublicKey, ECDSA_P256_SHA256_ASN1, ECDSA_P256_SHA256_FIXED};
 
 use crate::apns::rejection::Rejection;
 use crate::auth::keys::KeyStore;
+use crate::auth::token_encoding::{DecodedToken, Segment, SignatureForm, TokenForm};
 use crate::{Environment, Reason};
 
 /// Apple rejects provider tokens issued more than an hour ago.
@@ -37,6 +36,8 @@ pub(crate) struct ProviderToken {
     /// How far the mock's clock had been advanced when the mock first saw this token: its age
     /// is its real age then plus any advance since (see [`check_age`]).
     pub(crate) clock_offset_secs: u64,
+    /// How it was written: base64 alphabet, padding, signature form.
+    pub(crate) form: TokenForm,
 }
 
 /// The bearer token carried by an `authorization` header value.
@@ -142,19 +143,25 @@ fn not_bearer(scheme: &str, credentials_follow: bool) -> String {
 }
 
 /// Parses and verifies a JWT against the registered keys. Does not check its age.
+///
+/// Segments may be base64url or standard base64, padded or not, and the signature raw R‖S or
+/// DER, as real clients send them (`token_encoding`); the signature is checked over the first
+/// two segments exactly as sent.
 pub(crate) fn verify(token: &str, keys: &KeyStore) -> Result<ProviderToken, Rejection> {
     let invalid = |why: String| Rejection::new(Reason::InvalidProviderToken, why);
     let mut parts = token.split('.');
     let (Some(h), Some(c), Some(s), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
     else {
-        return Err(invalid("a JWT has three dot-separated parts".into()));
+        let dots = token.matches('.').count();
+        return Err(invalid(format!(
+            "a JWT has three dot-separated parts (header.claims.signature); this one has {}",
+            dots + 1
+        )));
     };
-    let header =
-        decode_json(h).ok_or_else(|| invalid("JWT header is not base64url JSON".into()))?;
-    let claims =
-        decode_json(c).ok_or_else(|| invalid("JWT claims are not base64url JSON".into()))?;
-    let sig = decode_b64(s).ok_or_else(|| invalid("JWT signature is not base64url".into()))?;
+    let decoded = DecodedToken::decode(h, c, s).map_err(invalid)?;
+    let header = json_object(Segment::Header, &decoded.header).map_err(invalid)?;
+    let claims = json_object(Segment::Claims, &decoded.claims).map_err(invalid)?;
 
     match header.get("alg").and_then(|v| v.as_str()) {
         Some("ES256") => {}
@@ -187,15 +194,23 @@ pub(crate) fn verify(token: &str, keys: &KeyStore) -> Result<ProviderToken, Reje
         .ok_or_else(|| invalid("JWT claims have no numeric \"iat\"".into()))?;
 
     let signing_input = &token[..h.len() + 1 + c.len()];
-    // JWS uses raw R‖S (64 bytes); Apple's own sample and Java providers send DER. Accept both.
-    let alg = if sig.len() == 64 {
-        &ECDSA_P256_SHA256_FIXED
-    } else {
-        &ECDSA_P256_SHA256_ASN1
+    let public_key = |alg| UnparsedPublicKey::new(alg, key.public_point());
+    let verified = decoded.signature_forms.iter().copied().find(|form| {
+        let alg = match form {
+            SignatureForm::Raw => &ECDSA_P256_SHA256_FIXED,
+            SignatureForm::Der => &ECDSA_P256_SHA256_ASN1,
+        };
+        public_key(alg)
+            .verify(signing_input.as_bytes(), &decoded.signature)
+            .is_ok()
+    });
+    let Some(signature_form) = verified else {
+        let form = decoded.form(decoded.signature_forms[0]);
+        return Err(invalid(format!(
+            "signature does not verify with key {kid:?} (token read as {})",
+            form.describe()
+        )));
     };
-    UnparsedPublicKey::new(alg, key.public_point())
-        .verify(signing_input.as_bytes(), &sig)
-        .map_err(|_| invalid(format!("signature does not verify with key {kid:?}")))?;
     Ok(ProviderToken {
         key_id: key.key_id.clone(),
         team_id: key.team_id.clone(),
@@ -203,6 +218,7 @@ pub(crate) fn verify(token: &str, keys: &KeyStore) -> Result<ProviderToken, Reje
         environment: key.environment,
         fingerprint: token_fingerprint(token),
         clock_offset_secs: 0,
+        form: decoded.form(signature_form),
     })
 }
 
@@ -290,13 +306,17 @@ impl FirstSeen {
     }
 }
 
-fn decode_b64(s: &str) -> Option<Vec<u8>> {
-    // Tolerate padding: some hand-rolled providers leave it on.
-    URL_SAFE_NO_PAD.decode(s.trim_end_matches('=')).ok()
-}
-
-fn decode_json(s: &str) -> Option<serde_json::Map<String, serde_json::Value>> {
-    serde_json::from_slice(&decode_b64(s)?).ok()
+/// A decoded header or claims segment as a JSON object.
+fn json_object(
+    segment: Segment,
+    bytes: &[u8],
+) -> Result<serde_json::Map<String, serde_json::Value>, String> {
+    let name = segment.label();
+    match serde_json::from_slice::<serde_json::Value>(bytes) {
+        Ok(serde_json::Value::Object(map)) => Ok(map),
+        Ok(_) => Err(format!("{name}: JSON, but not an object")),
+        Err(e) => Err(format!("{name}: decodes from base64 but is not JSON ({e})")),
+    }
 }
 
 /// `iat` as an integer, a float, or a numeric string: all three are seen from real libraries.
@@ -316,6 +336,10 @@ fn parse_iat(v: &serde_json::Value) -> Option<u64> {
 mod tests {
     use super::*;
     use std::sync::OnceLock;
+
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::engine::GeneralPurpose;
+    use base64::Engine as _;
 
     use crate::auth::connection_auth::{ConnectionAuth, TokenEnv, MIN_TOKEN_CHANGE_SECS};
     use crate::auth::keys::SigningKey;
@@ -404,6 +428,124 @@ mod tests {
         let err = verify(&t, &store(&key)).unwrap_err();
         assert_eq!(err.reason, Reason::InvalidProviderToken);
         assert!(err.detail.contains("signature"), "{}", err.detail);
+    }
+
+    /// ECDSA (r, s) as 64 bytes R‖S → DER, as OpenSSL and Java sign.
+    fn raw_to_der(raw: &[u8]) -> Vec<u8> {
+        let integer = |bytes: &[u8]| {
+            let first = bytes.iter().position(|b| *b != 0).unwrap_or(31);
+            let mut value = bytes[first..].to_vec();
+            if value[0] & 0x80 != 0 {
+                value.insert(0, 0);
+            }
+            let mut out = vec![0x02, value.len() as u8];
+            out.extend(value);
+            out
+        };
+        let (r, s) = (integer(&raw[..32]), integer(&raw[32..]));
+        let mut der = vec![0x30, (r.len() + s.len()) as u8];
+        der.extend(r);
+        der.extend(s);
+        der
+    }
+
+    /// The key's token re-written: header and claims in `engine`, then signed again over that
+    /// text (the signature covers the segments as sent), the signature in `engine` too.
+    fn minted_as(key: &SigningKey, engine: &GeneralPurpose, der: bool) -> String {
+        let token = key.token(1_700_000_000);
+        let mut parts = token.split('.').map(|p| URL_SAFE_NO_PAD.decode(p).unwrap());
+        let (header, claims) = (parts.next().unwrap(), parts.next().unwrap());
+        let input = format!("{}.{}", engine.encode(header), engine.encode(claims));
+        let raw = key.sign_for_test(input.as_bytes());
+        let sig = if der { raw_to_der(&raw) } else { raw };
+        format!("{input}.{}", engine.encode(sig))
+    }
+
+    #[test]
+    fn every_base64_form_with_either_signature_verifies_and_is_named() {
+        use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE};
+        let key = SigningKey::generate("TEAM123456").unwrap();
+        let forms: [(&GeneralPurpose, &str); 4] = [
+            (&URL_SAFE_NO_PAD, "base64url, unpadded"),
+            (&URL_SAFE, "base64url, padded"),
+            (&STANDARD_NO_PAD, "standard base64, unpadded"),
+            (&STANDARD, "standard base64, padded"),
+        ];
+        for (engine, name) in forms {
+            for (der, sig) in [(false, "raw R‖S signature"), (true, "DER signature")] {
+                // Random signatures: some tokens have no character that tells the alphabets
+                // apart or needs padding; a few tries show each form.
+                let described: Vec<String> = (0..20)
+                    .map(|_| {
+                        let token = minted_as(&key, engine, der);
+                        let v = verify(&token, &store(&key))
+                            .unwrap_or_else(|e| panic!("{name}, {sig}: {} ({token})", e.detail));
+                        assert_eq!(v.iat, 1_700_000_000);
+                        v.form.describe()
+                    })
+                    .collect();
+                let expected = format!("{name}, {sig}");
+                assert!(
+                    described.contains(&expected),
+                    "{expected} not in {described:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_token_of_no_accepted_form_is_invalid_and_the_detail_says_why_without_the_signature() {
+        let key = SigningKey::generate("TEAM123456").unwrap();
+        let keys = store(&key);
+        let token = key.token(1_700_000_000);
+        let (input, sig) = token.rsplit_once('.').unwrap();
+        let raw = URL_SAFE_NO_PAD.decode(sig).unwrap();
+        let cases = [
+            (format!("{input}.{sig}!"), "JWT signature (segment 3): '!' at offset"),
+            (format!("{input}.-+{}", &sig[2..]), "JWT signature (segment 3): mixes base64url ('-' at offset 0) and standard base64 ('+' at offset 1)"),
+            (format!("{input}.{sig}==="), "JWT signature (segment 3): ends with 3 '='"),
+            (format!("{input}.{}", &sig[..sig.len() - 1]), "JWT signature (segment 3): 85 base64 characters"),
+            (format!("{input}.{}", URL_SAFE_NO_PAD.encode(&raw[..40])), "JWT signature (segment 3): 40 bytes, neither the 64-byte R‖S"),
+            (format!("{input}.{}", URL_SAFE_NO_PAD.encode(&raw_to_der(&raw)[..60])), "JWT signature (segment 3): 60 bytes that start as DER but"),
+            (format!("e*{}.{sig}", &input[2..]), "JWT header (segment 1): '*' at offset 1"),
+            (input.to_string(), "three dot-separated parts (header.claims.signature); this one has 2"),
+            (format!("{}.{sig}", input.replacen('.', ".=", 1)), "JWT claims (segment 2): '=' at offset 0 comes before the end"),
+        ];
+        for (bad, expected) in cases {
+            let err = verify(&bad, &keys).unwrap_err();
+            assert_eq!(err.reason, Reason::InvalidProviderToken, "{bad}");
+            assert!(
+                err.detail.contains(expected),
+                "{:?} lacks {expected:?}",
+                err.detail
+            );
+            assert!(
+                !err.detail.contains(&sig[4..20]),
+                "the signature leaked: {}",
+                err.detail
+            );
+        }
+    }
+
+    #[test]
+    fn header_and_claims_that_decode_but_are_not_json_objects_are_named() {
+        let key = SigningKey::generate("TEAM123456").unwrap();
+        let t = craft("[1]", r#"{"iss":"TEAM123456","iat":5}"#, &key);
+        let err = verify(&t, &store(&key)).unwrap_err();
+        assert!(
+            err.detail
+                .contains("JWT header (segment 1): JSON, but not an object"),
+            "{}",
+            err.detail
+        );
+        let t = craft(r#"{"alg":"ES256"}"#, "iat=5", &key);
+        let err = verify(&t, &store(&key)).unwrap_err();
+        assert!(
+            err.detail
+                .contains("JWT claims (segment 2): decodes from base64 but is not JSON"),
+            "{}",
+            err.detail
+        );
     }
 
     #[test]
@@ -503,6 +645,7 @@ mod tests {
             environment: None,
             fingerprint: "f".into(),
             clock_offset_secs: u64::MAX,
+            form: TokenForm::JWS,
         };
         assert_eq!(
             check_age(&t, 1_700_000_000).unwrap_err().reason,
@@ -520,6 +663,7 @@ mod tests {
             environment: None,
             fingerprint: "f".into(),
             clock_offset_secs: 0,
+            form: TokenForm::JWS,
         };
         assert!(check_age(&t, 10_000 + 3600).is_ok());
         assert_eq!(

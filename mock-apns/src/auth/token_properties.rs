@@ -112,6 +112,7 @@ proptest! {
                 environment: None,
                 fingerprint: "f".into(),
                 clock_offset_secs: offset,
+                form: crate::auth::token_encoding::TokenForm::JWS,
             };
             if let Err(rejection) = check_age(&token, now) {
                 prop_assert!(matches!(

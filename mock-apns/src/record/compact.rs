@@ -18,6 +18,8 @@ use std::sync::Arc;
 use uuid::Uuid;
 
 use crate::auth::provider_token::ProviderToken;
+use crate::lint::LintFinding;
+use crate::phones::Delivery;
 use crate::record::notification::{AppliedFault, AuthKind, AuthSummary, Notification, Payload};
 use crate::{CertIdentity, Environment, Reason};
 
@@ -54,8 +56,20 @@ pub(crate) struct Record {
     /// Generated ids are written in lower case.
     pub(crate) apns_unique_id: Option<Uuid>,
     pub(crate) auth: RecordAuth,
+    /// Where it came from; shared by the pushes of a connection that repeat its
+    /// `:authority`.
+    pub(crate) origin: Option<Arc<Origin>>,
     text: Text,
     pub(crate) extras: Option<Arc<Extras>>,
+}
+
+/// Where a request came from: its connection's TLS server name and CONNECT target, and its
+/// own `:authority` (or `host`).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct Origin {
+    pub(crate) sni: Option<Arc<str>>,
+    pub(crate) authority: Option<Arc<str>>,
+    pub(crate) connect_target: Option<Arc<str>>,
 }
 
 /// The `apns-id` answered, as 16 bytes and the case it is written in.
@@ -113,6 +127,10 @@ pub(crate) struct Extras {
     pub(crate) fault: Option<AppliedFault>,
     /// A client's `apns-id` in mixed case, as sent.
     pub(crate) apns_id: Option<Box<str>>,
+    /// Lint findings (accepted VoIP pushes that break a rule).
+    pub(crate) lint: Vec<LintFinding>,
+    /// What the phone owning the token did with the push.
+    pub(crate) delivery: Option<Delivery>,
 }
 
 /// The request's text, all in one allocation: method, path, the `apns-*` headers, the body.
@@ -147,6 +165,7 @@ pub(crate) struct Parts<'a> {
     pub(crate) apns_id: ApnsId,
     pub(crate) apns_unique_id: Option<Uuid>,
     pub(crate) auth: RecordAuth,
+    pub(crate) origin: Option<Arc<Origin>>,
     pub(crate) extras: Option<Extras>,
 }
 
@@ -178,6 +197,7 @@ impl Record {
             apns_id: parts.apns_id,
             apns_unique_id: parts.apns_unique_id,
             auth: parts.auth,
+            origin: parts.origin,
             text,
             extras: parts.extras.map(Arc::new),
         }
@@ -257,6 +277,9 @@ impl Record {
                 .map(|(n, v)| (Box::from(n), Box::from(v)))
                 .collect(),
             auth: self.auth.summary(),
+            sni: self.origin.as_ref().and_then(|o| o.sni.clone()),
+            authority: self.origin.as_ref().and_then(|o| o.authority.clone()),
+            connect_target: self.origin.as_ref().and_then(|o| o.connect_target.clone()),
             environment: self.environment,
             stream_limit: self.stream_limit,
             payload: if self.text.payload_json {
@@ -276,6 +299,12 @@ impl Record {
             timestamp: self.timestamp,
             detail: self.detail().map(Box::from),
             fault: self.extras.as_ref().and_then(|e| e.fault.clone()),
+            lint: self
+                .extras
+                .as_ref()
+                .map(|e| e.lint.clone())
+                .unwrap_or_default(),
+            delivery: self.extras.as_ref().and_then(|e| e.delivery.clone()),
         }
     }
 
@@ -288,6 +317,13 @@ impl Record {
             detail: n.detail.clone(),
             fault: n.fault.clone(),
             apns_id: mixed,
+            lint: n.lint.clone(),
+            delivery: n.delivery.clone(),
+        };
+        let origin = Origin {
+            sni: n.sni.clone(),
+            authority: n.authority.clone(),
+            connect_target: n.connect_target.clone(),
         };
         let parts = Parts {
             id: n.id,
@@ -310,6 +346,7 @@ impl Record {
                 .as_deref()
                 .map(|id| Uuid::try_parse(id).expect("a UUID")),
             auth: RecordAuth::None,
+            origin: Some(Arc::new(origin)),
             extras: Some(extras),
         };
         let headers = n.headers.iter().map(|(k, v)| (&**k, v.as_bytes()));
@@ -327,6 +364,7 @@ impl RecordAuth {
                 team_id: Some((*t.team_id).into()),
                 iat: Some(t.iat),
                 token_sha256: Some((*t.fingerprint).into()),
+                token_form: Some(t.form.describe().into()),
                 ..AuthSummary::default()
             },
             RecordAuth::Certificate(cert) => AuthSummary {

@@ -13,6 +13,9 @@ use crate::Environment;
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Device {
+    /// A label for people ("Bob's iPhone"): the web UI shows it instead of the token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     /// The only topic this token may be pushed on (`None`: any topic).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub topic: Option<String>,

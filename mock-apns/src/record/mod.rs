@@ -1,5 +1,5 @@
-//! What the mock remembers: every push and its answer, the registered devices, and the clock
-//! every time rule reads.
+//! What the mock remembers: every push and its answer, the registered devices, the clock every
+//! time rule reads, and the Simulator's file of a recorded push.
 
 pub(crate) mod clock;
 pub(crate) mod compact;
@@ -8,3 +8,4 @@ pub(crate) mod json_syntax;
 pub(crate) mod notification;
 pub(crate) mod record_file;
 pub(crate) mod recorder;
+pub(crate) mod simulator_file;

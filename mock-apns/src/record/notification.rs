@@ -4,8 +4,12 @@ use std::borrow::Cow;
 
 use serde::de::{Deserializer, MapAccess, Visitor};
 use serde::ser::{SerializeMap as _, Serializer};
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
+use crate::lint::LintFinding;
+use crate::phones::Delivery;
 use crate::{Environment, PushType, Reason};
 
 /// One recorded request, accepted or rejected, as the admin API and the record file show it.
@@ -34,6 +38,17 @@ pub struct Notification {
     pub headers: Vec<(Box<str>, Box<str>)>,
     /// How the request was authenticated.
     pub auth: AuthSummary,
+    /// The TLS server name (SNI) its connection asked for; `null` when none was sent (clients
+    /// send none for an IP address).
+    #[serde(default)]
+    pub sni: Option<Arc<str>>,
+    /// The request's `:authority`, or its `host` header when it had no `:authority`.
+    #[serde(default)]
+    pub authority: Option<Arc<str>>,
+    /// For a connection through the CONNECT front door: the `host:port` the client asked the
+    /// front door for.
+    #[serde(default)]
+    pub connect_target: Option<Arc<str>>,
     /// The environment the mock stands in for.
     pub environment: Environment,
     /// The connection's advertised `SETTINGS_MAX_CONCURRENT_STREAMS` when the push arrived.
@@ -60,6 +75,12 @@ pub struct Notification {
     /// The fault rule that changed this push's fate, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fault: Option<AppliedFault>,
+    /// Mistakes APNs accepted but a phone pays for (`docs/phones.md` §5); empty: none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lint: Vec<LintFinding>,
+    /// What the phone owning the token did with the push (accepted pushes to a phone only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery: Option<Delivery>,
 }
 
 /// A fault rule applied to a push.
@@ -88,6 +109,9 @@ impl Notification {
             device_token: Some("ab".into()),
             headers: vec![("apns-topic".into(), "com.example.app.voip".into())],
             auth: AuthSummary::default(),
+            sni: Some("localhost".into()),
+            authority: Some("localhost:2197".into()),
+            connect_target: None,
             environment: crate::Environment::Development,
             stream_limit: 1,
             payload_size: payload.as_str().len(),
@@ -99,6 +123,8 @@ impl Notification {
             timestamp: None,
             detail: Some("a \"quoted\" note".into()),
             fault: None,
+            lint: Vec::new(),
+            delivery: None,
         }
     }
 }
@@ -195,6 +221,10 @@ pub struct AuthSummary {
     /// the one it replaces even when both were issued in the same second (same `iat`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub token_sha256: Option<Box<str>>,
+    /// How the provider token was written: `base64url, unpadded, raw R‖S signature` (JWT's
+    /// own form), or e.g. `standard base64, padded, DER signature` (a2 with OpenSSL).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_form: Option<Box<str>>,
     /// The client certificate's subject.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub subject: Option<Box<str>>,

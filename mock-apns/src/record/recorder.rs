@@ -8,6 +8,11 @@
 //! cap a new record takes the oldest one's slot. The file line is written before the answer is decided
 //! final ([`Recorder::write`], then [`Recorder::keep`]): a record that cannot be written turns
 //! the answer into a 500 (see `record_file.rs`).
+//!
+//! Followers (the event stream) read records in id order without gaps. Ids are taken just
+//! before storing, so for a moment a record may be stored before a lower id still in flight:
+//! a follower stops at such a gap until the record arrives, and skips only gaps it knows are
+//! final: every taken id stored (`settled_through`), or ids dropped by eviction or `clear`.
 
 use std::collections::{BinaryHeap, VecDeque};
 use std::path::Path;
@@ -24,6 +29,14 @@ use crate::Notification;
 
 const SHARDS: usize = 16;
 
+/// How far from its place in id order a record can sit in its shard: records stored at the
+/// same moment by different threads, far fewer than this.
+const DISORDER: usize = 64;
+
+/// How far below the newest id a record can still be in flight (taken, not yet stored): a
+/// few microseconds of pushes, far fewer than this.
+const GAP_WINDOW: u64 = 4096;
+
 /// The record of every request.
 #[derive(Debug)]
 pub(crate) struct Recorder {
@@ -33,6 +46,10 @@ pub(crate) struct Recorder {
     /// Records stored so far; lets a waiter skip looking when its count cannot be reached yet.
     stored: AtomicU64,
     dropped: AtomicU64,
+    /// The highest id dropped by eviction or `clear`: a missing id at or below it never comes.
+    forgotten: AtomicU64,
+    /// How many times the record was cleared, so followers can tell theirs to start over.
+    clears: AtomicU64,
     file: Option<RecordFile>,
     notify: Notify,
     /// How many waiters exist, so recording skips `Notify` (which locks) when nobody waits.
@@ -54,6 +71,8 @@ impl Recorder {
             next_id: AtomicU64::new(1),
             stored: AtomicU64::new(0),
             dropped: AtomicU64::new(0),
+            forgotten: AtomicU64::new(0),
+            clears: AtomicU64::new(0),
             file,
             notify: Notify::new(),
             waiters: AtomicUsize::new(0),
@@ -98,10 +117,10 @@ impl Recorder {
                 shard.push_back(n);
                 evicted
             };
-            if evicted.is_some() {
+            if let Some(evicted) = evicted {
+                self.forgotten.fetch_max(evicted.id, Ordering::SeqCst);
                 self.dropped.fetch_add(1, Ordering::Relaxed);
             }
-            drop(evicted);
         }
         // After the push above: a waiter that reads the new count finds the record too.
         self.stored.fetch_add(1, Ordering::SeqCst);
@@ -132,15 +151,165 @@ impl Recorder {
         self.all().iter().map(Record::to_notification).collect()
     }
 
+    /// How many records are kept now. Locks each shard in turn: for a scrape, not per push.
+    pub(crate) fn kept(&self) -> usize {
+        self.shards
+            .iter()
+            .map(|s| s.lock().unwrap_or_else(|p| p.into_inner()).len())
+            .sum()
+    }
+
     /// How many records were dropped to keep memory bounded.
     pub(crate) fn dropped(&self) -> u64 {
         self.dropped.load(Ordering::Relaxed)
     }
 
-    /// Forgets every kept record (ids keep counting up).
+    /// Forgets every kept record (ids keep counting up), and tells followers.
     pub(crate) fn clear(&self) {
         for shard in self.shards.iter() {
-            shard.lock().unwrap_or_else(|p| p.into_inner()).clear();
+            let mut shard = shard.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(newest) = shard.iter().map(|n| n.id).max() {
+                self.forgotten.fetch_max(newest, Ordering::SeqCst);
+            }
+            shard.clear();
+        }
+        self.clears.fetch_add(1, Ordering::SeqCst);
+        self.notify.notify_waiters();
+    }
+
+    /// How many times the record was cleared.
+    pub(crate) fn clears(&self) -> u64 {
+        self.clears.load(Ordering::SeqCst)
+    }
+
+    /// The highest id taken so far (0: none).
+    pub(crate) fn latest_id(&self) -> u64 {
+        self.next_id.load(Ordering::SeqCst) - 1
+    }
+
+    /// An id at or below which a missing record will never be stored: every id taken is
+    /// stored when the stored count equals the taken count; otherwise the ids forgotten.
+    fn final_through(&self) -> u64 {
+        // Stored first: if it then equals the ids taken, nothing taken was in flight when
+        // it was read, and every later id is higher.
+        let stored = self.stored.load(Ordering::SeqCst);
+        let taken = self.latest_id();
+        let forgotten = self.forgotten.load(Ordering::SeqCst);
+        if stored == taken {
+            taken.max(forgotten)
+        } else {
+            forgotten
+        }
+    }
+
+    /// The newest `limit` records older than `before` that `keep` selects, newest first,
+    /// with counts, without copying or sorting the whole record (100 000 records are listed
+    /// in milliseconds).
+    pub(crate) fn newest(
+        &self,
+        before: u64,
+        limit: usize,
+        keep: impl Fn(&Record) -> bool,
+    ) -> Newest {
+        let final_through = self.final_through();
+        // A record still in flight was taken moments ago: look for gaps among the newest ids
+        // only, so a busy mock does not make every listing sort the whole record.
+        let gaps_from = final_through.max(self.latest_id().saturating_sub(GAP_WINDOW));
+        let mut page = Vec::new();
+        let mut tail = Vec::new();
+        let (mut total, mut older) = (0, 0);
+        for shard in self.shards.iter() {
+            let shard = shard.lock().unwrap_or_else(|p| p.into_inner());
+            // Nearly in id order, so a shard's newest are among its last `limit + DISORDER`.
+            let mut taken = 0;
+            for n in shard.iter().rev() {
+                if n.id > gaps_from {
+                    tail.push(n.id);
+                }
+                if !keep(n) {
+                    continue;
+                }
+                total += 1;
+                if n.id < before {
+                    older += 1;
+                    if taken < limit + DISORDER {
+                        page.push(n.clone());
+                        taken += 1;
+                    }
+                }
+            }
+        }
+        page.sort_unstable_by_key(|n| std::cmp::Reverse(n.id));
+        page.truncate(limit);
+        // Above `final_through`, a missing id may still arrive: the list is complete up to
+        // the first one.
+        tail.sort_unstable();
+        let mut complete_through = gaps_from;
+        for id in tail {
+            if id != complete_through + 1 {
+                break;
+            }
+            complete_through = id;
+        }
+        Newest {
+            more: older > page.len(),
+            page,
+            total,
+            complete_through,
+        }
+    }
+
+    /// Up to `limit` records after `cursor`, in id order and without skipping one that may
+    /// still arrive, and the cursor to follow from next.
+    pub(crate) fn follow(&self, cursor: u64, limit: usize) -> (Vec<Record>, u64) {
+        let final_through = self.final_through();
+        let candidates = self.after(cursor, limit);
+        let complete = candidates.len() < limit;
+        let mut next = cursor;
+        let mut out = Vec::with_capacity(candidates.len());
+        for n in candidates {
+            // A gap before `n` that may still fill: stop there and wait for it.
+            if n.id != next + 1 && n.id - 1 > final_through {
+                return (out, next);
+            }
+            next = n.id;
+            out.push(n);
+        }
+        if complete {
+            next = next.max(final_through);
+        }
+        (out, next)
+    }
+
+    /// The record with this id, while it is kept.
+    pub(crate) fn get(&self, id: u64) -> Option<Record> {
+        let lowest_above = self.after(id.checked_sub(1)?, 1);
+        lowest_above.into_iter().find(|n| n.id == id)
+    }
+
+    /// Up to `limit` of the lowest ids after `cursor`, in id order.
+    fn after(&self, cursor: u64, limit: usize) -> Vec<Record> {
+        let mut found = Vec::new();
+        for shard in self.shards.iter() {
+            let shard = shard.lock().unwrap_or_else(|p| p.into_inner());
+            let start = shard
+                .partition_point(|n| n.id <= cursor)
+                .saturating_sub(DISORDER);
+            let newer = shard.range(start..).filter(|n| n.id > cursor);
+            found.extend(newer.take(limit).cloned());
+        }
+        found.sort_unstable_by_key(|n| n.id);
+        found.truncate(limit);
+        found
+    }
+
+    /// Registers a follower: while it lives, every record stored (and every clear) wakes
+    /// the futures its [`Follower::notified`] returns.
+    pub(crate) fn follower(&self) -> Follower<'_> {
+        self.waiters.fetch_add(1, Ordering::SeqCst);
+        Follower {
+            notify: &self.notify,
+            _guard: WaiterGuard(&self.waiters),
         }
     }
 
@@ -264,6 +433,34 @@ impl Ord for ById {
     }
 }
 
+/// A page of the record, newest first ([`Recorder::newest`]).
+#[derive(Debug)]
+pub(crate) struct Newest {
+    pub(crate) page: Vec<Record>,
+    /// Records `keep` selected.
+    pub(crate) total: usize,
+    /// Whether more selected records are older than the page.
+    pub(crate) more: bool,
+    /// Every id up to this one is either stored or gone for good: a follower starting here
+    /// misses nothing, even a record stored a moment later than a higher one.
+    pub(crate) complete_through: u64,
+}
+
+/// A registered follower of the record ([`Recorder::follower`]).
+#[derive(Debug)]
+pub(crate) struct Follower<'a> {
+    notify: &'a Notify,
+    _guard: WaiterGuard<'a>,
+}
+
+impl Follower<'_> {
+    /// Resolves at the next record or clear; call `enable` on it before looking.
+    pub(crate) fn notified(&self) -> tokio::sync::futures::Notified<'_> {
+        self.notify.notified()
+    }
+}
+
+#[derive(Debug)]
 struct WaiterGuard<'a>(&'a AtomicUsize);
 
 impl Drop for WaiterGuard<'_> {
@@ -377,5 +574,70 @@ mod tests {
         assert!(page.is_empty() && !more);
         let (page, more) = recorder.page(0, 0, |_| true);
         assert!(page.is_empty() && more);
+    }
+
+    fn ids(records: &[Record]) -> Vec<u64> {
+        records.iter().map(|n| n.id).collect()
+    }
+
+    #[test]
+    fn a_follower_waits_at_a_gap_until_the_lower_id_is_stored() {
+        let recorder = Recorder::new(100, None).unwrap();
+        store(&recorder, 200);
+        let (first, second) = (recorder.next_id(), recorder.next_id());
+        let sample = |id| {
+            Record::from_notification(&Notification::sample(id, Payload::Json("{}".into()), 200))
+        };
+        recorder.keep(sample(second));
+
+        let (got, cursor) = recorder.follow(0, 100);
+        assert_eq!((ids(&got), cursor), (vec![1], 1), "id 2 is still in flight");
+        assert_eq!(recorder.newest(u64::MAX, 10, |_| true).complete_through, 1);
+
+        recorder.keep(sample(first));
+        let (got, cursor) = recorder.follow(cursor, 100);
+        assert_eq!((ids(&got), cursor), (vec![2, 3], 3));
+        assert_eq!(recorder.newest(u64::MAX, 10, |_| true).complete_through, 3);
+    }
+
+    #[test]
+    fn a_follower_skips_records_dropped_by_eviction_or_clearing() {
+        let recorder = Recorder::new(2, None).unwrap();
+        for _ in 0..5 {
+            store(&recorder, 200);
+        }
+        let (got, cursor) = recorder.follow(0, 100);
+        assert_eq!((ids(&got), cursor), (vec![4, 5], 5), "1 to 3 were evicted");
+        let (got, cursor) = recorder.follow(1, 1);
+        assert_eq!(
+            (ids(&got), cursor),
+            (vec![4], 4),
+            "a full batch stops at its end"
+        );
+
+        recorder.clear();
+        assert_eq!(recorder.clears(), 1);
+        store(&recorder, 200);
+        let (got, cursor) = recorder.follow(2, 100);
+        assert_eq!((ids(&got), cursor), (vec![6], 6));
+    }
+
+    #[test]
+    fn the_newest_page_is_counted_and_ordered_across_shards() {
+        let recorder = Recorder::new(1000, None).unwrap();
+        for i in 0..100 {
+            store(&recorder, if i % 3 == 0 { 400 } else { 200 });
+        }
+        let page = recorder.newest(u64::MAX, 5, |n| n.status == 400);
+        assert_eq!(ids(&page.page), vec![100, 97, 94, 91, 88]);
+        assert_eq!(
+            (page.total, page.more, page.complete_through),
+            (34, true, 100)
+        );
+        let older = recorder.newest(10, 5, |_| true);
+        assert_eq!(ids(&older.page), vec![9, 8, 7, 6, 5]);
+        assert!(older.more);
+        let last = recorder.newest(3, 5, |_| true);
+        assert_eq!((ids(&last.page), last.more), (vec![2, 1], false));
     }
 }

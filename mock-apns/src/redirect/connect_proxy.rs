@@ -11,11 +11,13 @@
 //! mock as one to `api.sandbox.push.apple.com`.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
 
+use crate::redirect::tunnels::{TunnelGuard, Tunnels};
 use crate::server::listener::{Accepted, Listener};
 use crate::shared::StopSignal;
 
@@ -41,6 +43,7 @@ pub(crate) async fn run(
     listener: TcpListener,
     upstream: SocketAddr,
     max_connections: usize,
+    tunnels: Arc<Tunnels>,
     shutdown: StopSignal,
 ) {
     let upstream = reachable(upstream);
@@ -49,8 +52,9 @@ pub(crate) async fn run(
     loop {
         tokio::select! {
             Accepted { tcp, peer, permit } = listener.accept() => {
+                let tunnels = tunnels.clone();
                 tokio::spawn(async move {
-                    serve(tcp, peer, upstream).await;
+                    serve(tcp, peer, upstream, tunnels).await;
                     drop(permit);
                 });
             }
@@ -70,7 +74,12 @@ fn reachable(addr: SocketAddr) -> SocketAddr {
 }
 
 /// One client: read its request head, then tunnel or refuse.
-async fn serve(mut client: TcpStream, peer: SocketAddr, upstream: SocketAddr) {
+async fn serve(
+    mut client: TcpStream,
+    peer: SocketAddr,
+    upstream: SocketAddr,
+    tunnels: Arc<Tunnels>,
+) {
     let (head, rest) = match tokio::time::timeout(HEAD_TIMEOUT, read_head(&mut client)).await {
         Ok(Ok(read)) => read,
         Ok(Err(refusal)) => return refuse(client, peer, &refusal).await,
@@ -80,8 +89,8 @@ async fn serve(mut client: TcpStream, peer: SocketAddr, upstream: SocketAddr) {
         Ok(target) => target,
         Err(refusal) => return refuse(client, peer, &refusal).await,
     };
-    let mut server = match TcpStream::connect(upstream).await {
-        Ok(server) => server,
+    let (mut server, _registered) = match connect_upstream(upstream, &target, &tunnels).await {
+        Ok(connected) => connected,
         Err(e) => {
             let refusal = Refusal::new(
                 502,
@@ -107,6 +116,23 @@ async fn serve(mut client: TcpStream, peer: SocketAddr, upstream: SocketAddr) {
     if let Err(e) = tokio::io::copy_bidirectional(&mut client, &mut server).await {
         tracing::debug!(%peer, %target, "CONNECT front door: tunnel ended: {e}");
     }
+}
+
+/// Connects to the mock's APNs port from a local address registered with the CONNECT target
+/// first, so the APNs side can tell which connection this is (`redirect::tunnels`).
+async fn connect_upstream(
+    upstream: SocketAddr,
+    target: &Target,
+    tunnels: &Arc<Tunnels>,
+) -> std::io::Result<(TcpStream, TunnelGuard)> {
+    let socket = match upstream {
+        SocketAddr::V4(_) => TcpSocket::new_v4()?,
+        SocketAddr::V6(_) => TcpSocket::new_v6()?,
+    };
+    socket.bind(SocketAddr::new(upstream.ip(), 0))?;
+    let registered = tunnels.open(socket.local_addr()?, target.to_string().into());
+    let server = socket.connect(upstream).await?;
+    Ok((server, registered))
 }
 
 /// Reads up to the end of the request head; returns the head and any bytes after it.

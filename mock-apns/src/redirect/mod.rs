@@ -3,3 +3,4 @@
 
 pub(crate) mod client_env;
 pub(crate) mod connect_proxy;
+pub(crate) mod tunnels;

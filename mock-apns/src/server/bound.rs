@@ -97,6 +97,7 @@ impl Bound {
             shared: self.shared,
             apns_url,
             guard,
+            ca_path: self.ca_path,
         };
         let admin_task = tokio::spawn(admin::run(admin, ctx, stop_rx.clone()));
         let proxy_task = match self.proxy_listener {
@@ -107,6 +108,7 @@ impl Bound {
                     listener,
                     self.apns_addr,
                     shared.config.max_connections,
+                    shared.tunnels.clone(),
                     stop_rx,
                 )))
             }

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -12,6 +12,7 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot, watch, Notify};
 
 use crate::auth::connection_auth::ConnectionAuth;
+use crate::record::compact::Origin;
 use crate::{CertIdentity, Clock, ErrorCode, Reason};
 
 /// Closed connections kept for the connection list, beyond which the oldest are forgotten.
@@ -57,6 +58,14 @@ pub(crate) struct Connection {
     pub(crate) cert: Option<Arc<CertIdentity>>,
     /// Provider-token state (team and key pinned by the first token, last change).
     pub(crate) auth: ConnectionAuth,
+    /// Where the client meant to go, so a user can see that redirection worked: the TLS
+    /// server name, the first request's `:authority` (or `host`), and the CONNECT front
+    /// door's target. Shared with every record of the connection.
+    sni: OnceLock<Arc<str>>,
+    authority: OnceLock<Arc<str>>,
+    connect_target: OnceLock<Arc<str>>,
+    /// The origin of its first request, shared by the records of those that repeat it.
+    origin: OnceLock<Arc<Origin>>,
     stream_limit: AtomicU32,
     /// The lowest last-stream-id of any GOAWAY sent (`u32::MAX`: none). Streams above it are
     /// not processed (RFC 9113 §6.8): the client was told they were not, and may retry them.
@@ -98,6 +107,17 @@ pub struct ConnectionSummary {
     pub closed_at: Option<u64>,
     /// How it closed: `client closed`, `GOAWAY Shutdown (NO_ERROR)`, ….
     pub closed_how: Option<String>,
+    /// The TLS server name (SNI) the client asked for; `null` when it sent none (clients send
+    /// none for an IP address).
+    #[serde(default)]
+    pub sni: Option<String>,
+    /// The `:authority` (or, without it, the `host` header) of its first request.
+    #[serde(default)]
+    pub authority: Option<String>,
+    /// For a connection through the CONNECT front door: the `host:port` the client asked the
+    /// front door for.
+    #[serde(default)]
+    pub connect_target: Option<String>,
 }
 
 impl Connection {
@@ -117,6 +137,10 @@ impl Connection {
             opened_at: now_ms,
             cert: cert.map(Arc::new),
             auth: ConnectionAuth::default(),
+            sni: OnceLock::new(),
+            authority: OnceLock::new(),
+            connect_target: OnceLock::new(),
+            origin: OnceLock::new(),
             stream_limit: AtomicU32::new(stream_limit),
             goaway_last: AtomicU32::new(u32::MAX),
             accepted: AtomicU64::new(0),
@@ -129,6 +153,55 @@ impl Connection {
             ended: watch::Sender::new(false),
         };
         (Arc::new(conn), rx)
+    }
+
+    /// Notes where the client meant to go, as the handshake and the front door tell.
+    pub(crate) fn note_origin(&self, sni: Option<Arc<str>>, connect_target: Option<Arc<str>>) {
+        if let Some(sni) = sni {
+            let _ = self.sni.set(sni);
+        }
+        if let Some(target) = connect_target {
+            let _ = self.connect_target.set(target);
+        }
+    }
+
+    /// The TLS server name the client asked for.
+    pub(crate) fn sni(&self) -> Option<Arc<str>> {
+        self.sni.get().cloned()
+    }
+
+    /// The CONNECT target, for a connection through the front door.
+    pub(crate) fn connect_target(&self) -> Option<Arc<str>> {
+        self.connect_target.get().cloned()
+    }
+
+    /// A request's `:authority` (or `host`), for its record; the first one is also the
+    /// connection's. The connection's copy is shared when a request repeats it, as clients do.
+    pub(crate) fn authority_of(&self, authority: &str) -> Arc<str> {
+        let first = self.authority.get_or_init(|| authority.into());
+        if &**first == authority {
+            first.clone()
+        } else {
+            authority.into()
+        }
+    }
+
+    /// Where a request with this `:authority` came from, for its record: one shared value
+    /// for every request that repeats the first one's (one reference count per push, not
+    /// three strings). `None` when nothing is known.
+    pub(crate) fn origin_of(&self, authority: Option<&str>) -> Option<Arc<Origin>> {
+        let make = || Origin {
+            sni: self.sni(),
+            authority: authority.map(|a| self.authority_of(a)),
+            connect_target: self.connect_target(),
+        };
+        let first = self.origin.get_or_init(|| Arc::new(make()));
+        let origin = if first.authority.as_deref() == authority {
+            first.clone()
+        } else {
+            Arc::new(make())
+        };
+        (*origin != Origin::default()).then_some(origin)
     }
 
     /// The stream limit now advertised.
@@ -291,6 +364,9 @@ impl Connection {
             opened_at: self.opened_at,
             closed_at: closed.as_ref().map(|(at, _)| *at),
             closed_how: closed.map(|(_, how)| how),
+            sni: self.sni.get().map(|s| s.to_string()),
+            authority: self.authority.get().map(|s| s.to_string()),
+            connect_target: self.connect_target.get().map(|s| s.to_string()),
         }
     }
 }

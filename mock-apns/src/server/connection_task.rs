@@ -44,11 +44,13 @@ pub(crate) async fn serve(
     if let Some((rule, cap)) = shared.faults.max_connections() {
         if shared.connections.open_count() >= cap {
             shared.faults.refused_connection(&rule);
+            shared.metrics.fault_applied(&rule.spec.action);
             let why = format!(
                 "refused: {cap} connections open (fault rule {})",
                 rule.label()
             );
             let (conn, _) = Connection::new(id, peer, None, None, 0, shared.clock.now_ms());
+            conn.note_origin(None, shared.tunnels.target_of(peer));
             conn.closed(shared.clock.now_ms(), why);
             conn.mark_ended();
             shared.connections.insert(conn);
@@ -64,7 +66,12 @@ pub(crate) async fn serve(
         set_up = tokio::time::timeout_at(deadline, set_up(tcp, peer, acceptor)) => set_up,
         () = shutdown.stopped() => return,
     };
-    let SetUp { io, alpn, cert } = match set_up {
+    let SetUp {
+        io,
+        alpn,
+        sni,
+        cert,
+    } = match set_up {
         Ok(Some(set_up)) => set_up,
         Ok(None) => return,
         Err(_) => return tracing::info!(%peer, "closed: no TLS and HTTP/2 within {timeout:?}"),
@@ -79,6 +86,7 @@ pub(crate) async fn serve(
         1
     };
     let (conn, control) = Connection::new(id, peer, alpn, cert, limit, shared.clock.now_ms());
+    conn.note_origin(sni, shared.tunnels.target_of(peer));
     shared.connections.insert(conn.clone());
     serve_h2(io, conn, control, shared, shutdown, deadline).await;
 }
@@ -87,6 +95,8 @@ pub(crate) async fn serve(
 struct SetUp {
     io: Rewind<TlsStream<TcpStream>>,
     alpn: Option<Vec<u8>>,
+    /// The TLS server name the client asked for, as received.
+    sni: Option<Arc<str>>,
     cert: Option<CertIdentity>,
 }
 
@@ -111,6 +121,7 @@ async fn set_up(tcp: TcpStream, peer: SocketAddr, acceptor: TlsAcceptor) -> Opti
     };
     let session = tls.get_ref().1;
     let alpn = session.alpn_protocol().map(<[u8]>::to_vec);
+    let sni: Option<Arc<str>> = session.server_name().map(Arc::from);
     let cert = session
         .peer_certificates()
         .and_then(|chain| chain.first())
@@ -125,7 +136,12 @@ async fn set_up(tcp: TcpStream, peer: SocketAddr, acceptor: TlsAcceptor) -> Opti
         // No ALPN: HTTP/2 with prior knowledge (Pushy, aioapns) or an HTTP/1.1 client.
         None => io = sniff_preface(io).await?,
     }
-    Some(SetUp { io, alpn, cert })
+    Some(SetUp {
+        io,
+        alpn,
+        sni,
+        cert,
+    })
 }
 
 /// Reads until the bytes either match the HTTP/2 preface or cannot; answers the latter in words.
@@ -287,6 +303,7 @@ where
     conn.going_away(last);
     let debug = Bytes::from(goaway.reason.body(None));
     h2.go_away_with_debug_data(last, goaway.error_code.to_h2(), debug, false);
+    shared.metrics.goaway(goaway.reason);
     conn.closed(
         shared.clock.now_ms(),
         format!(

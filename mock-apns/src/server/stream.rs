@@ -1,6 +1,8 @@
-//! Answers one HTTP/2 stream: read the body (bounded), run the checks, record, respond.
+//! Answers one HTTP/2 stream: read the body (bounded), run the checks, decide the answer, let
+//! the phone side see the push, record, respond.
 
 use std::sync::{Arc, OnceLock};
+use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
 use h2::server::SendResponse;
@@ -15,10 +17,15 @@ use crate::apns::rejection::Rejection;
 use crate::auth::provider_token::ProviderToken;
 use crate::faults::effect::{apply_fault, facts, Wire};
 use crate::faults::Fired;
+use crate::lint::{Known, LintFinding};
+use crate::phones::incoming::Incoming;
+use crate::phones::Delivery;
 use crate::record::compact::{ApnsId, Extras, Parts, Record, RecordAuth};
 use crate::record::notification::{AppliedFault, Payload};
 use crate::server::connection_state::Connection;
 use crate::shared::Shared;
+use crate::telemetry::metrics::PushOutcome;
+use crate::telemetry::push_log::{self, PushLine};
 use crate::{Environment, ErrorCode, Reason};
 
 /// Handles one request from arrival to answer. Never panics on input.
@@ -36,6 +43,8 @@ pub(crate) async fn handle(
     let _ended = StreamEnded(&conn, &shared);
     let (conn, shared) = (&*conn, &*shared);
     let received_at = shared.clock.now_ms();
+    // Real time, not the mock's clock (which tests move): for the duration histogram.
+    let started = Instant::now();
     let stream_limit = conn.stream_limit();
     let stream_id = respond.stream_id().as_u32();
     let (parts, body) = request.into_parts();
@@ -59,6 +68,7 @@ pub(crate) async fn handle(
         head,
         body,
         received_at,
+        started,
         stream_limit,
         stream_id,
         too_large,
@@ -73,7 +83,7 @@ pub(crate) async fn handle(
         Wire::Answer
     };
     let answer = record(&arrived, decision, &wire, conn, shared);
-    if let Some(waits) = send(wire, respond, conn, answer) {
+    if let Some(waits) = send(wire, respond, conn, shared, answer) {
         Box::pin(hold(waits, conn, shared)).await;
     }
 }
@@ -93,6 +103,8 @@ struct Arrived {
     head: Box<PushHead>,
     body: Body,
     received_at: u64,
+    /// When it arrived in real time, for the duration histogram.
+    started: Instant,
     stream_limit: u32,
     stream_id: u32,
     /// The header list was over the limit (cut): answered 431, unchecked.
@@ -102,6 +114,9 @@ struct Arrived {
 /// What the checks and the fault rules made of a request.
 struct Decision {
     outcome: Result<(), Rejection>,
+    /// APNs's own checks accepted it (lint reads only those: a rejection already says what is
+    /// wrong; a cut header list was never checked).
+    checks_passed: bool,
     /// The provider token whose signature verified, for the record.
     token: Option<Arc<ProviderToken>>,
     fault: Option<Fired>,
@@ -134,7 +149,11 @@ fn decide(arrived: &Arrived, conn: &Connection, shared: &Shared) -> Decision {
     let fault = (!refused && !arrived.too_large && shared.faults.any())
         .then(|| shared.faults.evaluate(&facts(&ctx), shared.clock.now_ms()))
         .flatten();
+    if let Some(fired) = &fault {
+        shared.metrics.fault_applied(&fired.rule.spec.action);
+    }
     Decision {
+        checks_passed: !arrived.too_large && outcome.is_ok(),
         outcome,
         token: ctx.token.into_inner(),
         fault,
@@ -165,7 +184,7 @@ async fn with_fault(
         None => Wire::Answer,
     };
     let answer = record(&arrived, decision, &wire, conn, shared);
-    if let Some(waits) = send(wire, respond, conn, answer) {
+    if let Some(waits) = send(wire, respond, conn, shared, answer) {
         hold(waits, conn, shared).await;
     }
 }
@@ -200,7 +219,12 @@ fn record(
     let (payload_json, payload) = Payload::classify(&body.bytes);
     let (status, reason, timestamp, detail) = match (wire, outcome) {
         (Wire::Answer, _) if too_large => (431, None, None, Some(TOO_LARGE_DETAIL.into())),
-        (Wire::Answer, Ok(())) => (200, None, None, acceptance_note(payload_json, &payload)),
+        (Wire::Answer, Ok(())) => (
+            200,
+            None,
+            None,
+            acceptance_note(payload_json, &payload, decision.token.as_deref()),
+        ),
         (
             Wire::Answer,
             Err(Rejection {
@@ -222,10 +246,29 @@ fn record(
         name: f.rule.spec.name.clone(),
         action: f.rule.spec.action.clone(),
     });
-    let extras = (detail.is_some() || fault.is_some() || mixed_id.is_some()).then_some(Extras {
+    let id = shared.recorder.next_id();
+    let (lint, delivery) = phone_side(
+        shared,
+        conn,
+        head,
+        body,
+        id,
+        arrived.received_at,
+        decision.checks_passed,
+        answered && status == 200,
+    );
+    let reached_phone = delivery.is_some();
+    let rare = detail.is_some()
+        || fault.is_some()
+        || mixed_id.is_some()
+        || !lint.is_empty()
+        || delivery.is_some();
+    let extras = rare.then_some(Extras {
         detail,
         fault,
         apns_id: mixed_id,
+        lint,
+        delivery,
     });
     let auth = match (&conn.cert, decision.token) {
         (Some(cert), _) => RecordAuth::Certificate(cert.clone()),
@@ -233,7 +276,7 @@ fn record(
         (None, None) => RecordAuth::None,
     };
     let parts = Parts {
-        id: shared.recorder.next_id(),
+        id,
         received_at: arrived.received_at,
         connection_id: conn.id,
         stream_id: arrived.stream_id,
@@ -250,6 +293,7 @@ fn record(
         apns_id,
         apns_unique_id,
         auth,
+        origin: conn.origin_of(head.authority()),
         extras,
     };
     let mut record = Record::new(parts, head.apns_headers());
@@ -261,12 +305,23 @@ fn record(
     if answered {
         adjust_stream_limit(conn, shared, record.status);
     }
+    // Recorded and decided: the metrics and the log line now say what the record says.
+    shared.metrics.push(&PushOutcome {
+        push_type: head.header("apns-push-type"),
+        status: record.status,
+        reason: record.reason,
+        payload_size: body.bytes.len(),
+        elapsed: arrived.started.elapsed(),
+    });
+    let mut id = [0; 45];
+    if push_log::enabled() {
+        log_line(&record, head, conn.id, arrived.stream_id, &mut id);
+    }
     let json = match record.reason {
         Some(reason) => Some(reason.body(record.timestamp)),
         None if record.status == 431 => Some(TOO_LARGE_BODY.to_owned()),
         None => None,
     };
-    let mut id = [0; 45];
     let answer = Answer {
         status: record.status,
         apns_id: unique_value(record.apns_id(&mut id)),
@@ -277,7 +332,73 @@ fn record(
         head_only: head.method == http::Method::HEAD,
     };
     shared.recorder.keep(record);
+    if reached_phone {
+        // After keeping: whoever waits on the phone finds the push in the record too.
+        shared.phones.changed();
+    }
     answer
+}
+
+/// The line per push (`--log-pushes`), saying what the record says.
+fn log_line(record: &Record, head: &PushHead, connection: u64, stream: u32, id: &mut [u8; 45]) {
+    let extras = record.extras.as_deref();
+    let lint = extras.filter(|e| !e.lint.is_empty()).map(|e| {
+        let rules: Vec<&str> = e.lint.iter().map(|f| f.rule.as_str()).collect();
+        rules.join(",")
+    });
+    let delivery = extras.and_then(|e| e.delivery.as_ref());
+    let described = delivery.map(Delivery::describe);
+    PushLine {
+        connection,
+        stream,
+        status: record.status,
+        reason: record.reason,
+        push_type: head.header("apns-push-type"),
+        topic: head.header("apns-topic"),
+        device_token: head.device_token(),
+        apns_id: record.apns_id(id),
+        detail: record.detail(),
+        lint: lint.as_deref(),
+        phone: delivery.map(|d| d.phone.as_str()),
+        delivery: described.as_deref(),
+    }
+    .emit();
+}
+
+/// The phone side of a push, once its answer is decided (`docs/phones.md`): what the phone
+/// owning the token did with it (`accepted`: answered 200), and the lint findings on a push
+/// APNs's checks let through. Neither changes the answer. (Should the record file then refuse
+/// the record, the answer becomes 500 while the phone keeps the push, as a real device can
+/// receive a push whose acknowledgement was lost.)
+#[allow(clippy::too_many_arguments)]
+fn phone_side(
+    shared: &Shared,
+    conn: &Connection,
+    head: &PushHead,
+    body: &Body,
+    id: u64,
+    received_at: u64,
+    checks_passed: bool,
+    accepted: bool,
+) -> (Vec<LintFinding>, Option<Delivery>) {
+    if !checks_passed {
+        return (Vec::new(), None);
+    }
+    let push = Incoming::new(
+        id,
+        received_at,
+        head,
+        checks::topic_of(head, conn),
+        &body.bytes,
+        &shared.config.phones.call_id_pointers,
+    );
+    let arrival = shared
+        .phones
+        .receive(head.device_token(), &push, accepted, &shared.clock);
+    let known = Known {
+        repeated_call: arrival.repeated_call,
+    };
+    (shared.lint.check(&push, known), arrival.delivery)
 }
 
 /// The answer to a request whose header list is over the 8000 bytes the mock advertises in
@@ -340,11 +461,13 @@ fn send(
     wire: Wire,
     mut respond: SendResponse<Bytes>,
     conn: &Connection,
+    shared: &Shared,
     answer: Answer,
 ) -> Option<(Wire, SendResponse<Bytes>)> {
     match wire {
         Wire::Answer => {}
         Wire::Reset(code) => {
+            shared.metrics.stream_reset(code);
             respond.send_reset(code.to_h2());
             return None;
         }
@@ -403,11 +526,14 @@ async fn hold(
         Wire::Stall => {
             // Keep the stream open, unanswered, until the connection or the server ends.
             let mut stop = shared.stop_signal();
-            tokio::select! {
-                () = conn.ended() => {}
-                () = stop.stopped() => {}
+            let connection_gone = tokio::select! {
+                () = conn.ended() => true,
+                () = stop.stopped() => false,
+            };
+            if !connection_gone {
+                shared.metrics.stream_reset(ErrorCode::RefusedStream);
             }
-            respond.send_reset(h2::Reason::REFUSED_STREAM);
+            respond.send_reset(ErrorCode::RefusedStream.to_h2());
         }
         Wire::Answer | Wire::Reset(_) => {}
     }
@@ -475,14 +601,26 @@ async fn read_body(mut body: RecvStream, limit: usize) -> Result<Body, h2::Error
 
 /// Notes on accepted pushes whose treatment by Apple is undocumented, so the record shows the
 /// mock's choice (`docs/apns.md`, "Unconfirmed").
-fn acceptance_note(json: bool, payload: &str) -> Option<Box<str>> {
-    if !json {
-        return Some(
-            "accepted, but the payload is not JSON; Apple does not document its answer".into(),
-        );
+fn acceptance_note(json: bool, payload: &str, token: Option<&ProviderToken>) -> Option<Box<str>> {
+    let payload_note = if !json {
+        Some("accepted, but the payload is not JSON; Apple does not document its answer")
+    } else if !payload.trim_start().starts_with('{') {
+        Some("accepted, but the payload is not a JSON dictionary as Apple requires")
+    } else {
+        None
+    };
+    // JWT says unpadded base64url; APNs takes standard base64 and padding too (docs/apns.md §5).
+    let token_note = token.filter(|t| !t.form.is_base64url()).map(|t| {
+        format!(
+            "accepted a provider token in {}, not JWT's unpadded base64url, as APNs does \
+                 (a2 sends such tokens)",
+            t.form.describe()
+        )
+    });
+    match (payload_note, token_note) {
+        (None, None) => None,
+        (Some(p), None) => Some(p.into()),
+        (None, Some(t)) => Some(t.into()),
+        (Some(p), Some(t)) => Some(format!("{p}; {t}").into()),
     }
-    if !payload.trim_start().starts_with('{') {
-        return Some("accepted, but the payload is not a JSON dictionary as Apple requires".into());
-    }
-    None
 }

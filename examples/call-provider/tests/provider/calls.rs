@@ -220,5 +220,10 @@ async fn the_cancel_as_voip_bug_switch_sends_the_missed_call_as_a_voip_push() {
         );
         assert_eq!(push.topic(), Some("com.example.app.voip"));
         assert_eq!(push.payload_json()["aps"]["alert"]["title"], "Missed call");
+        assert!(
+            push.lint.iter().any(|f| f.rule == "voip-visible-alert"),
+            "the mock's lint names the mistake: {:?}",
+            push.lint
+        );
     }
 }

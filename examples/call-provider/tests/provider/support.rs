@@ -5,7 +5,7 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use mock_apns::{Device, MockApns, Notification};
+use mock_apns::{Device, LintMode, MockApns, Notification};
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt as _, AsyncRead, BufReader};
 use tokio::process::{Child, Command};
@@ -28,10 +28,21 @@ pub(crate) struct World {
 }
 
 impl World {
-    /// Starts both; `extra` environment variables go to the provider.
+    /// Starts both; `extra` environment variables go to the provider. The mock denies lint
+    /// (any finding fails it when dropped) unless a deliberate bug is switched on: the reference
+    /// provider's pushes pass every rule.
     pub(crate) async fn start(extra: &[(&str, &str)]) -> Self {
         let state = tempfile::tempdir().expect("temp dir");
-        let apns = MockApns::builder().state_dir(state.path()).start().await;
+        let lint = if extra.iter().any(|(k, _)| *k == "CALL_PROVIDER_BUG") {
+            LintMode::Warn
+        } else {
+            LintMode::Deny
+        };
+        let apns = MockApns::builder()
+            .state_dir(state.path())
+            .lint(lint)
+            .start()
+            .await;
         let mut env = provider_env(&apns, state.path());
         env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         let provider = Provider::start(env).await;
@@ -123,6 +134,7 @@ impl ApnsDown {
         let apns = MockApns::builder()
             .state_dir(self.state.path())
             .listen(self.addr)
+            .lint(LintMode::Deny)
             .start()
             .await;
         World {

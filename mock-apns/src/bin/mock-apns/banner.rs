@@ -1,20 +1,17 @@
-//! The start-up banner: where everything is, and a curl command that works as printed.
+//! The start-up banner: where everything is, and a curl command that works as printed, from
+//! any directory (paths are absolute).
 
 use mock_apns::{Bound, Environment};
+
+use crate::startup_error::absolute;
 
 pub(crate) fn print_banner(
     bound: &Bound,
     environment: Environment,
     record: Option<&std::path::Path>,
 ) {
-    let ca = bound
-        .ca_path
-        .as_ref()
-        .map_or("-".into(), |p| p.display().to_string());
-    let key_path = bound
-        .dev_key_path
-        .as_ref()
-        .map_or("-".into(), |p| p.display().to_string());
+    let ca = bound.ca_path.as_deref().map_or("-".into(), absolute);
+    let key_path = bound.dev_key_path.as_deref().map_or("-".into(), absolute);
     let key = &bound.dev_key;
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -25,13 +22,14 @@ pub(crate) fn print_banner(
     println!(
         "mock-apns {version} ({environment})\n\
          \x20 APNs endpoint  {apns}   (HTTP/2 over TLS)\n\
+         \x20 web UI         {admin}/   (every push, live, as the phone would show it)\n\
          \x20 admin API      {admin}/api/v1/\n\
          \x20 trust this CA  {ca}\n\
          \x20 dev key        {key_path}  key id {kid}  team id {team}\n\
          \x20 record file    {record}\n\
          {proxy}\
          \n\
-         Send a VoIP push (the JWT below is valid for one hour):\n\
+         Open {admin}/ in a browser, then send a VoIP push (the JWT below is valid for one hour):\n\
          \n\
          curl --http2 --cacert {ca} \\\n\
          \x20 -H 'authorization: bearer {token}' \\\n\
@@ -46,7 +44,7 @@ pub(crate) fn print_banner(
         admin = bound.admin_url(),
         kid = key.key_id(),
         team = key.team_id(),
-        record = record.map_or("-".into(), |p| p.display().to_string()),
+        record = record.map_or("-".into(), absolute),
         proxy = bound.connect_proxy_addr.map_or(String::new(), |a| format!(
             "  CONNECT proxy  http://{a}   (HTTPS_PROXY for clients that keep Apple's host name)\n"
         )),

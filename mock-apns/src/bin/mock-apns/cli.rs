@@ -1,9 +1,11 @@
 //! The command line: flags (each with a `MOCK_APNS_…` environment twin) and subcommands.
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::Parser;
+
+use crate::listen_addr::{self, ListenAddr};
+use crate::logging::LogFormat;
 
 /// A local stand-in for Apple's Push Notification service: real TLS + HTTP/2, Apple's
 /// validation and reason strings, every push recorded.
@@ -54,15 +56,17 @@ pub(crate) struct CertIssue {
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
-    /// Address of the APNs endpoint (HTTP/2 over TLS). 127.0.0.1:443 serves clients that
-    /// always use port 443 (needs root or CAP_NET_BIND_SERVICE).
-    #[arg(long, env = "MOCK_APNS_LISTEN", default_value = "127.0.0.1:2197")]
-    pub(crate) listen: SocketAddr,
+    /// Address of the APNs endpoint (HTTP/2 over TLS): IP:PORT or HOST:PORT (localhost is
+    /// 127.0.0.1; port 0 picks a free one). 127.0.0.1:443 serves clients that always use port
+    /// 443 (needs root or CAP_NET_BIND_SERVICE).
+    #[arg(long, env = "MOCK_APNS_LISTEN", default_value = "127.0.0.1:2197", value_parser = listen_addr::parse)]
+    pub(crate) listen: ListenAddr,
 
-    /// Address of the admin API (HTTP/1.1 + JSON, no authentication). Keep it on loopback
-    /// unless you mean it: any other address prints a warning at start.
-    #[arg(long, env = "MOCK_APNS_ADMIN_LISTEN", default_value = "127.0.0.1:2198")]
-    pub(crate) admin_listen: SocketAddr,
+    /// Address of the admin API (HTTP/1.1 + JSON, no authentication, and Prometheus metrics at
+    /// /metrics), as for --listen. Keep it on loopback unless you mean it: any other address
+    /// prints a warning at start.
+    #[arg(long, env = "MOCK_APNS_ADMIN_LISTEN", default_value = "127.0.0.1:2198", value_parser = listen_addr::parse)]
+    pub(crate) admin_listen: ListenAddr,
 
     /// Let the admin API answer to this host name too (besides localhost, loopback addresses
     /// and the --admin-listen address): the name a container or proxy reaches it by. Any
@@ -151,12 +155,52 @@ pub(crate) struct Args {
     /// Also serve the CONNECT front door here (e.g. 127.0.0.1:2199): clients given
     /// HTTPS_PROXY=http://ADDR reach the mock while still asking for api.push.apple.com or
     /// api.sandbox.push.apple.com (443 or 2197). Other destinations are refused (403).
-    #[arg(long, env = "MOCK_APNS_CONNECT_PROXY")]
-    pub(crate) connect_proxy: Option<SocketAddr>,
+    #[arg(long, env = "MOCK_APNS_CONNECT_PROXY", value_parser = listen_addr::parse)]
+    pub(crate) connect_proxy: Option<ListenAddr>,
 
-    /// Log filter (tracing syntax), e.g. "info" or "mock_apns=debug".
+    /// What lint findings (mistakes APNs accepts but a phone pays for) do: off, warn (recorded
+    /// and counted) or deny (also fail the harness run); never a different APNs answer.
+    #[arg(long, env = "MOCK_APNS_LINT", default_value = "warn", value_parser = ["off", "warn", "deny"])]
+    pub(crate) lint: String,
+
+    /// Seconds an unanswered call rings on a virtual phone (mock clock); 0: until something
+    /// ends it. CallKit has no timeout of its own.
+    #[arg(long, env = "MOCK_APNS_RING_TIMEOUT", default_value_t = 60)]
+    pub(crate) ring_timeout: u64,
+
+    /// PushKit violations after which a virtual phone gets no more VoIP pushes until reset
+    /// (Apple says "repeatedly"); 0: never.
+    #[arg(long, env = "MOCK_APNS_VOIP_VIOLATION_LIMIT", default_value_t = 3)]
+    pub(crate) voip_violation_limit: u32,
+
+    /// Where a payload's call id is, as a JSON pointer; repeatable, tried in order (default
+    /// /call_id, /callId, /callUUID, /uuid). In the environment, separate several with commas.
+    #[arg(
+        long = "call-id-pointer",
+        env = "MOCK_APNS_CALL_ID_POINTERS",
+        value_delimiter = ',',
+        value_parser = json_pointer
+    )]
+    pub(crate) call_id_pointers: Vec<String>,
+
+    /// Log filter (tracing syntax), e.g. "info", "mock_apns=debug", or "info,mock_apns::push=off"
+    /// without the line per push.
     #[arg(long, env = "MOCK_APNS_LOG", default_value = "info")]
     pub(crate) log: String,
+
+    /// Log lines on stderr as text (coloured on a terminal unless NO_COLOR is set) or as one
+    /// JSON object per line.
+    #[arg(long, env = "MOCK_APNS_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub(crate) log_format: LogFormat,
+}
+
+/// A JSON pointer to a value inside the payload: it starts with '/'.
+fn json_pointer(s: &str) -> Result<String, String> {
+    if s.starts_with('/') {
+        Ok(s.to_owned())
+    } else {
+        Err(format!("{s:?} is not a JSON pointer (like /call_id)"))
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -174,6 +218,6 @@ pub(crate) struct EnvArgs {
     pub(crate) tls_cert: Option<PathBuf>,
 
     /// The CONNECT front door's address (the mock's --connect-proxy), for HTTPS_PROXY.
-    #[arg(long, env = "MOCK_APNS_CONNECT_PROXY")]
-    pub(crate) connect_proxy: Option<SocketAddr>,
+    #[arg(long, env = "MOCK_APNS_CONNECT_PROXY", value_parser = listen_addr::parse)]
+    pub(crate) connect_proxy: Option<ListenAddr>,
 }

@@ -23,7 +23,8 @@ pub(crate) fn env_lines(args: &EnvArgs) -> Result<String> {
     };
     let ca = std::fs::canonicalize(&ca).with_context(|| format!("{}", ca.display()))?;
     let shell: Shell = args.shell.parse().map_err(anyhow::Error::msg)?;
-    Ok(ClientEnv::new(&ca, args.connect_proxy).render(shell))
+    let proxy = args.connect_proxy.as_ref().map(|p| p.addr);
+    Ok(ClientEnv::new(&ca, proxy).render(shell))
 }
 
 #[cfg(test)]
@@ -77,7 +78,7 @@ mod tests {
         let cli = Cli::try_parse_from(["mock-apns", "--connect-proxy", "127.0.0.1:2199"]).unwrap();
         assert!(cli.command.is_none());
         assert_eq!(
-            cli.serve.connect_proxy,
+            cli.serve.connect_proxy.map(|p| p.addr),
             Some("127.0.0.1:2199".parse().unwrap())
         );
     }

@@ -1,26 +1,25 @@
 //! `mock-apns` (no subcommand): bind, print the banner, serve until Ctrl-C or SIGTERM, then
 //! shut down gracefully within `--shutdown-timeout`; a second signal exits at once.
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use anyhow::{Context as _, Result};
-use mock_apns::{keys, Environment, MockApnsBuilder};
+use mock_apns::{keys, Environment, LintMode, MockApnsBuilder};
 
 use crate::banner::print_banner;
 use crate::cli::Args;
+use crate::logging;
 use crate::open_files::fit_max_connections;
+use crate::startup_error;
 
 #[tokio::main]
 pub(crate) async fn run(args: Args) -> Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_new(&args.log).context("--log")?)
-        .with_writer(std::io::stderr)
-        .init();
+    logging::init(&args.log, args.log_format)?;
+    startup_error::check_distinct_listeners(&args)?;
     let environment: Environment = args.environment.parse()?;
     let mut builder = MockApnsBuilder::default()
-        .listen(args.listen)
-        .admin_listen(args.admin_listen)
+        .listen(args.listen.addr)
+        .admin_listen(args.admin_listen.addr)
         .state_dir(&args.state_dir)
         .environment(environment)
         .strict_devices(args.strict_devices)
@@ -28,8 +27,14 @@ pub(crate) async fn run(args: Args) -> Result<()> {
         .max_concurrent_streams(args.max_concurrent_streams)
         .throttle_on_reject(args.throttle_on_reject)
         .idle_timeout((args.idle_timeout > 0).then(|| Duration::from_secs(args.idle_timeout)))
+        .lint(args.lint.parse::<LintMode>().map_err(anyhow::Error::msg)?)
+        .ring_timeout((args.ring_timeout > 0).then(|| Duration::from_secs(args.ring_timeout)))
+        .voip_violation_limit(args.voip_violation_limit)
         .handshake_timeout(Duration::from_secs(args.handshake_timeout))
         .shutdown_timeout(Duration::from_secs(args.shutdown_timeout));
+    if !args.call_id_pointers.is_empty() {
+        builder = builder.call_id_pointers(args.call_id_pointers.iter().cloned());
+    }
     let max_connections = fit_max_connections(args.max_connections, args.connect_proxy.is_some());
     builder = builder.max_connections(usize::try_from(max_connections).unwrap_or(usize::MAX));
     if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
@@ -50,10 +55,12 @@ pub(crate) async fn run(args: Args) -> Result<()> {
     for host in &args.admin_allow_hosts {
         builder = builder.admin_allow_host(host);
     }
-    if let Some(addr) = args.connect_proxy {
-        builder = builder.connect_proxy(addr);
+    if let Some(proxy) = &args.connect_proxy {
+        builder = builder.connect_proxy(proxy.addr);
     }
-    let bound = builder.bind().map_err(privileged_port_hint)?;
+    let bound = builder
+        .bind()
+        .map_err(|e| startup_error::explain(e, &args))?;
     // Before the banner: whoever waits for it may send a signal right after.
     let mut stop = stop_signals()?;
     // Before the banner, so it is the first thing anyone watching stderr sees.
@@ -65,31 +72,15 @@ pub(crate) async fn run(args: Args) -> Result<()> {
     bound
         .serve(async move {
             let signal = stop.first().await;
-            eprintln!(
-                "mock-apns: {signal}: shutting down (answering streams in flight, for at most \
-                 {grace} s; a second Ctrl-C or SIGTERM exits at once)"
+            // A log event, so that with --log-format json every stderr line is JSON.
+            tracing::info!(
+                "{signal}: shutting down (answering streams in flight, for at most {grace} s; \
+                 a second Ctrl-C or SIGTERM exits at once)"
             );
             stop.exit_on_second();
         })
         .await?;
     Ok(())
-}
-
-/// Says how to get a port below 1024 (the port-443 mode) when binding one was refused.
-fn privileged_port_hint(e: mock_apns::Error) -> anyhow::Error {
-    match &e {
-        mock_apns::Error::Bind { addr, source }
-            if source.kind() == std::io::ErrorKind::PermissionDenied
-                && addr.parse::<SocketAddr>().is_ok_and(|a| a.port() < 1024) =>
-        {
-            anyhow::anyhow!(
-                "{e}\n  ports below 1024 need root, or once: \
-                 sudo setcap cap_net_bind_service=+ep \"$(command -v mock-apns)\"\n  \
-                 or use --connect-proxy for clients that honour HTTPS_PROXY"
-            )
-        }
-        _ => e.into(),
-    }
 }
 
 /// SIGINT (Ctrl-C) and SIGTERM (how Docker, systemd and CI runners stop a program). Their

@@ -1,0 +1,43 @@
+//! `answer`: the user answers a ringing call on a phone.
+
+use serde::Deserialize;
+
+use super::gesture::{self, Gesture};
+use crate::check::{Invalid, Scope};
+use crate::player::{Player, Stop};
+
+/// The user answers: the call given, or the one ringing longest. Fails when nothing (or not
+/// that call) rings. Answering does not stop the user's other phones: the provider must.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Answer {
+    /// The phone: a device's name.
+    pub phone: String,
+    /// The call (a template, `"{{call_id}}"`); default: the one ringing longest.
+    #[serde(default)]
+    pub call: Option<String>,
+}
+
+impl Answer {
+    /// The step's key in the file.
+    pub const KIND: &'static str = "answer";
+
+    /// Whether the step waits on the mock, and so closes a group of pushes (the last step
+    /// of a scenario must).
+    pub const IS_EXPECTATION: bool = false;
+
+    /// One line for the transcript and for messages.
+    pub fn describe(&self) -> String {
+        gesture::describe("answer", &self.phone, self.call.as_deref())
+    }
+
+    /// The phone is a device, and the call's templates are defined.
+    pub(crate) fn check(&self, scope: &mut Scope) -> Result<(), Invalid> {
+        gesture::check(scope, &self.phone, self.call.as_deref())
+    }
+
+    /// Answers on the mock's phone.
+    pub(crate) async fn play(&self, player: &mut Player<'_>) -> Result<(), Stop> {
+        gesture::play(player, Gesture::Answer, &self.phone, self.call.as_deref()).await
+    }
+}

@@ -1,0 +1,85 @@
+//! What the phone steps share: which kinds they are (a scenario with any of them gets each
+//! phone's timeline in its transcript), the check of a phone's name, and an expectation on a
+//! phone that waits on the mock and closes the group of pushes like the push expectations.
+
+use std::time::Duration;
+
+use mock_apns::phones::{PhoneCondition, PhoneView, PushFate};
+use serde_json::Value;
+
+use super::{
+    Answer, Decline, ExpectDelivery, ExpectNotRinging, ExpectRinging, PhoneOffline, PhoneOnline,
+};
+use crate::check::{Invalid, Scope};
+use crate::player::{Player, Stop};
+
+/// The longest wait of a phone expectation when the step does not say.
+pub(crate) const TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The step kinds that drive or watch a phone.
+pub(crate) const KINDS: &[&str] = &[
+    ExpectRinging::KIND,
+    ExpectNotRinging::KIND,
+    ExpectDelivery::KIND,
+    Answer::KIND,
+    Decline::KIND,
+    PhoneOffline::KIND,
+    PhoneOnline::KIND,
+];
+
+/// The phone is a declared device.
+pub(crate) fn check(scope: &Scope, phone: &str) -> Result<(), Invalid> {
+    scope.device(phone).map_err(|m| Invalid::new(".phone", m))
+}
+
+/// Waits on the mock until `phone` is in `condition`, then records the pushes since the
+/// previous expectation and what `show` picks of the phone. A timeout fails the step with the
+/// phone's timeline.
+pub(crate) async fn expect(
+    player: &mut Player<'_>,
+    phone: &str,
+    condition: PhoneCondition,
+    timeout: Duration,
+    show: impl Fn(&PhoneView) -> Value,
+) -> Result<(), Stop> {
+    let waited = player.mock.wait_phone(phone, &condition, timeout).await?;
+    let records = player.mock.records().await?;
+    let new = player.close(&records);
+    let view = match &waited {
+        Ok(view) | Err(view) => view,
+    };
+    player.current().phone = Some(show(view));
+    if waited.is_ok() {
+        return Ok(());
+    }
+    let names = player.names();
+    let timeline = names.timeline(&view.timeline);
+    let lines: String = timeline.iter().map(|l| format!("\n    {l}")).collect();
+    Err(Stop::Failed {
+        message: format!(
+            "{phone} was not {} within {timeout:?}; its timeline:{}",
+            names.text(&condition.to_string()),
+            if lines.is_empty() {
+                " empty".to_owned()
+            } else {
+                lines
+            }
+        ),
+        pushes: player.summaries(&new),
+    })
+}
+
+/// A push's fate in one line: `voip push discarded (expired)`.
+pub(crate) fn fate(fate: Option<&PushFate>) -> Value {
+    let Some(f) = fate else {
+        return Value::String("no push yet".into());
+    };
+    Value::String(format!(
+        "{} push {}{}",
+        f.push_type.map_or("untyped", |t| t.as_str()),
+        f.status,
+        f.reason
+            .map(|r| format!(" ({})", r.as_str()))
+            .unwrap_or_default()
+    ))
+}

@@ -1,0 +1,221 @@
+//! A push as the phone side and the lint rules read it: its type, app, expiration, priority and
+//! call id. Built for every push, but the payload is parsed only when something asks (a VoIP
+//! push being linted, or a push to a phone), so a push to a token no phone owns costs nothing
+//! more than before.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use serde_json::value::RawValue;
+use serde_json::Value;
+
+use crate::apns::push_head::PushHead;
+use crate::PushType;
+
+/// `apns-expiration` as APNs reads it (`docs/phones.md` §3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Expiration {
+    /// No header: APNs stores the push for an offline device (for a period Apple does not give).
+    Absent,
+    /// `0`: one delivery attempt, never stored.
+    Now,
+    /// Epoch seconds: stored and retried until then.
+    At(u64),
+}
+
+impl Expiration {
+    fn parse(value: Option<&str>) -> Self {
+        match value.map(str::parse::<u64>) {
+            None | Some(Err(_)) => Expiration::Absent,
+            Some(Ok(0)) => Expiration::Now,
+            Some(Ok(secs)) => Expiration::At(secs),
+        }
+    }
+}
+
+/// One push, read lazily.
+#[derive(Debug)]
+pub(crate) struct Incoming<'a> {
+    /// The record's id.
+    pub(crate) push_id: u64,
+    /// When it arrived, epoch ms on the mock's clock.
+    pub(crate) at_ms: u64,
+    /// The declared push type, else the one the topic's suffix implies.
+    pub(crate) push_type: Option<PushType>,
+    /// The topic it goes to (`apns-topic`, or a single-topic certificate's).
+    pub(crate) topic: Option<&'a str>,
+    pub(crate) expiration: Expiration,
+    /// `apns-priority` as sent (`None`: absent, which means 10).
+    pub(crate) priority: Option<&'a str>,
+    body: &'a [u8],
+    /// Where a call id may be in the payload, in order (JSON pointers).
+    pointers: &'a [String],
+    /// The payload's top level, parsed on first use: keys and their values' raw text. Only
+    /// what a pointer or `aps` leads to is parsed further, so a kilobyte of custom data costs
+    /// one scan, not a copy of every string in it.
+    top: OnceLock<Option<Object<'a>>>,
+    call_id: OnceLock<Option<String>>,
+}
+
+/// A JSON object's keys and their values as raw text, borrowed from the payload.
+type Object<'a> = BTreeMap<Cow<'a, str>, &'a RawValue>;
+
+impl<'a> Incoming<'a> {
+    pub(crate) fn new(
+        push_id: u64,
+        at_ms: u64,
+        head: &'a PushHead,
+        topic: Option<&'a str>,
+        body: &'a [u8],
+        pointers: &'a [String],
+    ) -> Self {
+        Self {
+            push_id,
+            at_ms,
+            push_type: head
+                .push_type()
+                .or_else(|| topic.and_then(PushType::from_topic_suffix)),
+            topic,
+            expiration: Expiration::parse(head.header("apns-expiration")),
+            priority: head.header("apns-priority"),
+            body,
+            pointers,
+            top: OnceLock::new(),
+            call_id: OnceLock::new(),
+        }
+    }
+
+    /// A PushKit VoIP push.
+    pub(crate) fn is_voip(&self) -> bool {
+        self.push_type == Some(PushType::Voip)
+    }
+
+    /// The payload's top-level object (`None` when it is not a JSON object).
+    fn top(&self) -> Option<&Object<'a>> {
+        self.top
+            .get_or_init(|| serde_json::from_slice(self.body).ok())
+            .as_ref()
+    }
+
+    /// Which of `keys` the payload's `aps` dictionary holds.
+    pub(crate) fn aps_keys(&self, keys: &[&'static str]) -> Vec<&'static str> {
+        let Some(aps) = self
+            .top()
+            .and_then(|top| top.get("aps"))
+            .and_then(|raw| serde_json::from_str::<Object<'_>>(raw.get()).ok())
+        else {
+            return Vec::new();
+        };
+        keys.iter()
+            .copied()
+            .filter(|k| aps.contains_key(*k))
+            .collect()
+    }
+
+    /// The call id the payload carries at the first pointer that holds a non-empty string or
+    /// a number.
+    pub(crate) fn call_id(&self) -> Option<&str> {
+        self.call_id
+            .get_or_init(|| {
+                let top = self.top()?;
+                self.pointers.iter().find_map(|p| call_id_at(top, p))
+            })
+            .as_deref()
+    }
+
+    /// The app the push is for: the topic without its push type's suffix. APNs keeps one
+    /// stored push per app, whichever of its topics it came on.
+    pub(crate) fn bundle(&self) -> &str {
+        let topic = self.topic.unwrap_or_default();
+        match self.push_type.and_then(PushType::topic_suffix) {
+            Some(suffix) if !suffix.is_empty() && topic.len() > suffix.len() => {
+                topic.strip_suffix(suffix).unwrap_or(topic)
+            }
+            _ => topic,
+        }
+    }
+}
+
+/// The call id at one JSON pointer (RFC 6901: `~1` is `/`, `~0` is `~`) below the top level:
+/// a non-empty string, or a number as text.
+fn call_id_at(top: &Object<'_>, pointer: &str) -> Option<String> {
+    let mut tokens = pointer.strip_prefix('/')?.split('/');
+    let unescape = |t: &str| t.replace("~1", "/").replace("~0", "~");
+    let mut raw: &RawValue = top.get(unescape(tokens.next()?).as_str())?;
+    for token in tokens {
+        let token = unescape(token);
+        raw = match raw.get().trim_start().as_bytes().first()? {
+            b'{' => {
+                let object: Object<'_> = serde_json::from_str(raw.get()).ok()?;
+                *object.get(token.as_str())?
+            }
+            b'[' => {
+                let array: Vec<&RawValue> = serde_json::from_str(raw.get()).ok()?;
+                *array.get(token.parse::<usize>().ok()?)?
+            }
+            _ => return None,
+        };
+    }
+    match serde_json::from_str::<Value>(raw.get()).ok()? {
+        Value::String(s) if !s.is_empty() => Some(s),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn call_id(payload: Value, pointers: &[&str]) -> Option<String> {
+        let head = PushHead::from_parts(
+            http::Request::builder()
+                .uri("/3/device/ab")
+                .body(())
+                .unwrap()
+                .into_parts()
+                .0,
+        );
+        let body = payload.to_string();
+        let pointers: Vec<String> = pointers.iter().map(|p| (*p).to_owned()).collect();
+        let push = Incoming::new(1, 0, &head, None, body.as_bytes(), &pointers);
+        push.call_id().map(str::to_owned)
+    }
+
+    #[test]
+    fn the_first_pointer_holding_a_string_or_number_names_the_call() {
+        let p = crate::phones::DEFAULT_CALL_ID_POINTERS;
+        assert_eq!(call_id(json!({"call_id": "42"}), p).as_deref(), Some("42"));
+        assert_eq!(call_id(json!({"callId": 42}), p).as_deref(), Some("42"));
+        assert_eq!(
+            call_id(json!({"call_id": "", "uuid": "U"}), p).as_deref(),
+            Some("U")
+        );
+        assert_eq!(call_id(json!({"call_id": {"x": 1}}), p), None);
+        assert_eq!(call_id(json!({"aps": {}}), p), None);
+        assert_eq!(call_id(json!([1]), p), None, "not an object");
+    }
+
+    #[test]
+    fn a_pointer_descends_objects_and_arrays_and_unescapes_its_tokens() {
+        let payload = json!({"session": {"calls": [{"id": "a"}, {"id": "b"}]}, "a/b": {"~": 7}});
+        assert_eq!(
+            call_id(payload.clone(), &["/session/calls/1/id"]).as_deref(),
+            Some("b")
+        );
+        assert_eq!(
+            call_id(payload.clone(), &["/a~1b/~0"]).as_deref(),
+            Some("7")
+        );
+        assert_eq!(call_id(payload, &["/session/calls/9/id", "/nope"]), None);
+    }
+
+    #[test]
+    fn expiration_reads_absent_zero_and_a_date() {
+        assert_eq!(Expiration::parse(None), Expiration::Absent);
+        assert_eq!(Expiration::parse(Some("0")), Expiration::Now);
+        assert_eq!(Expiration::parse(Some("17")), Expiration::At(17));
+    }
+}
