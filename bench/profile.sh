@@ -94,7 +94,8 @@ run() {
     h2load --threads 1 --clients 16 --max-concurrent-streams 100 --requests "$1" \
         --data "$PAYLOAD" --header "authorization: bearer $token" \
         --header "apns-push-type: voip" --header "apns-topic: $TOPIC" \
-        --header "apns-priority: 10" "https://localhost:$port/3/device/$DEVICE" |
+        --header "apns-priority: 10" --header "apns-expiration: 0" \
+        "https://localhost:$port/3/device/$DEVICE" |
         grep -E '^(requests|status codes):'
 }
 run "$WARMUP" >/dev/null

@@ -225,7 +225,7 @@ load() {
     summary=$(h2load --threads 1 --clients "$clients" --max-concurrent-streams "$streams" \
         --requests "$requests" --data "$PAYLOAD" \
         --header "authorization: bearer $TOKEN" --header "apns-push-type: voip" \
-        --header "apns-topic: $TOPIC" --header "apns-priority: 10" \
+        --header "apns-topic: $TOPIC" --header "apns-priority: 10" --header "apns-expiration: 0" \
         --log-file "$logfile" "$url/3/device/$DEVICE")
     printf '%s\n' "$summary" >"$logfile.summary"
     # "requests: 200000 total, 200000 started, 200000 done, 199901 succeeded, 99 failed, ..."

@@ -403,7 +403,11 @@ impl Text {
                         push_piece(buf, name);
                     }
                 }
-                push_piece(buf, &String::from_utf8_lossy(value));
+                // `from_utf8` first: `from_utf8_lossy` has no fast path for ASCII.
+                match std::str::from_utf8(value) {
+                    Ok(text) => push_piece(buf, text),
+                    Err(_) => push_piece(buf, &String::from_utf8_lossy(value)),
+                }
             }
             let headers_end = buf.len();
             buf.push_str(payload);

@@ -20,6 +20,91 @@ pub(crate) fn is_json(text: &str) -> bool {
     }
 }
 
+/// The members of a JSON object, in order: each key's raw text (quotes included, escapes as
+/// written) and its value's raw text. `None` unless `text` is exactly one valid JSON object
+/// (whitespace around it allowed). One scan at the speed of [`is_json`]; nothing is copied.
+pub(crate) fn object_members(text: &str) -> Option<Vec<(&str, &str)>> {
+    let mut members = Vec::new();
+    let end = container(text, b'{', |p, start| {
+        // A key, a colon, a value.
+        p.skip_whitespace();
+        let key = p.at;
+        if p.peek() != Some(b'"') || !p.string() {
+            return false;
+        }
+        let key_end = p.at;
+        p.skip_whitespace();
+        if p.peek() != Some(b':') {
+            return false;
+        }
+        p.at += 1;
+        p.skip_whitespace();
+        let value = p.at;
+        if !p.value() {
+            return false;
+        }
+        members.push((&start[key..key_end], &start[value..p.at]));
+        true
+    })?;
+    (end == text.len()).then_some(members)
+}
+
+/// The elements of a JSON array, in order, as raw text; `None` unless `text` is exactly one
+/// valid JSON array.
+pub(crate) fn array_elements(text: &str) -> Option<Vec<&str>> {
+    let mut elements = Vec::new();
+    let end = container(text, b'[', |p, start| {
+        p.skip_whitespace();
+        let value = p.at;
+        if !p.value() {
+            return false;
+        }
+        elements.push(&start[value..p.at]);
+        true
+    })?;
+    (end == text.len()).then_some(elements)
+}
+
+/// Reads `open`, then items with `item` separated by commas, then the closing bracket and
+/// trailing whitespace; the offset reached, or `None` on a syntax error.
+fn container<'t>(
+    text: &'t str,
+    open: u8,
+    mut item: impl FnMut(&mut Parser<'t>, &'t str) -> bool,
+) -> Option<usize> {
+    let close = if open == b'{' { b'}' } else { b']' };
+    let mut p = Parser {
+        bytes: text.as_bytes(),
+        at: 0,
+    };
+    p.skip_whitespace();
+    if p.peek() != Some(open) {
+        return None;
+    }
+    p.at += 1;
+    p.skip_whitespace();
+    if p.peek() == Some(close) {
+        p.at += 1;
+    } else {
+        loop {
+            if !item(&mut p, text) {
+                return None;
+            }
+            p.skip_whitespace();
+            match p.peek() {
+                Some(b',') => p.at += 1,
+                Some(b) if b == close => {
+                    p.at += 1;
+                    break;
+                }
+                _ => return None,
+            }
+        }
+    }
+    p.skip_whitespace();
+    Some(p.at)
+}
+
 struct Parser<'a> {
     bytes: &'a [u8],
     at: usize,
@@ -404,6 +489,32 @@ mod tests {
         #[test]
         fn agrees_with_serde_json_on_near_json_text(text in near_json()) {
             prop_assert_eq!(is_json(&text), serde_says(&text), "{:?}", text);
+        }
+
+        #[test]
+        fn members_and_elements_are_serde_json_s(text in near_json()) {
+            use serde_json::value::RawValue;
+            use std::collections::BTreeMap;
+            let members = object_members(&text).map(|m| {
+                m.into_iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect::<Vec<_>>()
+            });
+            let serde = serde_json::from_str::<BTreeMap<String, &RawValue>>(&text).ok();
+            prop_assert_eq!(members.is_some(), serde.is_some(), "{:?}", text);
+            if let (Some(members), Some(serde)) = (members, serde) {
+                let ours: BTreeMap<String, String> = members
+                    .into_iter()
+                    .map(|(k, v)| (serde_json::from_str::<String>(&k).unwrap(), v))
+                    .collect();
+                let theirs: BTreeMap<String, String> =
+                    serde.into_iter().map(|(k, v)| (k, v.get().to_owned())).collect();
+                prop_assert_eq!(ours, theirs);
+            }
+            let elements = array_elements(&text);
+            let serde = serde_json::from_str::<Vec<&RawValue>>(&text).ok();
+            prop_assert_eq!(
+                elements,
+                serde.map(|v| v.into_iter().map(RawValue::get).collect::<Vec<_>>())
+            );
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Answers one HTTP/2 stream: read the body (bounded), run the checks, decide the answer, let
 //! the phone side see the push, record, respond.
 
+use std::borrow::Cow;
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
@@ -21,7 +22,8 @@ use crate::lint::{Known, LintFinding};
 use crate::phones::incoming::Incoming;
 use crate::phones::Delivery;
 use crate::record::compact::{ApnsId, Extras, Parts, Record, RecordAuth};
-use crate::record::notification::{AppliedFault, Payload};
+use crate::record::json_syntax::{is_json, object_members};
+use crate::record::notification::AppliedFault;
 use crate::server::connection_state::Connection;
 use crate::shared::Shared;
 use crate::telemetry::metrics::PushOutcome;
@@ -216,7 +218,18 @@ fn record(
         && outcome.is_ok()
         && shared.config.environment == Environment::Development)
         .then(ids::new_v4);
-    let (payload_json, payload) = Payload::classify(&body.bytes);
+    // A payload that is a JSON object is checked by reading its members, which the phone side
+    // and lint then use: one scan of the payload, not two (the second was a measurable part
+    // of a VoIP push's cost).
+    // (`from_utf8` first: `from_utf8_lossy` has no fast path for ASCII.)
+    let (utf8, payload) = match std::str::from_utf8(&body.bytes) {
+        Ok(text) => (true, Cow::Borrowed(text)),
+        Err(_) => (false, String::from_utf8_lossy(&body.bytes)),
+    };
+    let members = (utf8 && payload.trim_start().starts_with('{'))
+        .then(|| object_members(&payload))
+        .flatten();
+    let payload_json = members.is_some() || (utf8 && is_json(&payload));
     let (status, reason, timestamp, detail) = match (wire, outcome) {
         (Wire::Answer, _) if too_large => (431, None, None, Some(TOO_LARGE_DETAIL.into())),
         (Wire::Answer, Ok(())) => (
@@ -252,6 +265,7 @@ fn record(
         conn,
         head,
         body,
+        members,
         id,
         arrived.received_at,
         decision.checks_passed,
@@ -376,6 +390,7 @@ fn phone_side(
     conn: &Connection,
     head: &PushHead,
     body: &Body,
+    members: Option<Vec<(&str, &str)>>,
     id: u64,
     received_at: u64,
     checks_passed: bool,
@@ -391,7 +406,8 @@ fn phone_side(
         checks::topic_of(head, conn),
         &body.bytes,
         &shared.config.phones.call_id_pointers,
-    );
+    )
+    .with_members(members);
     let arrival = shared
         .phones
         .receive(head.device_token(), &push, accepted, &shared.clock);
