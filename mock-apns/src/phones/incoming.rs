@@ -57,15 +57,20 @@ pub(crate) struct Incoming<'a> {
     call_id: OnceLock<Option<String>>,
 }
 
-/// A JSON object's keys and their values as raw text, borrowed from the payload, in order.
-/// A payload has a handful of keys: a list searched from the end (the last of a repeated key
-/// wins, as with serde_json) costs less than building a map.
+/// A JSON object's keys (raw: quoted, escapes as written) and their values as raw text,
+/// borrowed from the payload, in order. A payload has a handful of keys: a list searched from
+/// the end (the last of a repeated key wins, as with serde_json) costs less than a map, and
+/// a key is unescaped only when it has an escape.
 #[derive(Debug)]
-struct Object<'a>(Vec<(Cow<'a, str>, &'a str)>);
+struct Object<'a>(Vec<(&'a str, &'a str)>);
 
 impl<'a> Object<'a> {
     fn get(&self, key: &str) -> Option<&'a str> {
-        self.0.iter().rev().find(|(k, _)| k == key).map(|(_, v)| *v)
+        let same = |raw: &str| match raw.get(1..raw.len() - 1) {
+            Some(plain) if !plain.contains('\\') => plain == key,
+            _ => serde_json::from_str::<String>(raw).is_ok_and(|k| k == key),
+        };
+        self.0.iter().rev().find(|(k, _)| same(k)).map(|(_, v)| *v)
     }
 
     fn contains_key(&self, key: &str) -> bool {
@@ -77,20 +82,7 @@ impl<'a> Object<'a> {
 /// push is read here, and serde_json spent about 4 instructions per byte on it (most of a
 /// payload is string contents, which the scanner skips 32 bytes at a time).
 fn object(text: &str) -> Option<Object<'_>> {
-    from_members(object_members(text)?)
-}
-
-/// An [`Object`] from members as [`object_members`] gives them.
-fn from_members<'a>(members: Vec<(&'a str, &'a str)>) -> Option<Object<'a>> {
-    let mut object = Vec::with_capacity(members.len());
-    for (key, value) in members {
-        let key = match key.get(1..key.len() - 1) {
-            Some(plain) if !plain.contains('\\') => Cow::Borrowed(plain),
-            _ => Cow::Owned(serde_json::from_str::<String>(key).ok()?),
-        };
-        object.push((key, value));
-    }
-    Some(Object(object))
+    object_members(text).map(Object)
 }
 
 impl<'a> Incoming<'a> {
@@ -121,7 +113,7 @@ impl<'a> Incoming<'a> {
     /// The payload's top-level members, when the caller has already read them (`None`: the
     /// payload is not a JSON object), so that they are not read again.
     pub(crate) fn with_members(self, members: Option<Vec<(&'a str, &'a str)>>) -> Self {
-        let _ = self.top.set(members.and_then(from_members));
+        let _ = self.top.set(members.map(Object));
         self
     }
 
@@ -192,6 +184,12 @@ fn call_id_at(top: &Object<'_>, pointer: &str) -> Option<String> {
             b'[' => *array_elements(raw)?.get(token.parse::<usize>().ok()?)?,
             _ => return None,
         };
+    }
+    // The usual call id, a string without escapes, is copied as it stands.
+    if let Some(plain) = raw.strip_prefix('"').and_then(|r| r.strip_suffix('"')) {
+        if !plain.contains('\\') {
+            return (!plain.is_empty()).then(|| plain.to_owned());
+        }
     }
     match serde_json::from_str::<Value>(raw).ok()? {
         Value::String(s) if !s.is_empty() => Some(s),

@@ -236,8 +236,11 @@ async fn serve_h2<S>(
         tokio::select! {
             next = h2.accept() => match next {
                 Some(Ok((request, respond))) => {
-                    conn.stream_started(shared.clock.now_ms());
-                    tokio::spawn(stream::handle(request, respond, conn.clone(), shared.clone()));
+                    // One reading of the clock: the stream's start is its push's arrival.
+                    let now = shared.clock.now_ms();
+                    conn.stream_started(now);
+                    let (conn, shared) = (conn.clone(), shared.clone());
+                    tokio::spawn(stream::handle(request, respond, conn, shared, now));
                 }
                 Some(Err(e)) => {
                     conn.closed(shared.clock.now_ms(), format!("connection error: {e}"));

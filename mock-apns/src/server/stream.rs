@@ -30,7 +30,8 @@ use crate::telemetry::metrics::PushOutcome;
 use crate::telemetry::push_log::{self, PushLine};
 use crate::{Environment, ErrorCode, Reason};
 
-/// Handles one request from arrival to answer. Never panics on input.
+/// Handles one request from arrival (`received_at`, on the mock's clock) to answer. Never
+/// panics on input.
 ///
 /// Only reading the body waits. Most pushes are then decided, recorded and answered without
 /// waiting for anything; a fault rule that fires (it may delay, stall or close) takes a slower
@@ -41,10 +42,10 @@ pub(crate) async fn handle(
     respond: SendResponse<Bytes>,
     conn: Arc<Connection>,
     shared: Arc<Shared>,
+    received_at: u64,
 ) {
     let _ended = StreamEnded(&conn, &shared);
     let (conn, shared) = (&*conn, &*shared);
-    let received_at = shared.clock.now_ms();
     // Real time, not the mock's clock (which tests move): for the duration histogram.
     let started = Instant::now();
     let stream_limit = conn.stream_limit();
