@@ -87,9 +87,30 @@ impl RecordFile {
 impl Opened {
     fn open(path: &Path) -> io::Result<Self> {
         let file = OpenOptions::new().create(true).append(true).open(path)?;
+        if ends_cut(path) {
+            write_line(&file, b"\n")?;
+        }
         let identity = identity(&file.metadata()?);
         Ok(Self { file, identity })
     }
+}
+
+/// Whether the file at `path` ends in a cut line. A process killed during a write (SIGKILL,
+/// the OOM killer) can leave its last line cut: the kernel stops copying a write at a fatal
+/// signal. That push was never acknowledged, but the next record appended would be glued to
+/// the cut line and unreadable with it, so a newline goes first. A path that cannot be read
+/// back or sought (a pipe, `/dev/stdout`) is taken to end cleanly.
+fn ends_cut(path: &Path) -> bool {
+    use std::io::{Read as _, Seek as _, SeekFrom};
+    let Ok(mut file) = File::open(path) else {
+        return false;
+    };
+    let mut last = [0u8; 1];
+    match file.seek(SeekFrom::End(0)) {
+        Ok(len) if len > 0 => {}
+        _ => return false,
+    }
+    file.seek(SeekFrom::End(-1)).is_ok() && file.read_exact(&mut last).is_ok() && last[0] != b'\n'
 }
 
 /// Writes the whole line. If the disk fills up part-way, a newline is attempted so that the
@@ -158,6 +179,28 @@ mod tests {
         file.append(b"three\n").unwrap();
 
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "two\nthree\n");
+    }
+
+    #[test]
+    fn a_line_cut_by_a_kill_is_ended_before_the_next_record() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("records.jsonl");
+        std::fs::write(&path, "{\"id\":1}\n{\"id\":2,\"rece").unwrap();
+
+        RecordFile::open(&path)
+            .unwrap()
+            .append(b"{\"id\":3}\n")
+            .unwrap();
+        RecordFile::open(&path)
+            .unwrap()
+            .append(b"{\"id\":4}\n")
+            .unwrap();
+
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(
+            text,
+            "{\"id\":1}\n{\"id\":2,\"rece\n{\"id\":3}\n{\"id\":4}\n"
+        );
     }
 
     #[cfg(target_os = "linux")]
