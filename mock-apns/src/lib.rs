@@ -46,8 +46,9 @@
 //!   request is read into, the ordered checks, the `apns-id`s answered.
 //! - `auth/`: provider tokens (ES256 JWT) and the per-connection token rules, the registered
 //!   [`keys`] and the development key, client certificates, the mock's [`Pki`].
-//! - `record/`: the [`Notification`] record, the recorder and its record file (reopened when
-//!   deleted or rotated), registered [`Device`]s, the [`Clock`] every time rule reads, the
+//! - `record/`: the [`Notification`] record, the compact form the recorder keeps of it (one
+//!   buffer per push), the payload's JSON scanner, the recorder and its record file (reopened
+//!   when deleted or rotated), registered [`Device`]s, the [`Clock`] every time rule reads, the
 //!   Simulator's `.apns` file of a push.
 //! - [`phones`]: virtual phones that own tokens: [`Delivery`] of each accepted push
 //!   (delivered, stored, discarded), incoming [`Call`]s that ring, PushKit's policy, timelines.

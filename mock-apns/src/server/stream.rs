@@ -2,6 +2,7 @@
 //! the phone side see the push, record, respond.
 
 use std::borrow::Cow;
+use std::future::Future;
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
@@ -30,52 +31,63 @@ use crate::telemetry::metrics::PushOutcome;
 use crate::telemetry::push_log::{self, PushLine};
 use crate::{Environment, ErrorCode, Reason};
 
-/// Handles one request from arrival (`received_at`, on the mock's clock) to answer. Never
-/// panics on input.
+/// Handles one request from arrival (`received_at`, on the mock's clock) to answer: the task
+/// to spawn for the stream. Never panics on input.
 ///
-/// Only reading the body waits. Most pushes are then decided, recorded and answered without
-/// waiting for anything; a fault rule that fires (it may delay, stall or close) takes a slower
-/// path, boxed, so that its state does not enlarge every stream's task (moving that larger
-/// task showed up in profiles under load).
-pub(crate) async fn handle(
+/// The head is read before the task exists, and kept boxed: a task's state is moved as it is
+/// spawned, and the request as h2 hands it over made that state ~1 KB (moving it showed up in
+/// profiles under load). Only reading the body waits. Most pushes are then decided, recorded
+/// and answered without waiting for anything; a fault rule that fires (it may delay, stall or
+/// close) takes a slower path, boxed for the same reason.
+pub(crate) fn handle(
     request: http::Request<RecvStream>,
     respond: SendResponse<Bytes>,
     conn: Arc<Connection>,
     shared: Arc<Shared>,
     received_at: u64,
-) {
-    let _ended = StreamEnded(&conn, &shared);
-    let (conn, shared) = (&*conn, &*shared);
+) -> impl Future<Output = ()> + Send + 'static {
     // Real time, not the mock's clock (which tests move): for the duration histogram.
     let started = Instant::now();
-    let stream_limit = conn.stream_limit();
-    let stream_id = respond.stream_id().as_u32();
     let (parts, body) = request.into_parts();
     // h2 hands such a request over (a documented patch) with its fields cut at the limit.
     let too_large = parts
         .extensions
         .get::<h2::ext::HeaderListTooLarge>()
         .is_some();
-    // Boxed: the task's state is moved as it is spawned, and the head is a third of it.
-    let head = Box::new(PushHead::from_parts(parts));
-    let Ok(body) = read_body(body, head.payload_limit()).await else {
-        // The client reset the stream: there is no one to answer, and nothing was acknowledged.
-        tracing::debug!(
-            connection = conn.id,
-            stream_id,
-            "stream reset while reading the body"
-        );
-        return;
-    };
     let arrived = Arrived {
-        head,
-        body,
+        head: Box::new(PushHead::from_parts(parts)),
+        body: Body::default(),
         received_at,
         started,
-        stream_limit,
-        stream_id,
+        stream_limit: conn.stream_limit(),
+        stream_id: respond.stream_id().as_u32(),
         too_large,
     };
+    serve(arrived, body, respond, conn, shared)
+}
+
+async fn serve(
+    mut arrived: Arrived,
+    body: RecvStream,
+    respond: SendResponse<Bytes>,
+    conn: Arc<Connection>,
+    shared: Arc<Shared>,
+) {
+    let _ended = StreamEnded(&conn, &shared);
+    let (conn, shared) = (&*conn, &*shared);
+    match read_body(body, arrived.head.payload_limit()).await {
+        Ok(body) => arrived.body = body,
+        Err(_) => {
+            // The client reset the stream: no one to answer, and nothing was acknowledged.
+            let stream_id = arrived.stream_id;
+            tracing::debug!(
+                connection = conn.id,
+                stream_id,
+                "stream reset while reading the body"
+            );
+            return;
+        }
+    }
     let decision = decide(&arrived, conn, shared);
     if decision.fault.is_some() {
         return Box::pin(with_fault(arrived, decision, respond, conn, shared)).await;
@@ -101,7 +113,7 @@ impl Drop for StreamEnded<'_> {
     }
 }
 
-/// A request read to its end.
+/// A request, read to its end once `body` is filled.
 struct Arrived {
     head: Box<PushHead>,
     body: Body,
