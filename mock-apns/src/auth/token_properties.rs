@@ -121,12 +121,16 @@ proptest! {
                 ));
             }
         }
+        let genuine = key.token(0);
         let forged = format!(
             "{}.{}.{}",
             URL_SAFE_NO_PAD.encode(format!(r#"{{"alg":"ES256","kid":"{}"}}"#, key.key_id())),
             URL_SAFE_NO_PAD.encode(&claims),
-            key.token(0).rsplit('.').next().unwrap_or_default()
+            genuine.rsplit('.').next().unwrap_or_default()
         );
-        prop_assert!(verify(&forged, &keys).is_err());
+        // With `iat` 0 the claims can be the very ones `token(0)` signed: then it is no forgery.
+        if forged != genuine {
+            prop_assert!(verify(&forged, &keys).is_err());
+        }
     }
 }
