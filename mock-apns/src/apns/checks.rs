@@ -96,7 +96,7 @@ fn method(ctx: &Ctx<'_>) -> Result<(), Rejection> {
 /// `:path` must be `/3/device/<token>` → 404 `BadPath`; with no token → 400
 /// `MissingDeviceToken`. `/3/device` without the slash also counts as "no token".
 fn path(ctx: &Ctx<'_>) -> Result<(), Rejection> {
-    let p = ctx.head.path.as_str();
+    let p = ctx.head.path();
     if p == DEVICE_PATH || p == DEVICE_PATH.trim_end_matches('/') {
         return Err(Rejection::new(
             Reason::MissingDeviceToken,

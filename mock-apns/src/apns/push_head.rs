@@ -26,10 +26,9 @@ const KNOWN: [&str; 7] = [
 #[derive(Debug)]
 pub(crate) struct PushHead {
     pub(crate) method: Method,
-    pub(crate) path: String,
+    /// `:path` and `:authority` as they came (moved, not copied: see [`Self::path`]).
+    uri: http::Uri,
     pub(crate) headers: HeaderMap,
-    /// `:authority`, when the client sent one.
-    authority: Option<http::uri::Authority>,
     /// The first value of each [`KNOWN`] header, in that order.
     known: [Option<HeaderValue>; KNOWN.len()],
     /// `apns-push-type` when it is one of Apple's values (parsed once: several checks ask).
@@ -40,12 +39,6 @@ impl PushHead {
     /// Takes the head over: the header map moves, it is not copied (a clone per push was a
     /// measurable part of the mock's CPU time under load).
     pub(crate) fn from_parts(parts: http::request::Parts) -> Self {
-        let path = parts
-            .uri
-            .path_and_query()
-            .map(|p| p.as_str())
-            .unwrap_or("")
-            .to_owned();
         let mut known: [Option<HeaderValue>; KNOWN.len()] = Default::default();
         for (name, value) in &parts.headers {
             if let Some(i) = KNOWN.iter().position(|k| *k == name.as_str()) {
@@ -59,8 +52,7 @@ impl PushHead {
             .and_then(|v| v.parse().ok());
         Self {
             method: parts.method,
-            path,
-            authority: parts.uri.authority().cloned(),
+            uri: parts.uri,
             headers: parts.headers,
             known,
             push_type,
@@ -88,15 +80,20 @@ impl PushHead {
     /// Where the request says it is going: `:authority`, else the `host` header (aioapns and
     /// Apple's own example send `host`).
     pub(crate) fn authority(&self) -> Option<&str> {
-        match &self.authority {
+        match self.uri.authority() {
             Some(authority) => Some(authority.as_str()),
             None => self.header("host"),
         }
     }
 
+    /// `:path`, as sent.
+    pub(crate) fn path(&self) -> &str {
+        self.uri.path_and_query().map_or("", |p| p.as_str())
+    }
+
     /// The device token from `/3/device/<token>`, if the path has that shape.
     pub(crate) fn device_token(&self) -> Option<&str> {
-        self.path
+        self.path()
             .strip_prefix(DEVICE_PATH)
             .filter(|t| !t.is_empty())
     }

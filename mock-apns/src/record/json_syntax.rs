@@ -359,6 +359,17 @@ impl Parser<'_> {
             }
             self.at += BLOCK;
         }
+        // Then eight bytes at a time (most strings are shorter than a block), then bytes.
+        while let Some(word) = self
+            .bytes
+            .get(self.at..self.at + 8)
+            .and_then(|b| <[u8; 8]>::try_from(b).ok())
+        {
+            if any_special(u64::from_le_bytes(word)) {
+                break;
+            }
+            self.at += 8;
+        }
         while self
             .peek()
             .is_some_and(|b| b != b'"' && b != b'\\' && b >= 0x20)
@@ -366,6 +377,16 @@ impl Parser<'_> {
             self.at += 1;
         }
     }
+}
+
+/// Whether any of eight bytes is `"`, `\` or below 0x20 (the classic bit tricks: a byte below
+/// `n` sets its top bit in `(w - n·0x01…) & !w & 0x80…`; zero bytes are those below 1).
+fn any_special(w: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const TOPS: u64 = 0x8080_8080_8080_8080;
+    let zero = |v: u64| v.wrapping_sub(ONES) & !v & TOPS;
+    let control = w.wrapping_sub(ONES * 0x20) & !w & TOPS;
+    (zero(w ^ (ONES * u64::from(b'"'))) | zero(w ^ (ONES * u64::from(b'\\'))) | control) != 0
 }
 
 #[cfg(test)]

@@ -310,7 +310,7 @@ fn record(
         stream_limit: arrived.stream_limit,
         environment: shared.config.environment,
         method: head.method.as_str(),
-        path: &head.path,
+        path: head.path(),
         payload_json,
         payload: &payload,
         payload_size: body.bytes.len(),
