@@ -22,6 +22,24 @@ const KNOWN: [&str; 7] = [
     "authorization",
 ];
 
+/// The position of a [`KNOWN`] name. A `match` on the text compares the length first, then
+/// one candidate at most; searching the list compared every name in turn, some 60 string
+/// comparisons per push.
+fn known_index(name: &str) -> Option<usize> {
+    let i = match name {
+        "apns-id" => 0,
+        "apns-expiration" => 1,
+        "apns-push-type" => 2,
+        "apns-topic" => 3,
+        "apns-priority" => 4,
+        "apns-collapse-id" => 5,
+        "authorization" => 6,
+        _ => return None,
+    };
+    debug_assert_eq!(KNOWN[i], name);
+    Some(i)
+}
+
 /// The request head, as the HTTP/2 layer handed it over.
 #[derive(Debug)]
 pub(crate) struct PushHead {
@@ -41,7 +59,7 @@ impl PushHead {
     pub(crate) fn from_parts(parts: http::request::Parts) -> Self {
         let mut known: [Option<HeaderValue>; KNOWN.len()] = Default::default();
         for (name, value) in &parts.headers {
-            if let Some(i) = KNOWN.iter().position(|k| *k == name.as_str()) {
+            if let Some(i) = known_index(name.as_str()) {
                 // Iteration yields a name's values in order: keep the first.
                 known[i].get_or_insert_with(|| value.clone());
             }
@@ -61,7 +79,7 @@ impl PushHead {
 
     /// The first value of a header, or `None`.
     pub(crate) fn value(&self, name: &str) -> Option<&HeaderValue> {
-        match KNOWN.iter().position(|k| *k == name) {
+        match known_index(name) {
             Some(i) => self.known[i].as_ref(),
             None => self.headers.get(name),
         }
@@ -150,6 +168,14 @@ pub(crate) struct Body {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_known_name_has_its_index() {
+        for (i, name) in KNOWN.iter().enumerate() {
+            assert_eq!(known_index(name), Some(i));
+        }
+        assert_eq!(known_index("apns-topicx"), None);
+    }
 
     fn head(headers: &[(&str, &[u8])]) -> PushHead {
         let mut request = http::Request::builder().method("POST").uri("/3/device/ab");
