@@ -114,8 +114,8 @@ total=$(callgrind_annotate "$dump" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(","
 {
     printf '%s: %s Ir over %s answered pushes: %s Ir per push\n' "$SERVER" "$total" "$ok" \
         "$((total / ok))"
-    callgrind_annotate --inclusive=yes "$dump" 2>/dev/null | head -n 80
+    callgrind_annotate --inclusive=yes "$dump" 2>/dev/null | sed -n 1,80p
     printf '\n--- exclusive ---\n'
-    callgrind_annotate "$dump" 2>/dev/null | head -n 60
+    callgrind_annotate "$dump" 2>/dev/null | sed -n 1,60p
 } >"$OUT/$SERVER.txt"
 head -n1 "$OUT/$SERVER.txt"
