@@ -117,7 +117,7 @@ fn path(ctx: &Ctx<'_>) -> Result<(), Rejection> {
 /// (unconfirmed for Apple; Pushy's mock accepts it too).
 fn device_token(ctx: &Ctx<'_>) -> Result<(), Rejection> {
     let token = ctx.head.device_token().unwrap_or_default();
-    if !token.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if !all_bytes(token, |b| b.is_ascii_hexdigit()) {
         return Err(Rejection::new(
             Reason::BadDeviceToken,
             "device token is not hexadecimal",
@@ -162,6 +162,13 @@ fn apns_id(ctx: &Ctx<'_>) -> Result<(), Rejection> {
             ),
         )),
     }
+}
+
+/// Whether every byte of `text` passes `test`, asked of all of them without stopping at the
+/// first failure: that loop the compiler turns into vector instructions, some ten times
+/// fewer than a byte at a time for a device token (the usual case is that all pass).
+fn all_bytes(text: &str, test: impl Fn(u8) -> bool) -> bool {
+    text.bytes().fold(true, |all, b| all & test(b))
 }
 
 pub(crate) fn is_canonical_uuid(s: &str) -> bool {
@@ -223,10 +230,10 @@ fn topic(ctx: &Ctx<'_>) -> Result<(), Rejection> {
     let well_formed = !value.is_empty()
         && !value.starts_with('.')
         && !value.ends_with('.')
-        && !value.contains("..")
-        && value
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.');
+        && !value.as_bytes().windows(2).any(|pair| pair == b"..")
+        && all_bytes(value, |b| {
+            b.is_ascii_alphanumeric() | (b == b'-') | (b == b'_') | (b == b'.')
+        });
     if well_formed {
         return Ok(());
     }

@@ -201,4 +201,27 @@ mod tests {
         assert!(!head.has("apns-id"));
         assert_eq!(head.repeated_header(), Some("apns-topic"));
     }
+
+    #[test]
+    fn repeated_names_are_kept_in_order_and_the_first_one_repeated_is_named() {
+        let sent = head(&[
+            ("apns-priority", b"10"),
+            ("x-trace", b"a"),
+            ("apns-topic", b"first"),
+            ("x-trace", b"b"),
+            ("apns-topic", b"second"),
+        ]);
+        assert_eq!(sent.repeated_header(), Some("x-trace"));
+        assert_eq!(sent.header("x-trace"), Some("a"));
+        let apns: Vec<_> = sent.apns_headers().collect();
+        assert_eq!(
+            apns,
+            [
+                ("apns-priority", &b"10"[..]),
+                ("apns-topic", b"first"),
+                ("apns-topic", b"second"),
+            ]
+        );
+        assert!(head(&[("apns-topic", b"t")]).repeated_header().is_none());
+    }
 }

@@ -54,7 +54,8 @@ pub(crate) struct Incoming<'a> {
     /// what a pointer or `aps` leads to is parsed further, so a kilobyte of custom data costs
     /// one scan, not a copy of every string in it.
     top: OnceLock<Option<Object<'a>>>,
-    call_id: OnceLock<Option<String>>,
+    /// Borrowed from the payload unless it had to be decoded.
+    call_id: OnceLock<Option<Cow<'a, str>>>,
 }
 
 /// A JSON object's keys (raw: quoted, escapes as written) and their values as raw text,
@@ -66,15 +67,34 @@ struct Object<'a>(Vec<(&'a str, &'a str)>);
 
 impl<'a> Object<'a> {
     fn get(&self, key: &str) -> Option<&'a str> {
-        let same = |raw: &str| match raw.get(1..raw.len() - 1) {
-            Some(plain) if !plain.contains('\\') => plain == key,
-            _ => serde_json::from_str::<String>(raw).is_ok_and(|k| k == key),
-        };
-        self.0.iter().rev().find(|(k, _)| same(k)).map(|(_, v)| *v)
+        self.0
+            .iter()
+            .rev()
+            .find(|(raw, _)| raw_key_is(raw, key))
+            .map(|(_, v)| *v)
     }
 
     fn contains_key(&self, key: &str) -> bool {
         self.get(key).is_some()
+    }
+}
+
+/// Whether a key as written (quoted, escapes as sent) reads as `key`. Without an escape the
+/// text between the quotes is the key; an escape makes that text longer than the key it
+/// spells, so only a longer text with a backslash is decoded. (Looking a key up among a
+/// payload's members is done a few times per VoIP push.)
+fn raw_key_is(raw: &str, key: &str) -> bool {
+    let Some(inner) = raw.get(1..raw.len().saturating_sub(1)) else {
+        return false;
+    };
+    // Keys are short: a loop over their bytes costs less than a call to `memchr`.
+    let escaped = || inner.bytes().any(|b| b == b'\\');
+    match inner.len().cmp(&key.len()) {
+        std::cmp::Ordering::Less => false,
+        std::cmp::Ordering::Equal => inner == key && !escaped(),
+        std::cmp::Ordering::Greater => {
+            escaped() && serde_json::from_str::<String>(raw).is_ok_and(|k| k == key)
+        }
     }
 }
 
@@ -174,7 +194,7 @@ fn unescape(token: &str) -> Cow<'_, str> {
 
 /// The call id at one JSON pointer (RFC 6901: `~1` is `/`, `~0` is `~`) below the top level:
 /// a non-empty string, or a number as text.
-fn call_id_at(top: &Object<'_>, pointer: &str) -> Option<String> {
+fn call_id_at<'a>(top: &Object<'a>, pointer: &str) -> Option<Cow<'a, str>> {
     let mut tokens = pointer.strip_prefix('/')?.split('/');
     let mut raw: &str = top.get(&unescape(tokens.next()?))?;
     for token in tokens {
@@ -185,15 +205,15 @@ fn call_id_at(top: &Object<'_>, pointer: &str) -> Option<String> {
             _ => return None,
         };
     }
-    // The usual call id, a string without escapes, is copied as it stands.
+    // The usual call id, a string without escapes, is read where it stands.
     if let Some(plain) = raw.strip_prefix('"').and_then(|r| r.strip_suffix('"')) {
         if !plain.contains('\\') {
-            return (!plain.is_empty()).then(|| plain.to_owned());
+            return (!plain.is_empty()).then_some(Cow::Borrowed(plain));
         }
     }
     match serde_json::from_str::<Value>(raw).ok()? {
-        Value::String(s) if !s.is_empty() => Some(s),
-        Value::Number(n) => Some(n.to_string()),
+        Value::String(s) if !s.is_empty() => Some(Cow::Owned(s)),
+        Value::Number(n) => Some(Cow::Owned(n.to_string())),
         _ => None,
     }
 }
@@ -244,6 +264,21 @@ mod tests {
             Some("7")
         );
         assert_eq!(call_id(payload, &["/session/calls/9/id", "/nope"]), None);
+    }
+
+    #[test]
+    fn keys_are_matched_as_json_reads_them() {
+        assert!(raw_key_is(r#""aps""#, "aps"));
+        assert!(!raw_key_is(r#""pad""#, "aps"), "same length, other key");
+        assert!(!raw_key_is(r#""ap""#, "aps"));
+        assert!(!raw_key_is(r#""apsx""#, "aps"), "longer without an escape");
+        assert!(raw_key_is(r#""\u0061ps""#, "aps"), "an escape is decoded");
+        assert!(raw_key_is(r#""a\\b""#, r"a\b"));
+        assert!(!raw_key_is(r#""a\b""#, r"a\b"), r"\b is a backspace");
+        assert!(!raw_key_is(r#""""#, "aps"));
+        // The last of a repeated key wins, as with serde_json.
+        let object = object(r#"{"call_id":"1","c\u0061ll_id":"2"}"#).unwrap();
+        assert_eq!(object.get("call_id"), Some(r#""2""#));
     }
 
     #[test]
