@@ -376,9 +376,32 @@ impl Connection {
 #[derive(Debug, Default)]
 pub(crate) struct Connections {
     map: Mutex<BTreeMap<u64, Arc<Connection>>>,
+    /// Connections whose HTTP/2 is being served (see [`Driving`]).
+    driving: AtomicUsize,
+}
+
+/// Counts a connection among those whose HTTP/2 is served, for as long as it lives.
+#[derive(Debug)]
+pub(crate) struct Driving<'a>(&'a Connections);
+
+impl Drop for Driving<'_> {
+    fn drop(&mut self) {
+        self.0.driving.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 impl Connections {
+    /// Marks a connection as served over HTTP/2 until the guard is dropped.
+    pub(crate) fn driving(&self) -> Driving<'_> {
+        self.driving.fetch_add(1, Ordering::Relaxed);
+        Driving(self)
+    }
+
+    /// How many connections are served over HTTP/2 now (one relaxed load: asked per push).
+    pub(crate) fn driving_count(&self) -> usize {
+        self.driving.load(Ordering::Relaxed)
+    }
+
     pub(crate) fn insert(&self, conn: Arc<Connection>) {
         let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
         map.insert(conn.id, conn);

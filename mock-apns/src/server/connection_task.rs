@@ -226,6 +226,9 @@ async fn serve_h2<S>(
     // A header list over the limit reaches the mock, which answers it with an apns-id and a
     // JSON reason like any refusal (h2 alone would send a bare 431).
     h2.deliver_oversize_requests();
+    let _driving = shared.connections.driving();
+    // See `stream::handle`: the runtime's worker threads, and whether to answer here.
+    let workers = tokio::runtime::Handle::current().metrics().num_workers();
     let mut closing = false;
     let idle_timeout = shared.config.idle_timeout;
     // One future for the whole connection: making a new one for every stream (it registers
@@ -239,8 +242,10 @@ async fn serve_h2<S>(
                     // One reading of the clock: the stream's start is its push's arrival.
                     let now = shared.clock.now_ms();
                     conn.stream_started(now);
-                    let (conn, shared) = (conn.clone(), shared.clone());
-                    tokio::spawn(stream::handle(request, respond, conn, shared, now));
+                    let here = shared.connections.driving_count() >= workers;
+                    if let Some(task) = stream::handle(request, respond, &conn, &shared, now, here) {
+                        tokio::spawn(task);
+                    }
                 }
                 Some(Err(e)) => {
                     conn.closed(shared.clock.now_ms(), format!("connection error: {e}"));
