@@ -43,8 +43,8 @@ use crate::{Environment, ErrorCode, Reason};
 /// runtime has worker threads: every thread then has a connection to serve, and a task per
 /// stream only adds the spawn and the hand-over between threads (`make bench`, 16 connections:
 /// 11.5 against 10.2 µs of server CPU per push). With fewer connections a task per stream lets
-/// the idle threads share the work, which is faster for one busy connection (about 100 000
-/// against 92 000 pushes a second at 1 × 100 on two cores). What has to wait (a
+/// the idle threads share the work, which is faster for one busy connection (101 000 against
+/// 94 000 pushes a second at 1 × 100 on two cores). What has to wait (a
 /// body still arriving, a fault rule that delays, stalls or closes, a stream held open)
 /// always gets a task.
 pub(crate) fn handle(
