@@ -25,7 +25,7 @@ const KNOWN: [&str; 7] = [
 /// The position of a [`KNOWN`] name. A `match` on the text compares the length first, then
 /// one candidate at most; searching the list compared every name in turn, some 60 string
 /// comparisons per push.
-fn known_index(name: &str) -> Option<usize> {
+pub(crate) fn known_index(name: &str) -> Option<usize> {
     let i = match name {
         "apns-id" => 0,
         "apns-expiration" => 1,

@@ -17,6 +17,7 @@ use std::sync::Arc;
 
 use uuid::Uuid;
 
+use crate::apns::push_head::known_index;
 use crate::auth::provider_token::ProviderToken;
 use crate::lint::LintFinding;
 use crate::phones::Delivery;
@@ -38,20 +39,12 @@ const HEADER_NAMES: [&str; 6] = [
 /// The code of a header name written out in full.
 const OTHER_NAME: u8 = 0x7F;
 
-/// A name's position in [`HEADER_NAMES`]: a `match` compares the length first, then one
-/// candidate at most (searching the list compared each name in turn).
+/// A name's position in [`HEADER_NAMES`]: they are the push head's known names, in the same
+/// order, but for `authorization` (last there), which is never recorded.
 fn header_code(name: &str) -> Option<u8> {
-    let code = match name {
-        "apns-id" => 0,
-        "apns-expiration" => 1,
-        "apns-push-type" => 2,
-        "apns-topic" => 3,
-        "apns-priority" => 4,
-        "apns-collapse-id" => 5,
-        _ => return None,
-    };
-    debug_assert_eq!(HEADER_NAMES[usize::from(code)], name);
-    Some(code)
+    known_index(name)
+        .filter(|&i| i < HEADER_NAMES.len())
+        .map(|i| i as u8)
 }
 
 /// One request as the recorder keeps it. Cloning is cheap (two or three reference counts), so
