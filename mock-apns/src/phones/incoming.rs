@@ -100,7 +100,7 @@ fn raw_key_is(raw: &str, key: &str) -> bool {
 
 /// Reads a JSON object's members with the record's own JSON scanner: the payload of every VoIP
 /// push is read here, and serde_json spent about 4 instructions per byte on it (most of a
-/// payload is string contents, which the scanner skips 32 bytes at a time).
+/// payload is string contents, which the scanner skips with vector instructions).
 fn object(text: &str) -> Option<Object<'_>> {
     object_members(text).map(Object)
 }

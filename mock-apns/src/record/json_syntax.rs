@@ -345,8 +345,8 @@ impl Parser<'_> {
     /// push's custom data) is searched for its quote or backslash with `memchr2`, which uses
     /// the CPU's widest vectors, and the bytes before it are then tested for control
     /// characters in one pass without an early exit, which the compiler turns into vector
-    /// instructions. Together about a quarter of what testing 32-byte blocks for all three
-    /// cost (callgrind, 1 KiB payload).
+    /// instructions: about 0.65 instructions per byte of a long string, against 0.85 when
+    /// 32-byte blocks were tested for all three (callgrind, 1 KiB payload).
     fn skip_plain(&mut self) {
         for _ in 0..8 {
             let Some(word) = self.word_at(self.at) else {
