@@ -238,13 +238,21 @@ async fn serve_h2<S>(
     loop {
         tokio::select! {
             next = h2.accept() => match next {
-                Some(Ok((request, respond))) => {
-                    // One reading of the clock: the stream's start is its push's arrival.
-                    let now = shared.clock.now_ms();
-                    conn.stream_started(now);
+                Some(Ok(first)) => {
+                    // Every request the last read brought, before h2 writes again: answered
+                    // here, their answers then leave in one write (see `accept_received`).
                     let here = shared.connections.driving_count() >= workers;
-                    if let Some(task) = stream::handle(request, respond, &conn, &shared, now, here) {
-                        tokio::spawn(task);
+                    let mut next = Some(first);
+                    while let Some((request, respond)) = next {
+                        // One reading of the clock: the stream's start is its push's arrival.
+                        let now = shared.clock.now_ms();
+                        conn.stream_started(now);
+                        if let Some(task) =
+                            stream::handle(request, respond, &conn, &shared, now, here)
+                        {
+                            tokio::spawn(task);
+                        }
+                        next = h2.accept_received();
                     }
                 }
                 Some(Err(e)) => {

@@ -434,18 +434,28 @@ where
             return Poll::Ready(None);
         }
 
-        if let Some(inner) = self.connection.next_incoming() {
-            tracing::trace!("received incoming");
-            let (head, _) = inner.take_request().into_parts();
-            let body = RecvStream::new(FlowControl::new(inner.clone_to_opaque()));
-
-            let request = Request::from_parts(head, body);
-            let respond = SendResponse { inner };
-
-            return Poll::Ready(Some(Ok((request, respond))));
+        if let Some(accepted) = self.accept_received() {
+            return Poll::Ready(Some(Ok(accepted)));
         }
 
         Poll::Pending
+    }
+
+    /// mock-apns patch: the next request already received, if any, without driving the
+    /// connection (nothing is read or written). `poll_accept` reads and flushes on every call,
+    /// so a server that answers each request before accepting the next wrote one answer per
+    /// flush; taking the requests a read brought this way first lets their answers go out
+    /// together at the next `poll_accept`.
+    pub fn accept_received(&mut self) -> Option<(Request<RecvStream>, SendResponse<B>)> {
+        let inner = self.connection.next_incoming()?;
+        tracing::trace!("received incoming");
+        let (head, _) = inner.take_request().into_parts();
+        let body = RecvStream::new(FlowControl::new(inner.clone_to_opaque()));
+
+        let request = Request::from_parts(head, body);
+        let respond = SendResponse { inner };
+
+        Some((request, respond))
     }
 
     /// Sets the target window size for the whole connection.
