@@ -44,7 +44,7 @@ use crate::{Environment, ErrorCode, Reason};
 /// stream only adds the spawn and the hand-over between threads (`make bench`, 16
 /// connections: 10.2 against 11.5 µs of server CPU per push). With fewer connections a task
 /// per stream lets the idle threads share the work, which is faster for one busy connection
-/// (101 000 against 94 000 pushes a second at 1 × 100 on two cores). What has to wait (a body
+/// (about 124 000 against 107 000 pushes a second at 1 × 100 on two cores). What has to wait (a body
 /// still arriving, a fault rule that delays, stalls or closes, a stream held open) always gets
 /// a task. The head is kept boxed: a task's state is moved as it is spawned, and the request as
 /// h2 hands it over is ~1 KB (moving it showed up in profiles under load).
