@@ -9,45 +9,35 @@ use mock_apns::Error;
 use crate::cli::Args;
 use crate::listen_addr::ListenAddr;
 
-/// A flag and its environment twin.
+/// A flag; its environment twin is derived the way `cli.rs` names them all (`--admin-listen`
+/// is `MOCK_APNS_ADMIN_LISTEN`).
 #[derive(Debug, Clone, Copy)]
 struct Setting {
     flag: &'static str,
-    env: &'static str,
 }
 
-const LISTEN: Setting = Setting {
-    flag: "--listen",
-    env: "MOCK_APNS_LISTEN",
-};
-const ADMIN_LISTEN: Setting = Setting {
-    flag: "--admin-listen",
-    env: "MOCK_APNS_ADMIN_LISTEN",
-};
-const CONNECT_PROXY: Setting = Setting {
-    flag: "--connect-proxy",
-    env: "MOCK_APNS_CONNECT_PROXY",
-};
-const STATE_DIR: Setting = Setting {
-    flag: "--state-dir",
-    env: "MOCK_APNS_STATE_DIR",
-};
-const RECORD: Setting = Setting {
-    flag: "--record",
-    env: "MOCK_APNS_RECORD",
-};
-const TLS_CERT: Setting = Setting {
-    flag: "--tls-cert",
-    env: "MOCK_APNS_TLS_CERT",
-};
-const TLS_KEY: Setting = Setting {
-    flag: "--tls-key",
-    env: "MOCK_APNS_TLS_KEY",
-};
+const fn setting(flag: &'static str) -> Setting {
+    Setting { flag }
+}
+
+const LISTEN: Setting = setting("--listen");
+const ADMIN_LISTEN: Setting = setting("--admin-listen");
+const CONNECT_PROXY: Setting = setting("--connect-proxy");
+const STATE_DIR: Setting = setting("--state-dir");
+const RECORD: Setting = setting("--record");
+const TLS_CERT: Setting = setting("--tls-cert");
+const TLS_KEY: Setting = setting("--tls-key");
+
+impl Setting {
+    fn env(self) -> String {
+        let name = self.flag.trim_start_matches('-');
+        format!("MOCK_APNS_{}", name.replace('-', "_").to_ascii_uppercase())
+    }
+}
 
 impl std::fmt::Display for Setting {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} or {}", self.flag, self.env)
+        write!(f, "{} or {}", self.flag, self.env())
     }
 }
 
@@ -206,4 +196,33 @@ pub(crate) fn absolute(path: &Path) -> String {
         .unwrap_or_else(|_| path.to_owned())
         .display()
         .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory as _;
+
+    use super::*;
+
+    #[test]
+    fn each_setting_names_the_environment_twin_its_flag_has() {
+        let command = crate::cli::Cli::command();
+        for setting in [
+            LISTEN,
+            ADMIN_LISTEN,
+            CONNECT_PROXY,
+            STATE_DIR,
+            RECORD,
+            TLS_CERT,
+            TLS_KEY,
+        ] {
+            let long = setting.flag.trim_start_matches('-');
+            let arg = command
+                .get_arguments()
+                .find(|a| a.get_long() == Some(long))
+                .unwrap_or_else(|| panic!("{} is a flag", setting.flag));
+            let env = arg.get_env().and_then(|e| e.to_str());
+            assert_eq!(env, Some(setting.env().as_str()), "{}", setting.flag);
+        }
+    }
 }
