@@ -9,9 +9,8 @@ use ring::signature::{EcdsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
 use rustls::pki_types::pem::PemObject as _;
 use rustls::pki_types::PrivatePkcs8KeyDer;
 
-/// Signs `<header>.<claims>` (both JSON text) with the P-256 `.p8` key in `pem`; the
-/// signature is the JWS-standard 64-byte R‖S.
-pub(crate) fn sign(pem: &str, header: &str, claims: &str) -> String {
+/// The P-256 key in a `.p8` PEM, and the randomness ECDSA signing needs.
+fn key_pair(pem: &str) -> (EcdsaKeyPair, SystemRandom) {
     let der = PrivatePkcs8KeyDer::from_pem_slice(pem.as_bytes()).expect("a PKCS#8 .p8 PEM");
     let rng = SystemRandom::new();
     let pair = EcdsaKeyPair::from_pkcs8(
@@ -20,6 +19,13 @@ pub(crate) fn sign(pem: &str, header: &str, claims: &str) -> String {
         &rng,
     )
     .expect("a P-256 key");
+    (pair, rng)
+}
+
+/// Signs `<header>.<claims>` (both JSON text) with the P-256 `.p8` key in `pem`; the
+/// signature is the JWS-standard 64-byte R‖S.
+pub(crate) fn sign(pem: &str, header: &str, claims: &str) -> String {
+    let (pair, rng) = key_pair(pem);
     let input = format!(
         "{}.{}",
         URL_SAFE_NO_PAD.encode(header),
@@ -33,14 +39,7 @@ pub(crate) fn sign(pem: &str, header: &str, claims: &str) -> String {
 /// `{"alg":"ES256","kid":…}` and claims `{"iss":…,"iat":…}` in standard base64 with `=`
 /// padding, and the DER signature of that text in standard base64 too.
 pub(crate) fn sign_like_a2(pem: &str, key_id: &str, team_id: &str, iat: u64) -> String {
-    let der = PrivatePkcs8KeyDer::from_pem_slice(pem.as_bytes()).expect("a PKCS#8 .p8 PEM");
-    let rng = SystemRandom::new();
-    let pair = EcdsaKeyPair::from_pkcs8(
-        &ECDSA_P256_SHA256_FIXED_SIGNING,
-        der.secret_pkcs8_der(),
-        &rng,
-    )
-    .expect("a P-256 key");
+    let (pair, rng) = key_pair(pem);
     let input = format!(
         "{}.{}",
         STANDARD.encode(format!(r#"{{"alg":"ES256","kid":"{key_id}"}}"#)),
