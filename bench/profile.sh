@@ -9,7 +9,7 @@
 # warm-up (callgrind_control -z), so start-up and first-touch costs are left out.
 #
 # Knobs (environment): SERVER (mock|baseline), REQUESTS, WARMUP, MAX_RECORDS.
-# Output: bench/out/profile/callgrind.out.<server> and the top inclusive and exclusive costs
+# Output: bench/out/profile/callgrind.out.<server> and the top inclusive costs
 # (callgrind_annotate) in bench/out/profile/<server>.txt, plus Ir per push on stdout.
 set -euo pipefail
 
@@ -25,36 +25,17 @@ READY_TIMEOUT=120
 DEVICE=a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90
 TOPIC=com.example.app.voip
 PAYLOAD=$OUT/payload.json
-PID=
 
-die() {
-    echo "profile: $*" >&2
-    exit 1
-}
+NAME=profile
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
 
-cleanup() {
-    [[ -n $PID ]] || return 0
-    kill "$PID" 2>/dev/null || true
-    wait "$PID" 2>/dev/null || true
-}
-trap cleanup EXIT
-
-command -v valgrind >/dev/null || {
-    [[ $(id -u) -eq 0 ]] || die "valgrind is missing (needs root to install)"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind >/dev/null
-}
-command -v h2load >/dev/null || {
-    [[ $(id -u) -eq 0 ]] || die "h2load is missing: install nghttp2-client (needs root)"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nghttp2-client >/dev/null
-}
+ensure valgrind valgrind
+ensure h2load nghttp2-client
 mkdir -p "$OUT"
-rm -f "$OUT/callgrind.out.$SERVER"*
+rm -f "$OUT/callgrind.out.$SERVER"* "$OUT/$SERVER.stderr"
 (cd "$ROOT" && "${CARGO:-cargo}" build --locked --release -q -p mock-apns -p apns-baseline)
-
-head='{"aps":{},"call_id":"c0ffee00-1234-4567-89ab-0123456789ab","caller":"Alice Example","pad":"'
-{ printf '%s' "$head"; head -c $((1024 - ${#head} - 2)) /dev/zero | tr '\0' x; printf '"}'; } >"$PAYLOAD"
+write_payload "$PAYLOAD" 1024
 
 case $SERVER in
     mock)
@@ -68,26 +49,10 @@ case $SERVER in
         ;;
     *) die "SERVER is mock or baseline" ;;
 esac
-
-# The server's stdout goes through a FIFO read line by line: readiness is its banner, an event.
-fifo=$OUT/stdout.fifo
-rm -f "$fifo"
-mkfifo "$fifo"
-valgrind --tool=callgrind --callgrind-out-file="$OUT/callgrind.out.$SERVER" \
-    "${cmd[@]}" >"$fifo" 2>"$OUT/$SERVER.stderr" &
-PID=$!
-exec {fd}<"$fifo"
-rm -f "$fifo"
-port=
-while IFS= read -r -t "$READY_TIMEOUT" -u "$fd" line; do
-    if [[ $line =~ $pattern ]]; then
-        port=${BASH_REMATCH[1]}
-        break
-    fi
-done
-[[ -n $port ]] || die "no address from $SERVER within ${READY_TIMEOUT}s; see $OUT/$SERVER.stderr"
-cat <&"$fd" >/dev/null &
-exec {fd}<&-
+start_server "$SERVER" "$pattern" \
+    valgrind --tool=callgrind --callgrind-out-file="$OUT/callgrind.out.$SERVER" "${cmd[@]}"
+PID=$STARTED_PID
+port=${BASH_REMATCH[1]}
 
 token=$("$BIN/bench-token" "$STATE")
 run() {
@@ -106,7 +71,7 @@ ok=$(awk '/^status codes:/ {print $3}' <<<"$summary")
 callgrind_control -d "$PID" >/dev/null
 kill "$PID"
 wait "$PID" 2>/dev/null || true
-PID=
+forget "$PID"
 # The dump requested after the run (part 1) holds only the measured run; the file written at
 # exit holds the shutdown.
 dump=$OUT/callgrind.out.$SERVER.1
@@ -115,7 +80,5 @@ total=$(callgrind_annotate "$dump" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(","
     printf '%s: %s Ir over %s answered pushes: %s Ir per push\n' "$SERVER" "$total" "$ok" \
         "$((total / ok))"
     callgrind_annotate --inclusive=yes "$dump" 2>/dev/null | sed -n 1,80p
-    printf '\n--- exclusive ---\n'
-    callgrind_annotate "$dump" 2>/dev/null | sed -n 1,60p
 } >"$OUT/$SERVER.txt"
 head -n1 "$OUT/$SERVER.txt"

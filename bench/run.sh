@@ -57,39 +57,13 @@ PAYLOAD_SIZE=1024
 DEVICE=a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90
 TOPIC=com.example.app.voip
 
-PIDS=()        # every process this script started, killed by id on exit
 MOCK_PID= MOCK_URL= MOCK_ADMIN=
 BASE_PID= BASE_URL=
 TOKEN=
 
-die() {
-    echo "bench: $*" >&2
-    exit 1
-}
-
-log() {
-    echo "bench: $*" >&2
-}
-
-cleanup() {
-    local pid
-    for pid in "${PIDS[@]}"; do
-        kill "$pid" 2>/dev/null || true
-    done
-    for pid in "${PIDS[@]}"; do
-        wait "$pid" 2>/dev/null || true
-    done
-}
-trap cleanup EXIT
-
-# h2load comes from Debian's nghttp2-client; CI and fresh machines run as root.
-ensure_h2load() {
-    command -v h2load >/dev/null && return
-    [[ $(id -u) -eq 0 ]] || die "h2load is missing: install nghttp2-client (needs root)"
-    log "installing nghttp2-client (h2load)"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nghttp2-client >/dev/null
-}
+NAME=bench
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
 
 build() {
     if $SMOKE; then
@@ -99,42 +73,6 @@ build() {
     fi
     log "building release binaries"
     (cd "$ROOT" && "$CARGO" build --locked --release -q -p mock-apns -p apns-baseline)
-}
-
-# A ~1 KB JSON VoIP payload, padded to exactly PAYLOAD_SIZE bytes so the memory target is exact.
-write_payload() {
-    local head='{"aps":{},"call_id":"c0ffee00-1234-4567-89ab-0123456789ab","caller":"Alice Example","pad":"'
-    local tail='"}'
-    local pad=$((PAYLOAD_SIZE - ${#head} - ${#tail}))
-    { printf '%s' "$head"; head -c "$pad" /dev/zero | tr '\0' x; printf '%s' "$tail"; } >"$PAYLOAD"
-    [[ $(wc -c <"$PAYLOAD") -eq $PAYLOAD_SIZE ]] || die "payload is not $PAYLOAD_SIZE bytes"
-}
-
-# start_server NAME PATTERN CMD...: runs CMD in the background with its stdout on a FIFO, and
-# reads that FIFO line by line until a line matches PATTERN. Reading blocks on the server's own
-# output, so readiness is an event, not a guess. Sets STARTED_PID; the stdout is kept in
-# $OUT/NAME.stdout (later lines are drained there too, so a full pipe never blocks the server).
-start_server() {
-    local name=$1 pattern=$2
-    shift 2
-    local fifo=$OUT/$name.fifo stdout=$OUT/$name.stdout line fd
-    rm -f "$fifo"
-    mkfifo "$fifo"
-    "$@" >"$fifo" 2>"$OUT/$name.stderr" &
-    STARTED_PID=$!
-    PIDS+=("$STARTED_PID")
-    exec {fd}<"$fifo"
-    rm -f "$fifo"
-    : >"$stdout"
-    while IFS= read -r -t "$READY_TIMEOUT" -u "$fd" line; do
-        printf '%s\n' "$line" >>"$stdout"
-        if [[ $line =~ $pattern ]]; then
-            cat <&"$fd" >>"$stdout" &
-            exec {fd}<&-
-            return 0
-        fi
-    done
-    die "$name printed no line matching /$pattern/ within ${READY_TIMEOUT}s; see $OUT/$name.stderr"
 }
 
 # Starts mock-apns with its defaults (validation on, in-memory recording) plus ARGS, on free
@@ -155,12 +93,7 @@ start_mock() {
 stop_mock() {
     kill "$MOCK_PID"
     wait "$MOCK_PID" 2>/dev/null || true
-    # Forget its id: cleanup must never signal a process that later reuses it.
-    local pid kept=()
-    for pid in "${PIDS[@]}"; do
-        [[ $pid == "$MOCK_PID" ]] || kept+=("$pid")
-    done
-    PIDS=("${kept[@]}")
+    forget "$MOCK_PID"
 }
 
 start_baseline() {
@@ -174,10 +107,6 @@ start_baseline() {
 # How many records the mock has dropped at its --max-records cap.
 records_dropped() {
     curl -fsS "$MOCK_ADMIN/api/v1/health" | grep -oE '"records_dropped":[0-9]+' | grep -oE '[0-9]+$'
-}
-
-rss_kib() {
-    awk '/^VmRSS:/ {print $2}' "/proc/$1/status"
 }
 
 # User + system CPU time of a process, in clock ticks.
@@ -430,9 +359,10 @@ smoke() {
 
 main() {
     mkdir -p "$OUT"
-    ensure_h2load
+    rm -f "$OUT"/*.stderr
+    ensure h2load nghttp2-client
     build
-    write_payload
+    write_payload "$PAYLOAD" "$PAYLOAD_SIZE"
     start_mock --max-records "$MAX_RECORDS"
     start_baseline
     # One token for every request, as Apple asks providers to reuse theirs for 20-60 minutes.

@@ -34,72 +34,28 @@ LINE_TIMEOUT=120
 FLAT_PERCENT=10
 FLAT_KIB=8192
 
-PIDS=() # every process this script started, killed by id on exit
 MOCK_PID= MOCK_ADDR= CLIENT_PID=
 
-die() {
-    echo "soak: $*" >&2
-    exit 1
-}
-
-log() {
-    echo "soak: $*" >&2
-}
-
-cleanup() {
-    local pid
-    for pid in "${PIDS[@]}"; do
-        kill "$pid" 2>/dev/null || true
-    done
-    for pid in "${PIDS[@]}"; do
-        wait "$pid" 2>/dev/null || true
-    done
-}
-trap cleanup EXIT
-
-forget() {
-    local pid kept=()
-    for pid in "${PIDS[@]}"; do
-        [[ $pid == "$1" ]] || kept+=("$pid")
-    done
-    PIDS=("${kept[@]}")
-}
+NAME=soak
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
 
 build() {
     log "building release binaries"
     (cd "$ROOT" && "$CARGO" build --locked --release -q -p mock-apns -p apns-baseline -p apns-soak)
 }
 
-rss_kib() {
-    awk '/^VmRSS:/ {print $2}' "/proc/$1/status"
-}
-
-# Starts mock-apns on a free loopback port with the record file; waits for its banner (read
-# from a FIFO: readiness is an event, not a guess). Sets MOCK_PID and MOCK_ADDR.
+# Starts mock-apns on a free loopback port with the record file; ready once its banner is
+# printed. Sets MOCK_PID and MOCK_ADDR.
 start_mock() {
-    local fifo=$OUT/mock.fifo line fd
-    rm -f "$fifo"
-    mkfifo "$fifo"
-    "$BIN/mock-apns" --listen 127.0.0.1:0 --admin-listen 127.0.0.1:0 --state-dir "$STATE" \
-        --record "$RECORD" --max-records "$MAX_RECORDS" --log warn \
-        >"$fifo" 2>>"$OUT/mock.stderr" &
-    MOCK_PID=$!
-    PIDS+=("$MOCK_PID")
-    exec {fd}<"$fifo"
-    rm -f "$fifo"
-    MOCK_ADDR=
-    while IFS= read -r -t "$READY_TIMEOUT" -u "$fd" line; do
-        if [[ $line =~ APNs\ endpoint\ +https://localhost:([0-9]+) ]]; then
-            MOCK_ADDR=127.0.0.1:${BASH_REMATCH[1]}
-        fi
-        if [[ $line == "Then see it:"* ]]; then
-            cat <&"$fd" >/dev/null &
-            exec {fd}<&-
-            [[ -n $MOCK_ADDR ]] || die "no APNs endpoint in the mock's banner"
-            return 0
-        fi
-    done
-    die "mock-apns printed no banner within ${READY_TIMEOUT}s; see $OUT/mock.stderr"
+    start_server mock '^Then see it:' \
+        "$BIN/mock-apns" --listen 127.0.0.1:0 --admin-listen 127.0.0.1:0 --state-dir "$STATE" \
+        --record "$RECORD" --max-records "$MAX_RECORDS" --log warn
+    MOCK_PID=$STARTED_PID
+    local port
+    port=$(grep -oE 'APNs endpoint +https://localhost:[0-9]+' "$OUT/mock.stdout" | grep -oE '[0-9]+$')
+    [[ -n $port ]] || die "no APNs endpoint in the mock's banner ($OUT/mock.stdout)"
+    MOCK_ADDR=127.0.0.1:$port
 }
 
 # One round: start the mock, push until PER_ROUND pushes are acknowledged (sampling the mock's
