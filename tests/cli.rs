@@ -3,9 +3,6 @@
 //! SIGINT and SIGTERM drain (and a second signal), and the README's admin curl commands
 //! (start-up errors are in `startup.rs`).
 
-use std::collections::HashSet;
-use std::path::Path;
-
 use mock_apns::phones::PhoneSpec;
 use mock_apns::LintMode;
 use tokio::net::TcpStream;
@@ -13,23 +10,11 @@ use tokio::sync::mpsc;
 use tokio_rustls::client::TlsStream;
 
 use crate::support::apns_client::tls_connect;
+use crate::support::assertions::recorded_ids;
 use crate::support::binary::{shell, MockProcess};
 use crate::support::push::CALL_PAYLOAD;
 use crate::support::raw_h2::{device_path, Frame, GoAwayFrame, RawH2};
 use crate::support::{Alpn, ApnsClient, Push, DEVICE, PATIENCE, VOIP_TOPIC};
-
-/// The `apns_id`s in a JSON-lines record file; every complete line must parse.
-fn recorded_ids(path: &Path) -> HashSet<String> {
-    let text = std::fs::read_to_string(path).expect("the record file exists");
-    text.split_inclusive('\n')
-        .filter(|line| line.ends_with('\n'))
-        .map(|line| {
-            let record: serde_json::Value = serde_json::from_str(line)
-                .unwrap_or_else(|e| panic!("record line is not JSON ({e}): {line:?}"));
-            record["apns_id"].as_str().expect("apns_id").to_owned()
-        })
-        .collect()
-}
 
 #[tokio::test]
 async fn the_banners_curl_commands_work_verbatim() {

@@ -2,25 +2,11 @@
 //! a push whose record is not on disk is never acknowledged.
 
 use std::collections::HashSet;
-use std::path::Path;
 
 use mock_apns::{MockApns, Reason};
 
-use crate::support::assertions::record_of;
+use crate::support::assertions::{record_of, recorded_ids};
 use crate::support::{assert_accepted, ApnsClient, Push};
-
-/// The `apns_id`s in a JSON-lines record file.
-fn ids_in(path: &Path) -> HashSet<String> {
-    std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-        .lines()
-        .map(|line| {
-            let record: serde_json::Value = serde_json::from_str(line)
-                .unwrap_or_else(|e| panic!("record line is not JSON ({e}): {line:?}"));
-            record["apns_id"].as_str().expect("apns_id").to_owned()
-        })
-        .collect()
-}
 
 /// `--record /dev/full`: every write fails with ENOSPC, as on a full disk. The push is answered
 /// 500 `InternalServerError` (Apple's reason for its own failures), not 200, and the record
@@ -60,7 +46,10 @@ async fn a_deleted_record_file_is_created_again_with_the_next_push() {
     let second = client.send(&Push::voip(&apns)).await.unwrap();
 
     assert_accepted(&apns, &second);
-    assert_eq!(ids_in(&path), HashSet::from([second.apns_id().to_owned()]));
+    assert_eq!(
+        recorded_ids(&path),
+        HashSet::from([second.apns_id().to_owned()])
+    );
 }
 
 /// A record file moved away (log rotation) is followed by a new file at the same path: the
@@ -80,8 +69,11 @@ async fn a_rotated_record_file_is_reopened_at_its_path() {
 
     assert_accepted(&apns, &second);
     assert_eq!(
-        ids_in(&rotated),
+        recorded_ids(&rotated),
         HashSet::from([first.apns_id().to_owned()])
     );
-    assert_eq!(ids_in(&path), HashSet::from([second.apns_id().to_owned()]));
+    assert_eq!(
+        recorded_ids(&path),
+        HashSet::from([second.apns_id().to_owned()])
+    );
 }

@@ -79,3 +79,17 @@ pub(crate) fn assert_rejected(apns: &MockApns, reply: &Reply, reason: Reason) ->
     );
     record
 }
+
+/// The `apns_id`s in a JSON-lines record file (`--record`). Every complete line must be a JSON
+/// record; a last line without its newline (cut by a SIGKILL mid-write) is left out.
+pub(crate) fn recorded_ids(path: &std::path::Path) -> std::collections::HashSet<String> {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    text.split_inclusive('\n')
+        .filter(|line| line.ends_with('\n'))
+        .map(|line| {
+            let record: serde_json::Value = serde_json::from_str(line)
+                .unwrap_or_else(|e| panic!("record line is not JSON ({e}): {line:?}"));
+            record["apns_id"].as_str().expect("apns_id").to_owned()
+        })
+        .collect()
+}
