@@ -11,8 +11,9 @@ pub(crate) const DEVICE_PATH: &str = "/3/device/";
 /// The headers the checks ask about, again and again: their first values are found in one pass
 /// when the head arrives. `HeaderMap::get(&str)` parses and hashes the name on every call, and
 /// with a dozen calls per push that showed up in profiles under load.
-/// (`apns-push-type` must stay third: its value is parsed in `from_parts`.)
-const KNOWN: [&str; 7] = [
+/// (`apns-push-type` must stay third: its value is parsed in `from_parts`. The `apns-*` names
+/// come first: the record writes each as its position here, `record/compact.rs`.)
+pub(crate) const KNOWN: [&str; 7] = [
     "apns-id",
     "apns-expiration",
     "apns-push-type",

@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use uuid::Uuid;
 
-use crate::apns::push_head::known_index;
+use crate::apns::push_head::{known_index, KNOWN};
 use crate::auth::provider_token::ProviderToken;
 use crate::lint::LintFinding;
 use crate::phones::Delivery;
@@ -27,20 +27,14 @@ use crate::{CertIdentity, Environment, Reason};
 /// The path prefix of Apple's device API (as in `apns/push_head.rs`).
 const DEVICE_PATH: &str = "/3/device/";
 
-/// `apns-*` header names written as one byte in the text; others are written out.
-const HEADER_NAMES: [&str; 6] = [
-    "apns-id",
-    "apns-expiration",
-    "apns-push-type",
-    "apns-topic",
-    "apns-priority",
-    "apns-collapse-id",
-];
+/// `apns-*` header names written as one byte in the text (their position here); others are
+/// written out. They are the push head's known names but the last, `authorization`, which is
+/// never recorded.
+const HEADER_NAMES: &[&str] = KNOWN.split_at(KNOWN.len() - 1).0;
 /// The code of a header name written out in full.
 const OTHER_NAME: u8 = 0x7F;
 
-/// A name's position in [`HEADER_NAMES`]: they are the push head's known names, in the same
-/// order, but for `authorization` (last there), which is never recorded.
+/// A name's position in [`HEADER_NAMES`], found as the push head finds it.
 fn header_code(name: &str) -> Option<u8> {
     known_index(name)
         .filter(|&i| i < HEADER_NAMES.len())
@@ -547,6 +541,8 @@ mod tests {
             assert_eq!(header_code(name), Some(code as u8));
         }
         assert_eq!(header_code("apns-unique-id"), None);
+        assert_eq!(header_code("authorization"), None, "never recorded");
+        assert!(HEADER_NAMES.iter().all(|n| n.starts_with("apns-")));
     }
 
     #[test]
