@@ -7,7 +7,7 @@ use mock_apns::admin::Client;
 use mock_apns::{MockApns, PushType, Reason};
 use serde_json::Value;
 
-use crate::support::{ApnsClient, Push, BUNDLE};
+use crate::support::{ApnsClient, Push};
 
 fn ids(page: &Value) -> Vec<u64> {
     page["pushes"]
@@ -74,14 +74,7 @@ async fn one_push_can_be_read_by_id_while_it_is_held() {
     let apns = MockApns::start().await;
     let admin = Client::new(&apns.admin_uri()).unwrap();
     let client = ApnsClient::connect(&apns).await;
-    let reply = client
-        .send(
-            &Push::voip(&apns)
-                .header("apns-push-type", "alert")
-                .header("apns-topic", BUNDLE),
-        )
-        .await
-        .unwrap();
+    let reply = client.send(&Push::alert(&apns)).await.unwrap();
 
     let (found, record) = get(&admin, "/api/v1/pushes/1").await;
     let (missing, why) = get(&admin, "/api/v1/pushes/2").await;

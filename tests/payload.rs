@@ -13,19 +13,11 @@ use mock_apns::{MockApns, Reason};
 use crate::support::apns_client::read_reply;
 use crate::support::binary::MockProcess;
 use crate::support::push::json_of_size;
-use crate::support::{
-    assert_accepted, assert_rejected, Alpn, ApnsClient, OrFail, Push, BUNDLE, PATIENCE,
-};
+use crate::support::{assert_accepted, assert_rejected, Alpn, ApnsClient, OrFail, Push, PATIENCE};
 
 // The body a_100_mb_body_gets_413_in_seconds_with_flat_memory streams, and its chunks.
 const BODY: u64 = 100 * 1024 * 1024;
 const CHUNK: usize = 16 * 1024;
-
-fn alert(apns: &MockApns) -> Push {
-    Push::voip(apns)
-        .header("apns-push-type", "alert")
-        .header("apns-topic", BUNDLE)
-}
 
 #[tokio::test]
 async fn an_empty_body_is_payload_empty() {
@@ -44,11 +36,11 @@ async fn a_non_voip_push_may_carry_4096_bytes_and_not_one_more() {
     let client = ApnsClient::connect(&apns).await;
 
     let at_limit = client
-        .send(&alert(&apns).payload_of_size(4096))
+        .send(&Push::alert(&apns).payload_of_size(4096))
         .await
         .unwrap();
     let over = client
-        .send(&alert(&apns).payload_of_size(4097))
+        .send(&Push::alert(&apns).payload_of_size(4097))
         .await
         .unwrap();
 

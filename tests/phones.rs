@@ -11,7 +11,7 @@ use mock_apns::phones::{
 };
 use mock_apns::{DeliveryStatus, MockApns};
 
-use crate::support::{admin, assert_accepted, ApnsClient, OrFail, Push, BUNDLE, PATIENCE};
+use crate::support::{admin, assert_accepted, ApnsClient, OrFail, Push, PATIENCE};
 
 /// Bob's iPhone: its PushKit token and its app token.
 const VOIP: &str = "b0b1f10000000000000000000000000000000000000000000000000000000000";
@@ -26,10 +26,8 @@ fn call(apns: &MockApns, call: &str) -> Push {
 
 /// The provider's "missed call" alert for `call`, to the app token.
 fn missed_call(apns: &MockApns, call: &str) -> Push {
-    Push::voip(apns)
+    Push::alert(apns)
         .to(APNS)
-        .header("apns-push-type", "alert")
-        .header("apns-topic", BUNDLE)
         .without("apns-expiration")
         .body(format!(
             r#"{{"aps":{{"alert":{{"title":"Missed call"}}}},"call_id":"{call}"}}"#

@@ -8,7 +8,7 @@ use mock_apns::admin::{Client, PushQuery};
 use mock_apns::{MockApns, Notification, Reason};
 use serde_json::Value;
 
-use crate::support::{admin, ApnsClient, OrFail, Push, BUNDLE, DEVICE, PATIENCE};
+use crate::support::{admin, ApnsClient, OrFail, Push, DEVICE, PATIENCE};
 
 /// How long the long-polls below may wait: far longer than a passing test takes.
 const LONG_POLL: Duration = Duration::from_secs(30);
@@ -42,14 +42,7 @@ async fn pushes_can_be_filtered_by_token_topic_push_type_status_and_reason() {
     let other = "cd".repeat(32);
     let voip = client.send(&Push::voip(&apns)).await.unwrap();
     let voip_other = client.send(&Push::voip(&apns).to(&other)).await.unwrap();
-    let alert = client
-        .send(
-            &Push::voip(&apns)
-                .header("apns-push-type", "alert")
-                .header("apns-topic", BUNDLE),
-        )
-        .await
-        .unwrap();
+    let alert = client.send(&Push::alert(&apns)).await.unwrap();
     let refused = client
         .send(&Push::voip(&apns).header("apns-priority", "7"))
         .await

@@ -13,10 +13,7 @@ async fn an_alert_push_downloads_as_its_payload_with_the_simulator_target_bundle
     let client = ApnsClient::connect(&apns).await;
     let reply = client
         .send(
-            &Push::voip(&apns)
-                .header("apns-push-type", "alert")
-                .header("apns-topic", BUNDLE)
-                .body(r#"{"aps":{"alert":{"title":"Missed call"}},"call_id":"42"}"#),
+            &Push::alert(&apns).body(r#"{"aps":{"alert":{"title":"Missed call"}},"call_id":"42"}"#),
         )
         .await
         .unwrap();

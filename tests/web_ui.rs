@@ -18,7 +18,7 @@ use serde_json::json;
 use crate::support::binary::{shell, MockProcess};
 use crate::support::browser::{Browser, REBOUND_HOST};
 use crate::support::push::provider_token;
-use crate::support::{ApnsClient, Push, BUNDLE, DEVICE};
+use crate::support::{ApnsClient, Push, DEVICE};
 
 /// Another device token.
 const OTHER: &str = "bbbbccccddddeeeeffff00001111222233334444555566667777888899990000";
@@ -33,11 +33,7 @@ fn admin(apns: &MockApns) -> Client {
 
 /// An alert push to `OTHER` with `payload`.
 fn alert(apns: &MockApns, payload: serde_json::Value) -> Push {
-    Push::voip(apns)
-        .to(OTHER)
-        .header("apns-push-type", "alert")
-        .header("apns-topic", BUNDLE)
-        .body(payload.to_string())
+    Push::alert(apns).to(OTHER).body(payload.to_string())
 }
 
 /// A VoIP push with `payload`.

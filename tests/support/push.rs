@@ -8,7 +8,7 @@ use bytes::Bytes;
 use http::Method;
 use mock_apns::MockApns;
 
-use super::{DEVICE, VOIP_TOPIC};
+use super::{BUNDLE, DEVICE, VOIP_TOPIC};
 
 /// The body of the default push: what a VoIP provider sends for an incoming call.
 pub(crate) const CALL_PAYLOAD: &str = r#"{"aps":{},"call_id":"42","caller":"Alice"}"#;
@@ -46,6 +46,14 @@ impl Push {
     /// A valid VoIP push to [`DEVICE`], authenticated with the mock's [`provider_token`].
     pub(crate) fn voip(apns: &MockApns) -> Self {
         Self::voip_with_token(&provider_token(apns))
+    }
+
+    /// A valid alert push to the app's bundle topic: [`Self::voip`] with the push type and
+    /// topic of a notification.
+    pub(crate) fn alert(apns: &MockApns) -> Self {
+        Self::voip(apns)
+            .header("apns-push-type", "alert")
+            .header("apns-topic", BUNDLE)
     }
 
     /// A valid VoIP push carrying this provider token.
