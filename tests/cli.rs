@@ -9,7 +9,6 @@ use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio_rustls::client::TlsStream;
 
-use crate::support::apns_client::tls_connect;
 use crate::support::assertions::recorded_ids;
 use crate::support::binary::{shell, MockProcess};
 use crate::support::push::CALL_PAYLOAD;
@@ -209,15 +208,7 @@ async fn every_acknowledged_push_survives_sigkill_in_the_record_file() {
 /// A raw HTTP/2 connection to the binary's APNs endpoint with stream 1 open: its head sent,
 /// its body not yet, and the server known to have read the head.
 async fn stream_in_flight(mock: &MockProcess) -> RawH2<TlsStream<TcpStream>> {
-    let tls = tls_connect(
-        mock.banner.apns_addr(),
-        &mock.ca_pem(),
-        "localhost",
-        &[b"h2"],
-    )
-    .await
-    .expect("TLS to the mock");
-    let mut raw = RawH2::start(tls).await.expect("HTTP/2 preface sent");
+    let mut raw = mock.raw_h2().await;
     raw.send_head(1, &device_path(), &voip_headers(&mock.token()), false)
         .await
         .expect("request head sent");

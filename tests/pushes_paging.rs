@@ -9,10 +9,8 @@ use mock_apns::admin::{Client, PushQuery};
 use mock_apns::MockApns;
 use tokio::task::JoinSet;
 
-use crate::support::apns_client::tls_connect;
 use crate::support::binary::MockProcess;
 use crate::support::push::CALL_PAYLOAD;
-use crate::support::raw_h2::RawH2;
 use crate::support::{ApnsClient, Push, DEVICE, VOIP_TOPIC};
 
 /// Sends accepted pushes over `connections` connections until the mock holds `total` records:
@@ -29,17 +27,9 @@ async fn fill(mock: &MockProcess, total: usize, connections: usize) {
     let mut tasks = JoinSet::new();
     for c in 0..connections {
         let share = total / connections + usize::from(c < total % connections);
-        let tls = tls_connect(
-            mock.banner.apns_addr(),
-            &mock.ca_pem(),
-            "localhost",
-            &[b"h2"],
-        )
-        .await
-        .expect("TLS to the mock");
+        let mut h2 = mock.raw_h2().await;
         let (headers, path) = (headers.clone(), path.clone());
         tasks.spawn(async move {
-            let mut h2 = RawH2::start(tls).await.expect("HTTP/2 preface");
             // One stream until a push is accepted, as on APNs; then up to 1000.
             let first = h2.post(1, &path, &headers, CALL_PAYLOAD.as_bytes()).await;
             assert_eq!(first.expect("the first push").status, Some(200));

@@ -9,10 +9,14 @@ use std::process::{ExitStatus, Stdio};
 use mock_apns::admin::Client;
 use mock_apns::SigningKey;
 use tokio::io::{AsyncBufReadExt as _, BufReader};
+use tokio::net::TcpStream;
 use tokio::process::{Child, ChildStdout, Command};
 use tokio::sync::mpsc;
+use tokio_rustls::client::TlsStream;
 
 use super::admin::admin_at;
+use super::apns_client::tls_connect;
+use super::raw_h2::RawH2;
 use super::PATIENCE;
 
 /// The last line of the banner.
@@ -226,6 +230,19 @@ impl MockProcess {
     /// The CA the banner tells clients to trust.
     pub(crate) fn ca_pem(&self) -> String {
         std::fs::read_to_string(&self.banner.ca_path).expect("the banner's CA file exists")
+    }
+
+    /// A raw HTTP/2 connection to the APNs endpoint: TLS with ALPN `h2`, the preface sent.
+    pub(crate) async fn raw_h2(&self) -> RawH2<TlsStream<TcpStream>> {
+        let tls = tls_connect(
+            self.banner.apns_addr(),
+            &self.ca_pem(),
+            "localhost",
+            &[b"h2"],
+        )
+        .await
+        .expect("TLS to the mock");
+        RawH2::start(tls).await.expect("HTTP/2 preface sent")
     }
 
     /// A provider token from the development key the banner names, issued now.
