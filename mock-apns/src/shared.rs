@@ -7,7 +7,7 @@ use std::sync::Arc;
 use tokio::sync::watch;
 
 use crate::auth::keys::KeyStore;
-use crate::auth::provider_token::FirstSeen;
+use crate::auth::provider_token::VerifiedTokens;
 use crate::config::Config;
 use crate::faults::Faults;
 use crate::lint::Lint;
@@ -29,7 +29,7 @@ pub(crate) struct Shared {
     pub(crate) clock: Clock,
     pub(crate) connections: Connections,
     pub(crate) faults: Faults,
-    pub(crate) first_seen: FirstSeen,
+    pub(crate) verified_tokens: VerifiedTokens,
     pub(crate) phones: Phones,
     pub(crate) lint: Lint,
     /// Tunnels open through the CONNECT front door, so a connection shows its target.
@@ -53,7 +53,7 @@ impl Shared {
             clock,
             connections: Connections::default(),
             faults: Faults::default(),
-            first_seen: FirstSeen::default(),
+            verified_tokens: VerifiedTokens::default(),
             tunnels: Arc::default(),
             metrics: Metrics::default(),
             stop: watch::Sender::new(false),

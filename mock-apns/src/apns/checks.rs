@@ -13,7 +13,7 @@ use crate::apns::push_type::PushType;
 use crate::apns::rejection::Rejection;
 use crate::auth::connection_auth::TokenEnv;
 use crate::auth::keys::KeyStore;
-use crate::auth::provider_token::{self, FirstSeen, ProviderToken};
+use crate::auth::provider_token::{self, ProviderToken, VerifiedTokens};
 use crate::record::devices::Devices;
 use crate::server::connection_state::Connection;
 use crate::{CertIdentity, Clock, Environment, Reason};
@@ -23,7 +23,7 @@ pub(crate) struct Ctx<'a> {
     pub(crate) head: &'a PushHead,
     pub(crate) body: &'a Body,
     pub(crate) keys: &'a KeyStore,
-    pub(crate) first_seen: &'a FirstSeen,
+    pub(crate) verified_tokens: &'a VerifiedTokens,
     pub(crate) devices: &'a Devices,
     pub(crate) clock: &'a Clock,
     pub(crate) conn: &'a Connection,
@@ -325,7 +325,7 @@ fn authentication(ctx: &Ctx<'_>) -> Result<(), Rejection> {
         keys: ctx.keys,
         environment: ctx.environment,
         clock: ctx.clock,
-        first_seen: ctx.first_seen,
+        verified_tokens: ctx.verified_tokens,
     };
     let raw = ctx.head.value("authorization").map(|v| v.as_bytes());
     if let Some(settled) = raw.and_then(|raw| ctx.conn.auth.reused(raw, &env, &ctx.token)) {

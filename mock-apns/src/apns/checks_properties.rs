@@ -12,7 +12,7 @@ use proptest::prelude::*;
 use crate::apns::checks::{validate, Ctx};
 use crate::apns::push_head::{Body, PushHead};
 use crate::auth::keys::{KeyStore, SigningKey};
-use crate::auth::provider_token::FirstSeen;
+use crate::auth::provider_token::VerifiedTokens;
 use crate::record::devices::{Device, Devices};
 use crate::server::connection_state::Connection;
 use crate::{CertIdentity, Clock, Environment, Reason};
@@ -133,7 +133,7 @@ struct World {
     keys: KeyStore,
     devices: Devices,
     clock: Clock,
-    first_seen: FirstSeen,
+    verified_tokens: VerifiedTokens,
 }
 
 fn world() -> &'static World {
@@ -156,7 +156,7 @@ fn world() -> &'static World {
             keys,
             devices,
             clock: Clock::new(),
-            first_seen: FirstSeen::default(),
+            verified_tokens: VerifiedTokens::default(),
         }
     })
 }
@@ -196,7 +196,7 @@ proptest! {
             head: &head,
             body: &body,
             keys: &w.keys,
-            first_seen: &w.first_seen,
+            verified_tokens: &w.verified_tokens,
             devices: &w.devices,
             clock: &w.clock,
             conn: &conn,

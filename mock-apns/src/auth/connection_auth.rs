@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::apns::rejection::Rejection;
 use crate::auth::keys::KeyStore;
-use crate::auth::provider_token::{check_age, verify, FirstSeen, ProviderToken};
+use crate::auth::provider_token::{check_age, ProviderToken, VerifiedTokens};
 use crate::{Clock, Environment, Reason};
 
 /// What token authentication consults besides the connection's own state.
@@ -14,7 +14,7 @@ pub(crate) struct TokenEnv<'a> {
     pub(crate) keys: &'a KeyStore,
     pub(crate) environment: Environment,
     pub(crate) clock: &'a Clock,
-    pub(crate) first_seen: &'a FirstSeen,
+    pub(crate) verified_tokens: &'a VerifiedTokens,
 }
 
 /// Apple: refresh a provider token no more than once every 20 minutes per connection.
@@ -52,10 +52,8 @@ impl ConnectionAuth {
             check_age(&same, now_secs)?;
             return Ok(same);
         }
-        let mut verified = verify(token, keys)?;
         let offset = env.clock.offset().as_secs();
-        verified.clock_offset_secs = env.first_seen.offset_secs(token, offset);
-        let verified = Arc::new(verified);
+        let verified = env.verified_tokens.verify(token, keys, offset)?;
         let _ = seen.set(verified.clone());
         if let Some(only) = verified.environment.filter(|e| *e != environment) {
             return Err(Rejection::new(

@@ -267,42 +267,60 @@ pub(crate) fn check_age(token: &ProviderToken, now_secs: u64) -> Result<(), Reje
     Ok(())
 }
 
-/// When each token was first seen, as the clock offset then: a token reused on a new
-/// connection after the clock moved keeps its age. Consulted only when a token is verified
-/// (once per token and connection), never on the cached path; bounded.
+/// The tokens whose signature verified, each with the clock offset when it was first seen.
+/// A token met again on another connection is not verified again (an ECDSA check costs
+/// ~0.3 ms: a client that opens a connection per push paid it per push), and keeps its age
+/// after the clock moved. The keys are fixed for the mock's life, so a verdict cannot go
+/// stale. Consulted when a connection meets a token (once per token and connection), never on
+/// a connection's cached path; bounded, oldest out first.
 #[derive(Debug, Default)]
-pub(crate) struct FirstSeen {
+pub(crate) struct VerifiedTokens {
     seen: Mutex<Seen>,
 }
 
-/// Token → clock offset at first sight, and the tokens in insertion order for eviction.
+/// Token → its verification, and the tokens in insertion order for eviction.
 #[derive(Debug, Default)]
 struct Seen {
-    offsets: HashMap<Box<str>, u64>,
+    tokens: HashMap<Box<str>, Arc<ProviderToken>>,
     order: VecDeque<Box<str>>,
 }
 
-const FIRST_SEEN_KEPT: usize = 4096;
+const VERIFIED_KEPT: usize = 4096;
 
-impl FirstSeen {
-    /// The clock offset (seconds) when `token` was first seen, recording `now` if it is new.
-    pub(crate) fn offset_secs(&self, token: &str, now: u64) -> u64 {
-        let mut guard = self.seen.lock().unwrap_or_else(|p| p.into_inner());
-        let Seen {
-            offsets: map,
-            order,
-        } = &mut *guard;
-        if let Some(offset) = map.get(token) {
-            return *offset;
+impl VerifiedTokens {
+    /// `token` verified against `keys`: kept from an earlier verification, or verified now
+    /// and kept with the clock offset `now_offset_secs`.
+    pub(crate) fn verify(
+        &self,
+        token: &str,
+        keys: &KeyStore,
+        now_offset_secs: u64,
+    ) -> Result<Arc<ProviderToken>, Rejection> {
+        if let Some(known) = self.lock().tokens.get(token) {
+            return Ok(known.clone());
         }
-        if order.len() >= FIRST_SEEN_KEPT {
+        // Verified without the lock held: the signature check is the slow part.
+        let mut verified = verify(token, keys)?;
+        verified.clock_offset_secs = now_offset_secs;
+        let verified = Arc::new(verified);
+        let mut seen = self.lock();
+        let Seen { tokens, order } = &mut *seen;
+        if let Some(raced) = tokens.get(token) {
+            // Another connection verified it meanwhile: its first sight stands.
+            return Ok(raced.clone());
+        }
+        if order.len() >= VERIFIED_KEPT {
             if let Some(oldest) = order.pop_front() {
-                map.remove(&oldest);
+                tokens.remove(&oldest);
             }
         }
-        map.insert(token.into(), now);
+        tokens.insert(token.into(), verified.clone());
         order.push_back(token.into());
-        now
+        Ok(verified)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Seen> {
+        self.seen.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
@@ -345,11 +363,11 @@ mod tests {
     use crate::auth::keys::SigningKey;
     use crate::Clock;
 
-    /// A clock, the keys and the first-seen table a connection authenticates against.
+    /// A clock, the keys and the verified tokens a connection authenticates against.
     struct Fixture {
         clock: Clock,
         keys: KeyStore,
-        first_seen: FirstSeen,
+        verified_tokens: VerifiedTokens,
     }
 
     impl Fixture {
@@ -357,7 +375,7 @@ mod tests {
             Self {
                 clock: Clock::new(),
                 keys,
-                first_seen: FirstSeen::default(),
+                verified_tokens: VerifiedTokens::default(),
             }
         }
 
@@ -375,7 +393,7 @@ mod tests {
                 keys: &self.keys,
                 environment,
                 clock: &self.clock,
-                first_seen: &self.first_seen,
+                verified_tokens: &self.verified_tokens,
             };
             auth.authenticate(token, &env, &OnceLock::new())
         }
@@ -725,6 +743,28 @@ mod tests {
     }
 
     #[test]
+    fn a_token_met_again_on_another_connection_shares_its_first_verification() {
+        let key = SigningKey::generate("TEAM123456").unwrap();
+        let fx = Fixture::new(store(&key));
+        let dev = Environment::Development;
+        let token = key.token(fx.now());
+
+        let first = fx.auth(&ConnectionAuth::default(), &token, dev).unwrap();
+        let second = fx.auth(&ConnectionAuth::default(), &token, dev).unwrap();
+        let other = fx
+            .auth(&ConnectionAuth::default(), &key.token(fx.now() + 1), dev)
+            .unwrap();
+
+        assert!(Arc::ptr_eq(&first, &second), "the kept verification");
+        assert!(!Arc::ptr_eq(&first, &other), "another token is verified");
+        // A forged token is still refused: only verified tokens are kept.
+        let at = token.len() - 10;
+        let swapped = if &token[at..=at] == "A" { "B" } else { "A" };
+        let forged = format!("{}{swapped}{}", &token[..at], &token[at + 1..]);
+        assert!(fx.auth(&ConnectionAuth::default(), &forged, dev).is_err());
+    }
+
+    #[test]
     fn the_current_token_sent_again_is_settled_without_parsing_and_still_expires() {
         let key = SigningKey::generate("TEAM123456").unwrap();
         let fx = Fixture::new(store(&key));
@@ -732,7 +772,7 @@ mod tests {
             keys: &fx.keys,
             environment: Environment::Development,
             clock: &fx.clock,
-            first_seen: &fx.first_seen,
+            verified_tokens: &fx.verified_tokens,
         };
         let auth = ConnectionAuth::default();
         let token = key.token(fx.now());

@@ -211,7 +211,7 @@ fn decide(arrived: &Arrived, conn: &Connection, shared: &Shared) -> Decision {
         head: &arrived.head,
         body: &arrived.body,
         keys: &shared.keys,
-        first_seen: &shared.first_seen,
+        verified_tokens: &shared.verified_tokens,
         devices: &shared.devices,
         clock: &shared.clock,
         conn,
