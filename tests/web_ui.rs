@@ -619,9 +619,12 @@ async fn a_page_of_another_site_can_neither_drive_nor_read_the_mock() {
     let mock = apns.admin_uri();
     // The classic cross-site request: a form posting text/plain that reads as JSON, which no
     // CORS preflight stops; and a page that tries to read the record and follow the stream.
+    // The form answers into a frame, as a hidden one would: the page itself never navigates,
+    // so the wait is on the frame's `load` event, not on a race with a navigation.
     let attacker = other_site(format!(
         r#"<!doctype html><title>another site</title>
-        <form id="csrf" method="POST" enctype="text/plain" action="{mock}/api/v1/faults">
+        <iframe name="answer"></iframe>
+        <form id="csrf" method="POST" enctype="text/plain" action="{mock}/api/v1/faults" target="answer">
           <input name='{{"action":{{"reject":"BadTopic"}},"name":"' value='"}}'>
           <button id="go">win a prize</button>
         </form>"#
@@ -644,10 +647,17 @@ async fn a_page_of_another_site_can_neither_drive_nor_read_the_mock() {
              es.onopen = () => done('open');"
         ))
         .await;
-    browser.click("#go").await;
-    let answer = browser
-        .wait_for("body", "web pages of other origins may not use it")
+    browser
+        .eval(
+            "const frame = document.querySelector('iframe');
+             window.answered = new Promise((loaded) => frame.addEventListener('load', loaded, { once: true }));",
+        )
         .await;
+    browser.click("#go").await;
+    browser
+        .eval_async("const done = arguments[0]; window.answered.then(() => done(true));")
+        .await;
+    let answer = browser.frame_text("iframe").await;
     let rules = admin(&apns).faults().await.unwrap();
 
     assert!(answer.contains("is not this admin API's own"), "{answer}");

@@ -280,6 +280,22 @@ impl Browser {
             .unwrap_or_else(|e| panic!("clicking {css:?}: {e}"));
     }
 
+    /// The text of the document inside the frame matching `css`, whatever its origin (WebDriver
+    /// may enter a frame the page itself cannot read).
+    pub(crate) async fn frame_text(&self, css: &str) -> String {
+        self.find(css)
+            .await
+            .enter_frame()
+            .await
+            .unwrap_or_else(|e| panic!("entering the frame {css:?}: {e}"));
+        let text = self.eval("return document.body.innerText").await;
+        self.client
+            .enter_parent_frame()
+            .await
+            .unwrap_or_else(|e| panic!("leaving the frame {css:?}: {e}"));
+        text.as_str().unwrap_or_default().to_owned()
+    }
+
     /// Replaces the value of the input matching `css` with `text`, as typed.
     pub(crate) async fn type_into(&self, css: &str, text: &str) {
         let input = self.find(css).await;
