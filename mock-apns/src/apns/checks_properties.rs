@@ -14,7 +14,7 @@ use crate::apns::push_head::{Body, PushHead};
 use crate::auth::keys::{KeyStore, SigningKey};
 use crate::auth::provider_token::VerifiedTokens;
 use crate::record::devices::{Device, Devices};
-use crate::server::connection_state::Connection;
+use crate::server::connection_state::{Connection, Hello};
 use crate::{CertIdentity, Clock, Environment, Reason};
 
 /// The statuses a request can earn from the checks (fault rules reach 500 and 503).
@@ -190,7 +190,14 @@ proptest! {
             topics: vec!["com.example.app".into(), "com.example.app.voip".into()],
             environments: vec![Environment::Development],
         });
-        let (conn, _control) = Connection::new(1, ([127, 0, 0, 1], 1).into(), None, cert, 1, 0);
+        let hello = Hello {
+            peer: ([127, 0, 0, 1], 1).into(),
+            alpn: None,
+            sni: None,
+            cert,
+            connect_target: None,
+        };
+        let (conn, _control) = Connection::new(1, hello, 1, 0);
         let w = world();
         let ctx = Ctx {
             head: &head,

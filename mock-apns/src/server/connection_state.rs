@@ -59,12 +59,11 @@ pub(crate) struct Connection {
     /// Provider-token state (team and key pinned by the first token, last change).
     pub(crate) auth: ConnectionAuth,
     /// Where the client meant to go, so a user can see that redirection worked: the TLS
-    /// server name, the first request's `:authority` (or `host`), and the CONNECT front
-    /// door's target. Shared with every record of the connection.
-    sni: OnceLock<Arc<str>>,
-    authority: OnceLock<Arc<str>>,
-    connect_target: OnceLock<Arc<str>>,
-    /// The origin of its first request, shared by the records of those that repeat it.
+    /// server name and the CONNECT front door's target, known before the first request.
+    sni: Option<Arc<str>>,
+    connect_target: Option<Arc<str>>,
+    /// The origin of its first request (with its `:authority`, or `host`), shared by the
+    /// records of those that repeat it.
     origin: OnceLock<Arc<Origin>>,
     stream_limit: AtomicU32,
     /// The lowest last-stream-id of any GOAWAY sent (`u32::MAX`: none). Streams above it are
@@ -120,15 +119,32 @@ pub struct ConnectionSummary {
     pub connect_target: Option<String>,
 }
 
+/// What accepting a connection and its TLS handshake told of it.
+#[derive(Debug)]
+pub(crate) struct Hello {
+    pub(crate) peer: SocketAddr,
+    pub(crate) alpn: Option<String>,
+    /// The TLS server name the client asked for, as received.
+    pub(crate) sni: Option<Arc<str>>,
+    pub(crate) cert: Option<CertIdentity>,
+    /// The `host:port` asked of the CONNECT front door, for a connection through it.
+    pub(crate) connect_target: Option<Arc<str>>,
+}
+
 impl Connection {
     pub(crate) fn new(
         id: u64,
-        peer: SocketAddr,
-        alpn: Option<String>,
-        cert: Option<CertIdentity>,
+        hello: Hello,
         stream_limit: u32,
         now_ms: u64,
     ) -> (Arc<Self>, mpsc::UnboundedReceiver<Control>) {
+        let Hello {
+            peer,
+            alpn,
+            sni,
+            cert,
+            connect_target,
+        } = hello;
         let (control, rx) = mpsc::unbounded_channel();
         let conn = Self {
             id,
@@ -137,9 +153,8 @@ impl Connection {
             opened_at: now_ms,
             cert: cert.map(Arc::new),
             auth: ConnectionAuth::default(),
-            sni: OnceLock::new(),
-            authority: OnceLock::new(),
-            connect_target: OnceLock::new(),
+            sni,
+            connect_target,
             origin: OnceLock::new(),
             stream_limit: AtomicU32::new(stream_limit),
             goaway_last: AtomicU32::new(u32::MAX),
@@ -155,45 +170,14 @@ impl Connection {
         (Arc::new(conn), rx)
     }
 
-    /// Notes where the client meant to go, as the handshake and the front door tell.
-    pub(crate) fn note_origin(&self, sni: Option<Arc<str>>, connect_target: Option<Arc<str>>) {
-        if let Some(sni) = sni {
-            let _ = self.sni.set(sni);
-        }
-        if let Some(target) = connect_target {
-            let _ = self.connect_target.set(target);
-        }
-    }
-
-    /// The TLS server name the client asked for.
-    pub(crate) fn sni(&self) -> Option<Arc<str>> {
-        self.sni.get().cloned()
-    }
-
-    /// The CONNECT target, for a connection through the front door.
-    pub(crate) fn connect_target(&self) -> Option<Arc<str>> {
-        self.connect_target.get().cloned()
-    }
-
-    /// A request's `:authority` (or `host`), for its record; the first one is also the
-    /// connection's. The connection's copy is shared when a request repeats it, as clients do.
-    pub(crate) fn authority_of(&self, authority: &str) -> Arc<str> {
-        let first = self.authority.get_or_init(|| authority.into());
-        if &**first == authority {
-            first.clone()
-        } else {
-            authority.into()
-        }
-    }
-
     /// Where a request with this `:authority` came from, for its record: one shared value
     /// for every request that repeats the first one's (one reference count per push, not
     /// three strings). `None` when nothing is known.
     pub(crate) fn origin_of(&self, authority: Option<&str>) -> Option<Arc<Origin>> {
         let make = || Origin {
-            sni: self.sni(),
-            authority: authority.map(|a| self.authority_of(a)),
-            connect_target: self.connect_target(),
+            sni: self.sni.clone(),
+            authority: authority.map(Arc::from),
+            connect_target: self.connect_target.clone(),
         };
         let first = self.origin.get_or_init(|| Arc::new(make()));
         let origin = if first.authority.as_deref() == authority {
@@ -364,9 +348,13 @@ impl Connection {
             opened_at: self.opened_at,
             closed_at: closed.as_ref().map(|(at, _)| *at),
             closed_how: closed.map(|(_, how)| how),
-            sni: self.sni.get().map(|s| s.to_string()),
-            authority: self.authority.get().map(|s| s.to_string()),
-            connect_target: self.connect_target.get().map(|s| s.to_string()),
+            sni: self.sni.as_deref().map(str::to_owned),
+            authority: self
+                .origin
+                .get()
+                .and_then(|o| o.authority.as_deref())
+                .map(str::to_owned),
+            connect_target: self.connect_target.as_deref().map(str::to_owned),
         }
     }
 }

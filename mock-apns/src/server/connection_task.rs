@@ -14,7 +14,7 @@ use tokio::time::Instant;
 use tokio_rustls::server::TlsStream;
 use tokio_rustls::TlsAcceptor;
 
-use crate::server::connection_state::{Connection, Control, GoAway};
+use crate::server::connection_state::{Connection, Control, GoAway, Hello};
 use crate::server::rewind::Rewind;
 use crate::server::stream;
 use crate::shared::Shared;
@@ -49,8 +49,14 @@ pub(crate) async fn serve(
                 "refused: {cap} connections open (fault rule {})",
                 rule.label()
             );
-            let (conn, _) = Connection::new(id, peer, None, None, 0, shared.clock.now_ms());
-            conn.note_origin(None, shared.tunnels.target_of(peer));
+            let hello = Hello {
+                peer,
+                alpn: None,
+                sni: None,
+                cert: None,
+                connect_target: shared.tunnels.target_of(peer),
+            };
+            let (conn, _) = Connection::new(id, hello, 0, shared.clock.now_ms());
             conn.closed(shared.clock.now_ms(), why);
             conn.mark_ended();
             shared.connections.insert(conn);
@@ -85,8 +91,14 @@ pub(crate) async fn serve(
     } else {
         1
     };
-    let (conn, control) = Connection::new(id, peer, alpn, cert, limit, shared.clock.now_ms());
-    conn.note_origin(sni, shared.tunnels.target_of(peer));
+    let hello = Hello {
+        peer,
+        alpn,
+        sni,
+        cert,
+        connect_target: shared.tunnels.target_of(peer),
+    };
+    let (conn, control) = Connection::new(id, hello, limit, shared.clock.now_ms());
     shared.connections.insert(conn.clone());
     serve_h2(io, conn, control, shared, shutdown, deadline).await;
 }
