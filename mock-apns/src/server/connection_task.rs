@@ -205,6 +205,10 @@ async fn serve_h2<S>(
 ) where
     S: tokio::io::AsyncRead + AsyncWrite + Unpin,
 {
+    let _ended = Ended {
+        conn: &conn,
+        shared: &shared,
+    };
     // APNs's observed SETTINGS (pushy#356, pushy#878): 4096 / 1 then 1000 / 65535 / 16384 / 8000.
     let mut builder = h2::server::Builder::new();
     builder
@@ -231,7 +235,6 @@ async fn serve_h2<S>(
         Ok(h2) => h2,
         Err(why) => {
             conn.closed(shared.clock.now_ms(), why.as_str());
-            conn.mark_ended();
             return tracing::info!(connection = conn.id, "{why}");
         }
     };
@@ -309,8 +312,26 @@ async fn serve_h2<S>(
     }
     drop(h2);
     conn.closed(shared.clock.now_ms(), "client closed");
-    conn.mark_ended();
     tracing::debug!(connection = conn.id, "connection closed");
+}
+
+/// Marks the connection as ended however its task stops: also when the task is dropped at
+/// `--shutdown-timeout`, so the connection list does not show it open for ever and streams
+/// held until it closes are let go.
+struct Ended<'a> {
+    conn: &'a Connection,
+    shared: &'a Shared,
+}
+
+impl Drop for Ended<'_> {
+    fn drop(&mut self) {
+        // Only when nothing said how it ended: the task was cancelled at shutdown.
+        self.conn.closed(
+            self.shared.clock.now_ms(),
+            "server shut down with streams unanswered (--shutdown-timeout)",
+        );
+        self.conn.mark_ended();
+    }
 }
 
 /// Sends GOAWAY with Apple's JSON reason as debug data. Streams up to the last-stream-id are
