@@ -281,10 +281,16 @@ impl Recorder {
         (out, next)
     }
 
-    /// The record with this id, while it is kept.
+    /// The record with this id, while it is kept: in its own shard, near its place in id
+    /// order.
     pub(crate) fn get(&self, id: u64) -> Option<Record> {
-        let lowest_above = self.after(id.checked_sub(1)?, 1);
-        lowest_above.into_iter().find(|n| n.id == id)
+        let shard = &self.shards[id as usize % self.shards.len()];
+        let shard = shard.lock().unwrap_or_else(|p| p.into_inner());
+        let start = shard
+            .partition_point(|n| n.id < id)
+            .saturating_sub(DISORDER);
+        let mut near = shard.range(start..).take(2 * DISORDER + 1);
+        near.find(|n| n.id == id).cloned()
     }
 
     /// Up to `limit` of the lowest ids after `cursor`, in id order.
@@ -574,6 +580,31 @@ mod tests {
         assert!(page.is_empty() && !more);
         let (page, more) = recorder.page(0, 0, |_| true);
         assert!(page.is_empty() && more);
+    }
+
+    #[test]
+    fn a_record_is_found_by_id_even_stored_out_of_order_until_it_is_evicted() {
+        let recorder = Recorder::new(1000, None).unwrap();
+        let taken: Vec<u64> = (0..300).map(|_| recorder.next_id()).collect();
+        // Each run of 32 stored second half first, as threads may: a shard gets id + 16
+        // before id, so ids are not in order in their shards.
+        assert_eq!(recorder.shards.len(), 16);
+        for run in taken.chunks(32) {
+            let (first, second) = run.split_at(run.len() / 2);
+            for &id in second.iter().chain(first) {
+                let sample = Notification::sample(id, Payload::Json("{}".into()), 200);
+                recorder.keep(Record::from_notification(&sample));
+            }
+        }
+        for id in [1, 2, 17, 150, 299, 300] {
+            assert_eq!(recorder.get(id).map(|n| n.id), Some(id));
+        }
+        assert!(recorder.get(0).is_none() && recorder.get(301).is_none());
+        for _ in 0..2000 {
+            store(&recorder, 200);
+        }
+        assert!(recorder.get(1).is_none(), "evicted at the cap");
+        assert_eq!(recorder.get(2300).map(|n| n.id), Some(2300));
     }
 
     fn ids(records: &[Record]) -> Vec<u64> {
