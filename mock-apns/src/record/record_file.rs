@@ -52,17 +52,22 @@ impl RecordFile {
     /// Appends `line` (which ends with `\n`) to the file the path names now. `Err` means the
     /// line is not there, and says why.
     pub(crate) fn append(&self, line: &[u8]) -> io::Result<()> {
-        let mut opened = self.current.load_full();
+        // A guard, not a clone of the `Arc`: no shared count to bump per record.
+        let current = self.current.load();
+        let reopened;
         // Checked before writing, so a rotated file does not get the next record too, and
         // after, for a deletion or rotation during the write.
-        if identity_at(&self.path)? != Some(opened.identity) {
-            opened = self.reopen(&opened)?;
-        }
+        let opened = if identity_at(&self.path)? == Some(current.identity) {
+            &*current
+        } else {
+            reopened = self.reopen(&current)?;
+            &reopened
+        };
         write_line(&opened.file, line)?;
         if identity_at(&self.path)? == Some(opened.identity) {
             return Ok(());
         }
-        let fresh = self.reopen(&opened)?;
+        let fresh = self.reopen(opened)?;
         write_line(&fresh.file, line)
     }
 
