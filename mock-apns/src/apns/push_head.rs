@@ -8,6 +8,11 @@ use crate::apns::push_type::{PushType, MAX_PAYLOAD};
 /// The path prefix of Apple's device API.
 pub(crate) const DEVICE_PATH: &str = "/3/device/";
 
+/// The device token a request path names (`/3/device/<token>`), if any.
+pub(crate) fn device_token_of(path: &str) -> Option<&str> {
+    path.strip_prefix(DEVICE_PATH).filter(|t| !t.is_empty())
+}
+
 /// The headers the checks ask about, again and again: their first values are found in one pass
 /// when the head arrives. `HeaderMap::get(&str)` parses and hashes the name on every call, and
 /// with a dozen calls per push that showed up in profiles under load.
@@ -112,9 +117,7 @@ impl PushHead {
 
     /// The device token from `/3/device/<token>`, if the path has that shape.
     pub(crate) fn device_token(&self) -> Option<&str> {
-        self.path()
-            .strip_prefix(DEVICE_PATH)
-            .filter(|t| !t.is_empty())
+        device_token_of(self.path())
     }
 
     /// The push type the request declares, if the header holds a known value.

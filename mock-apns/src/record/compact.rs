@@ -17,15 +17,12 @@ use std::sync::Arc;
 
 use uuid::Uuid;
 
-use crate::apns::push_head::{known_index, KNOWN};
+use crate::apns::push_head::{device_token_of, known_index, KNOWN};
 use crate::auth::provider_token::ProviderToken;
 use crate::lint::LintFinding;
 use crate::phones::Delivery;
 use crate::record::notification::{AppliedFault, AuthKind, AuthSummary, Notification, Payload};
 use crate::{CertIdentity, Environment, Reason};
-
-/// The path prefix of Apple's device API (as in `apns/push_head.rs`).
-const DEVICE_PATH: &str = "/3/device/";
 
 /// `apns-*` header names written as one byte in the text (their position here); others are
 /// written out. They are the push head's known names but the last, `authorization`, which is
@@ -216,9 +213,7 @@ impl Record {
 
     /// The token from `/3/device/<token>`, as sent.
     pub(crate) fn device_token(&self) -> Option<&str> {
-        self.path()
-            .strip_prefix(DEVICE_PATH)
-            .filter(|t| !t.is_empty())
+        device_token_of(self.path())
     }
 
     /// The `apns-*` headers in the order sent, repeated names included.
