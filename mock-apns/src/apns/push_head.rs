@@ -128,10 +128,7 @@ impl PushHead {
     /// The push type that decides the payload limit: the declared one, else the one the topic's
     /// suffix implies (a `.voip` topic without `apns-push-type` is still a VoIP push).
     pub(crate) fn effective_push_type(&self) -> Option<PushType> {
-        self.push_type().or_else(|| {
-            self.header("apns-topic")
-                .and_then(PushType::from_topic_suffix)
-        })
+        PushType::declared_or_implied(self.push_type(), self.header("apns-topic"))
     }
 
     /// The largest body this request may carry (inclusive).

@@ -89,6 +89,26 @@ impl PushType {
         })
     }
 
+    /// The push type a push declares, else the one its topic's suffix implies, as APNs
+    /// infers it when `apns-push-type` is missing.
+    pub(crate) fn declared_or_implied(
+        declared: Option<PushType>,
+        topic: Option<&str>,
+    ) -> Option<PushType> {
+        declared.or_else(|| topic.and_then(PushType::from_topic_suffix))
+    }
+
+    /// The app a topic is for: the topic without this push type's suffix (`com.a.voip` →
+    /// `com.a`); the whole topic when the type has no suffix or the topic is only the suffix.
+    pub(crate) fn bundle_of(push_type: Option<PushType>, topic: &str) -> &str {
+        match push_type.and_then(PushType::topic_suffix) {
+            Some(suffix) if !suffix.is_empty() && topic.len() > suffix.len() => {
+                topic.strip_suffix(suffix).unwrap_or(topic)
+            }
+            _ => topic,
+        }
+    }
+
     /// The largest payload APNs accepts for this push type, in bytes (inclusive).
     pub const fn max_payload(self) -> usize {
         match self {

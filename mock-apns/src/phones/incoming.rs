@@ -117,9 +117,7 @@ impl<'a> Incoming<'a> {
         Self {
             push_id,
             at_ms,
-            push_type: head
-                .push_type()
-                .or_else(|| topic.and_then(PushType::from_topic_suffix)),
+            push_type: PushType::declared_or_implied(head.push_type(), topic),
             topic,
             expiration: Expiration::parse(head.header("apns-expiration")),
             priority: head.header("apns-priority"),
@@ -174,13 +172,7 @@ impl<'a> Incoming<'a> {
     /// The app the push is for: the topic without its push type's suffix. APNs keeps one
     /// stored push per app, whichever of its topics it came on.
     pub(crate) fn bundle(&self) -> &str {
-        let topic = self.topic.unwrap_or_default();
-        match self.push_type.and_then(PushType::topic_suffix) {
-            Some(suffix) if !suffix.is_empty() && topic.len() > suffix.len() => {
-                topic.strip_suffix(suffix).unwrap_or(topic)
-            }
-            _ => topic,
-        }
+        PushType::bundle_of(self.push_type, self.topic.unwrap_or_default())
     }
 }
 

@@ -47,19 +47,14 @@ impl Notification {
     /// byte, with `"Simulator Target Bundle": "<bundle id>"` added first.
     pub fn simulator_file(&self) -> Result<String, SimulatorFileError> {
         let id = self.id;
-        let push_type = self
-            .push_type()
-            .or_else(|| self.topic().and_then(PushType::from_topic_suffix));
+        let push_type = PushType::declared_or_implied(self.push_type(), self.topic());
         if let Some(t @ (PushType::Voip | PushType::Complication | PushType::Fileprovider)) =
             push_type
         {
             return Err(SimulatorFileError::UnsupportedPushType { id, push_type: t });
         }
         let topic = self.topic().ok_or(SimulatorFileError::NoTopic { id })?;
-        let bundle = match push_type.and_then(PushType::topic_suffix) {
-            Some(suffix) if !suffix.is_empty() => topic.strip_suffix(suffix).unwrap_or(topic),
-            _ => topic,
-        };
+        let bundle = PushType::bundle_of(push_type, topic);
         let Payload::Json(raw) = &self.payload else {
             return Err(SimulatorFileError::NotADictionary { id });
         };
