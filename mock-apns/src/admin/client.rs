@@ -29,9 +29,9 @@ use crate::record::devices::Device;
 use crate::record::notification::Notification;
 use crate::server::connection_state::{ConnectionSummary, GoAway};
 
-/// The largest page the API gives; [`Client::pushes`] asks for pages of this size unless told
-/// otherwise ([`Client::with_page_size`]).
-const MAX_PAGE: usize = 10_000;
+// [`Client::pushes`] asks for the largest page the API gives, unless told otherwise
+// ([`Client::with_page_size`]).
+use super::pushes::MAX_PAGE;
 
 /// How long a request may take when the caller did not say ([`Client::with_timeout`]).
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);

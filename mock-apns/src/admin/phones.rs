@@ -1,19 +1,13 @@
 //! Virtual phones through the admin API: create and change them, look at their timelines, wait
 //! for them to ring (or stop), answer and decline calls, reset their PushKit policy state.
 
-use std::time::Duration;
-
 use http::StatusCode;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::plumbing::{error, ok, query_u64, reply, Reply};
+use super::plumbing::{error, ok, reply, wait_timeout, Reply};
 use crate::phones::{PhoneCondition, PhoneError, PhoneSpec};
 use crate::shared::Shared;
-
-/// Longest wait accepted, as for the pushes long-poll.
-const MAX_WAIT: Duration = Duration::from_secs(300);
-const DEFAULT_WAIT: Duration = Duration::from_secs(10);
 
 /// The status each phone error answers with.
 pub(super) fn refused(e: PhoneError) -> Reply {
@@ -122,8 +116,8 @@ pub(super) async fn wait(name: &str, query: &[(String, String)], shared: &Shared
         Ok(condition) => condition,
         Err(e) => return error(StatusCode::BAD_REQUEST, e),
     };
-    let timeout = match query_u64(query, "timeout_ms") {
-        Ok(ms) => ms.map_or(DEFAULT_WAIT, Duration::from_millis).min(MAX_WAIT),
+    let timeout = match wait_timeout(query) {
+        Ok(timeout) => timeout,
         Err(e) => return error(StatusCode::BAD_REQUEST, e),
     };
     match shared

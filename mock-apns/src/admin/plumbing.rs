@@ -3,6 +3,7 @@
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
 use std::convert::Infallible;
+use std::time::Duration;
 
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt as _, Full, Limited};
@@ -43,6 +44,17 @@ pub(super) fn query_u64(query: &[(String, String)], name: &str) -> Result<Option
             .map(Some)
             .map_err(|_| format!("{name} {v:?} is not a whole number")),
     }
+}
+
+/// Longest long-poll accepted, so a forgotten waiter cannot hold a connection forever.
+const MAX_WAIT: Duration = Duration::from_secs(300);
+/// A long-poll's wait when `timeout_ms` is not given.
+const DEFAULT_WAIT: Duration = Duration::from_secs(10);
+
+/// A long-poll's `timeout_ms`: [`DEFAULT_WAIT`] when missing, at most [`MAX_WAIT`].
+pub(super) fn wait_timeout(query: &[(String, String)]) -> Result<Duration, String> {
+    let ms = query_u64(query, "timeout_ms")?;
+    Ok(ms.map_or(DEFAULT_WAIT, Duration::from_millis).min(MAX_WAIT))
 }
 
 /// `a=1&b=x%20y` → pairs, percent-decoded (`+` is a space).

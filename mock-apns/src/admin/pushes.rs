@@ -9,14 +9,13 @@
 use std::convert::Infallible;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::Duration;
 
 use bytes::Bytes;
 use http::StatusCode;
 use http_body_util::BodyExt as _;
 use hyper::body::{Body, Frame};
 
-use super::plumbing::{error, query_u64, reply_body, reply_raw, Reply};
+use super::plumbing::{error, query_u64, reply_body, reply_raw, wait_timeout, Reply};
 use crate::lint::RULES;
 use crate::phones::DeliveryStatus;
 use crate::record::compact::Record;
@@ -29,10 +28,6 @@ pub(crate) const DEFAULT_PAGE: usize = 1000;
 pub(crate) const MAX_PAGE: usize = 10_000;
 /// A streamed listing is written in chunks of about this many bytes.
 const CHUNK: usize = 16 * 1024;
-
-/// Longest long-poll accepted, so a forgotten waiter cannot hold a connection forever.
-const MAX_WAIT: Duration = Duration::from_secs(300);
-const DEFAULT_WAIT: Duration = Duration::from_secs(10);
 
 /// `GET /api/v1/pushes`: one page of the matching records.
 pub(super) fn list(query: &[(String, String)], shared: &Shared) -> Reply {
@@ -64,8 +59,8 @@ pub(super) async fn wait(query: &[(String, String)], shared: &Shared) -> Reply {
         Ok(n) => usize::try_from(n.unwrap_or(1)).unwrap_or(usize::MAX),
         Err(e) => return error(StatusCode::BAD_REQUEST, e),
     };
-    let timeout = match query_u64(query, "timeout_ms") {
-        Ok(ms) => ms.map_or(DEFAULT_WAIT, Duration::from_millis).min(MAX_WAIT),
+    let timeout = match wait_timeout(query) {
+        Ok(timeout) => timeout,
         Err(e) => return error(StatusCode::BAD_REQUEST, e),
     };
     let matches = |n: &Record| filter.matches(n);
