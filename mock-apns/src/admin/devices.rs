@@ -4,11 +4,11 @@ use http::StatusCode;
 use serde_json::json;
 
 use super::plumbing::{error, ok, query_u64, Reply};
-use crate::record::devices::Device;
+use crate::record::devices::{is_hex_token, Device};
 use crate::shared::Shared;
 
 pub(super) fn register(token: &str, device: Device, shared: &Shared) -> Reply {
-    if token.is_empty() || !token.bytes().all(|b| b.is_ascii_hexdigit()) || token.len() % 2 != 0 {
+    if !is_hex_token(token) {
         return error(
             StatusCode::BAD_REQUEST,
             format!("{token:?} is not a hex device token"),

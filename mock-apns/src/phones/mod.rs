@@ -40,6 +40,7 @@ use tokio::sync::Notify;
 use self::incoming::Incoming;
 use self::phone::{Arrival, Phone};
 use crate::record::clock::Clock;
+use crate::record::devices::is_hex_token;
 
 /// How phones behave; the same for every phone of one mock.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -255,10 +256,8 @@ impl Phones {
                 tokens
                     .into_iter()
                     .map(|t| {
-                        let hex = !t.is_empty()
-                            && t.len() % 2 == 0
-                            && t.bytes().all(|b| b.is_ascii_hexdigit());
-                        hex.then(|| t.to_ascii_lowercase())
+                        is_hex_token(&t)
+                            .then(|| t.to_ascii_lowercase())
                             .ok_or(PhoneError::BadToken(t))
                     })
                     .collect::<Result<Vec<_>, _>>()?,

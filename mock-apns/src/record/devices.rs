@@ -9,6 +9,11 @@ use std::collections::HashMap;
 
 use crate::Environment;
 
+/// Whether `token` can name a device: hex digits, an even number of them (bytes), any case.
+pub(crate) fn is_hex_token(token: &str) -> bool {
+    !token.is_empty() && token.len() % 2 == 0 && token.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
 /// What the mock knows about one device token.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
