@@ -47,7 +47,7 @@ impl ConnectionAuth {
         seen: &OnceLock<Arc<ProviderToken>>,
     ) -> Result<Arc<ProviderToken>, Rejection> {
         let (keys, environment, now_secs) = (env.keys, env.environment, env.clock.now_secs());
-        if let Some(same) = self.current_if(token) {
+        if let Some(same) = self.current_if(token.as_bytes()) {
             let _ = seen.set(same.clone());
             check_age(&same, now_secs)?;
             return Ok(same);
@@ -114,25 +114,19 @@ impl ConnectionAuth {
         let sent = header
             .strip_prefix(b"bearer ")
             .or_else(|| header.strip_prefix(b"Bearer "))?;
-        let same = {
-            let state = self.state.lock().unwrap_or_else(|p| p.into_inner());
-            let (current, token) = state.current.as_ref()?;
-            if current.as_bytes() != sent {
-                return None;
-            }
-            token.clone()
-        };
+        let same = self.current_if(sent)?;
         let checked = check_age(&same, env.clock.now_secs());
         let _ = seen.set(same);
         Some(checked)
     }
 
-    fn current_if(&self, token: &str) -> Option<Arc<ProviderToken>> {
+    /// The current token's verification, if `token` is the current token.
+    fn current_if(&self, token: &[u8]) -> Option<Arc<ProviderToken>> {
         let state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         state
             .current
             .as_ref()
-            .filter(|(t, _)| &**t == token)
+            .filter(|(t, _)| t.as_bytes() == token)
             .map(|(_, v)| v.clone())
     }
 
