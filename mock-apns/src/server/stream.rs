@@ -81,7 +81,7 @@ pub(crate) fn handle(
     let later = match now {
         BodyNow::Whole(body) => {
             arrived.body = body;
-            answer(arrived, respond, conn, shared).map(Later::Waits)
+            answer(arrived, respond, conn, shared).map(Later::Fault)
         }
         BodyNow::Partly(collected) => Some(Later::Body(arrived, body, collected, respond)),
         BodyNow::Reset => {
@@ -100,35 +100,31 @@ pub(crate) fn handle(
 enum Later {
     /// Its body is still arriving (what came so far is collected).
     Body(Arrived, RecvStream, Collected, SendResponse<Bytes>),
-    Waits(Waits),
+    Fault(Faulted),
 }
 
-/// The part of an answer that waits: a fault rule fired (it may delay, stall or close), or a
-/// fate held until the connection ends.
-enum Waits {
-    Fault(Arrived, Decision, SendResponse<Bytes>),
-    Hold(Wire, SendResponse<Bytes>),
-}
+/// A push whose fate a fault rule changed: it may be delayed, stalled or closed.
+struct Faulted(Arrived, Decision, SendResponse<Bytes>);
 
 /// The task of a stream that could not be answered as it arrived.
 async fn finish(later: Later, conn: Arc<Connection>, shared: Arc<Shared>) {
     let _ended = StreamEnded(&conn, &shared);
     let (conn, shared) = (&*conn, &*shared);
-    let waits = match later {
-        Later::Waits(waits) => waits,
+    let faulted = match later {
+        Later::Fault(faulted) => faulted,
         Later::Body(mut arrived, body, collected, respond) => {
             match read_body(body, collected).await {
                 Ok(body) => arrived.body = body,
                 Err(_) => return reset_while_reading(conn, arrived.stream_id),
             }
             match answer(arrived, respond, conn, shared) {
-                Some(waits) => waits,
+                Some(faulted) => faulted,
                 None => return,
             }
         }
     };
     // Boxed: the rare slow path's state stays out of the task's.
-    Box::pin(wait(waits, conn, shared)).await;
+    Box::pin(with_fault(faulted, conn, shared)).await;
 }
 
 /// The client reset the stream before its body was read: no one to answer, and nothing was
@@ -141,33 +137,26 @@ fn reset_while_reading(conn: &Connection, stream_id: u32) {
     );
 }
 
-/// Decides, records and answers a request whose body is read, unless something must wait.
+/// Decides, records and answers a request whose body is read, unless a fault rule fired.
 fn answer(
     arrived: Arrived,
     respond: SendResponse<Bytes>,
     conn: &Connection,
     shared: &Shared,
-) -> Option<Waits> {
+) -> Option<Faulted> {
     let decision = decide(&arrived, conn, shared);
     if decision.fault.is_some() {
-        return Some(Waits::Fault(arrived, decision, respond));
+        return Some(Faulted(arrived, decision, respond));
     }
-    let wire = if decision.refused {
-        Wire::Reset(ErrorCode::RefusedStream)
+    if decision.refused {
+        let wire = Wire::Reset(ErrorCode::RefusedStream);
+        record(&arrived, decision, &wire, conn, shared);
+        reset(respond, shared, ErrorCode::RefusedStream);
     } else {
-        Wire::Answer
-    };
-    let answer = record(&arrived, decision, &wire, conn, shared);
-    send(wire, respond, conn, shared, answer).map(|(wire, respond)| Waits::Hold(wire, respond))
-}
-
-async fn wait(waits: Waits, conn: &Connection, shared: &Shared) {
-    match waits {
-        Waits::Fault(arrived, decision, respond) => {
-            with_fault(arrived, decision, respond, conn, shared).await;
-        }
-        Waits::Hold(wire, respond) => hold((wire, respond), conn, shared).await,
+        let answer = record(&arrived, decision, &Wire::Answer, conn, shared);
+        send(respond, conn, answer);
     }
+    None
 }
 
 /// Tells the connection that a stream ended (its idle timer counts from the last one), however
@@ -244,30 +233,21 @@ fn decide(arrived: &Arrived, conn: &Connection, shared: &Shared) -> Decision {
 }
 
 /// The path of a push whose fate a fault rule changed.
-async fn with_fault(
-    arrived: Arrived,
-    mut decision: Decision,
-    respond: SendResponse<Bytes>,
-    conn: &Connection,
-    shared: &Shared,
-) {
+async fn with_fault(faulted: Faulted, conn: &Connection, shared: &Shared) {
+    let Faulted(arrived, mut decision, respond) = faulted;
     let wire = match &decision.fault {
         Some(fired) => {
-            let rule = fired.rule.clone();
-            apply_fault(
-                &rule,
-                &mut decision.outcome,
-                conn,
-                arrived.stream_id,
-                shared,
-            )
-            .await
+            let outcome = &mut decision.outcome;
+            apply_fault(&fired.rule, outcome, conn, arrived.stream_id, shared).await
         }
         None => Wire::Answer,
     };
     let answer = record(&arrived, decision, &wire, conn, shared);
-    if let Some(waits) = send(wire, respond, conn, shared, answer) {
-        hold(waits, conn, shared).await;
+    match wire {
+        Wire::Answer => send(respond, conn, answer),
+        Wire::Reset(code) => reset(respond, shared, code),
+        Wire::Close(why) => close(why, respond, conn).await,
+        Wire::Stall => stall(respond, conn, shared).await,
     }
 }
 
@@ -551,24 +531,14 @@ struct Answer {
     head_only: bool,
 }
 
-/// Puts an answer or a reset on the wire. A fate that has to wait (a closed connection, a
-/// stall) is handed back for [`hold`].
-fn send(
-    wire: Wire,
-    mut respond: SendResponse<Bytes>,
-    conn: &Connection,
-    shared: &Shared,
-    answer: Answer,
-) -> Option<(Wire, SendResponse<Bytes>)> {
-    match wire {
-        Wire::Answer => {}
-        Wire::Reset(code) => {
-            shared.metrics.stream_reset(code);
-            respond.send_reset(code.to_h2());
-            return None;
-        }
-        Wire::Close(_) | Wire::Stall => return Some((wire, respond)),
-    }
+/// Resets the stream instead of answering it.
+fn reset(mut respond: SendResponse<Bytes>, shared: &Shared, code: ErrorCode) {
+    shared.metrics.stream_reset(code);
+    respond.send_reset(code.to_h2());
+}
+
+/// Puts an answer on the wire.
+fn send(mut respond: SendResponse<Bytes>, conn: &Connection, answer: Answer) {
     let Answer {
         status,
         apns_id,
@@ -602,37 +572,28 @@ fn send(
         let stream_id = respond.stream_id().as_u32();
         tracing::debug!(connection = conn.id, stream_id, "could not answer: {e}");
     }
-    None
 }
 
-/// Carries out a fate that waits: a connection closed without GOAWAY, or a stall.
-async fn hold(
-    (wire, mut respond): (Wire, SendResponse<Bytes>),
-    conn: &Connection,
-    shared: &Shared,
-) {
-    match wire {
-        Wire::Close(why) => {
-            conn.close(why);
-            // Hold the stream until the connection is gone: dropping it sooner makes h2 send
-            // RST_STREAM(CANCEL), which could reach the client ahead of the bare close.
-            conn.ended().await;
-            drop(respond);
-        }
-        Wire::Stall => {
-            // Keep the stream open, unanswered, until the connection or the server ends.
-            let mut stop = shared.stop_signal();
-            let connection_gone = tokio::select! {
-                () = conn.ended() => true,
-                () = stop.stopped() => false,
-            };
-            if !connection_gone {
-                shared.metrics.stream_reset(ErrorCode::RefusedStream);
-            }
-            respond.send_reset(ErrorCode::RefusedStream.to_h2());
-        }
-        Wire::Answer | Wire::Reset(_) => {}
+/// Closes the connection without GOAWAY, the stream unanswered.
+async fn close(why: String, respond: SendResponse<Bytes>, conn: &Connection) {
+    conn.close(why);
+    // Hold the stream until the connection is gone: dropping it sooner makes h2 send
+    // RST_STREAM(CANCEL), which could reach the client ahead of the bare close.
+    conn.ended().await;
+    drop(respond);
+}
+
+/// Keeps the stream open, unanswered, until the connection or the server ends.
+async fn stall(mut respond: SendResponse<Bytes>, conn: &Connection, shared: &Shared) {
+    let mut stop = shared.stop_signal();
+    let connection_gone = tokio::select! {
+        () = conn.ended() => true,
+        () = stop.stopped() => false,
+    };
+    if !connection_gone {
+        shared.metrics.stream_reset(ErrorCode::RefusedStream);
     }
+    respond.send_reset(ErrorCode::RefusedStream.to_h2());
 }
 
 /// A header value unique to one answer (an id), marked so HPACK sends it as a literal that is
