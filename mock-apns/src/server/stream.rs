@@ -599,8 +599,8 @@ async fn stall(mut respond: SendResponse<Bytes>, conn: &Connection, shared: &Sha
 /// A header value unique to one answer (an id), marked so HPACK sends it as a literal that is
 /// never indexed (RFC 7541 §6.2.3). Indexing it would only evict useful entries from the
 /// client's table and ours, and h2 searched every indexed id before adding each new one: a
-/// measurable cost per push (see the `mock-apns patch` in h2's `hpack/table.rs`). Clients
-/// read the same header either way.
+/// measurable cost per push. A never-indexed name stays out of the table too, so that search
+/// never starts. Clients read the same header either way.
 fn unique_value(text: &str) -> Option<HeaderValue> {
     let mut value = HeaderValue::from_str(text).ok()?;
     value.set_sensitive(true);

@@ -211,15 +211,6 @@ impl Table {
     ) -> Index {
         debug_assert!(self.assert_valid_state("top"));
 
-        // mock-apns patch: a sensitive value is sent as a literal never indexed (RFC 7541
-        // §6.2.3) and never enters the dynamic table, so it is not looked for among the
-        // entries of the same name either (a walk of every one): the name found is referenced.
-        // mock-apns marks the ids it answers with (unique per response) this way.
-        if header.is_sensitive() {
-            let real_idx = index.wrapping_add(self.inserted);
-            return Index::Name(real_idx + DYN_OFFSET, header);
-        }
-
         // There already is a match for the given header name. Check if a value
         // matches. The header will also only be inserted if the table is not at
         // capacity.
