@@ -32,10 +32,14 @@ pub(super) fn get(name: &str, shared: &Shared) -> Reply {
 
 /// `PUT` creates the phone or changes it; `PATCH` only changes an existing one.
 pub(super) fn put(name: &str, spec: PhoneSpec, create: bool, shared: &Shared) -> Reply {
-    let existed = shared.phones.view(name, &shared.clock).is_ok();
     match shared.phones.put(name, spec, create, &shared.clock) {
-        Ok(view) if existed => ok(json!(view)),
-        Ok(view) => reply(StatusCode::CREATED, json!(view)),
+        Ok((phone, created)) => {
+            let status = match created {
+                true => StatusCode::CREATED,
+                false => StatusCode::OK,
+            };
+            reply(status, json!(phone.view(shared.clock.now_ms())))
+        }
         Err(e) => refused(e),
     }
 }

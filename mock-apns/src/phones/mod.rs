@@ -235,13 +235,15 @@ impl Phones {
     }
 
     /// Creates the phone or changes what `spec` sets; `create: false` refuses a new name.
+    /// Returns the phone and whether it was created (decided under the write lock: of two
+    /// racing creations, one is told so).
     pub(crate) fn put(
         &self,
         name: &str,
         spec: PhoneSpec,
         create: bool,
         clock: &Clock,
-    ) -> Result<PhoneView, PhoneError> {
+    ) -> Result<(Arc<Phone>, bool), PhoneError> {
         if name.is_empty()
             || name.len() > 64
             || !name
@@ -265,12 +267,12 @@ impl Phones {
         };
         let _writing = self.writing.lock().unwrap_or_else(|p| p.into_inner());
         let mut registry = Registry::clone(&self.registry.load());
-        let phone = match registry.by_name.get(name) {
-            Some(phone) => phone.clone(),
+        let (phone, created) = match registry.by_name.get(name) {
+            Some(phone) => (phone.clone(), false),
             None if create => {
                 let phone = Arc::new(Phone::new(name, Vec::new()));
                 registry.by_name.insert(name.into(), phone.clone());
-                phone
+                (phone, true)
             }
             None => return Err(PhoneError::NoSuchPhone(name.to_owned())),
         };
@@ -294,7 +296,7 @@ impl Phones {
         self.registry.store(Arc::new(registry));
         drop(_writing);
         self.changed();
-        Ok(phone.view(now))
+        Ok((phone, created))
     }
 
     /// Forgets a phone; its tokens are no one's any more.

@@ -308,3 +308,12 @@ async fn a_waiter_wakes_when_the_ring_timeout_passes_on_the_mocks_clock() {
         .expect("the call rang out before the deadline");
     assert_eq!(view.calls[0].end, Some(CallEnd::RingTimeout));
 }
+
+#[test]
+fn put_says_whether_it_created_the_phone() {
+    let b = Bench::new();
+    let put = |name| b.phones.put(name, PhoneSpec::default(), true, &b.clock);
+    assert!(!put("bob-iphone").unwrap().1, "bob-iphone already exists");
+    assert!(put("bob-ipad").unwrap().1, "bob-ipad is new");
+    assert!(!put("bob-ipad").unwrap().1, "bob-ipad exists now");
+}
