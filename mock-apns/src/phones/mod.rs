@@ -270,7 +270,7 @@ impl Phones {
         let (phone, created) = match registry.by_name.get(name) {
             Some(phone) => (phone.clone(), false),
             None if create => {
-                let phone = Arc::new(Phone::new(name, Vec::new()));
+                let phone = Arc::new(Phone::new(name));
                 registry.by_name.insert(name.into(), phone.clone());
                 (phone, true)
             }

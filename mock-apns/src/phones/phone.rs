@@ -181,11 +181,12 @@ pub(crate) struct Arrival {
 }
 
 impl Phone {
-    pub(crate) fn new(name: &str, tokens: Vec<String>) -> Self {
+    /// A phone with no tokens yet, online, its app installed (`put` sets the rest).
+    pub(crate) fn new(name: &str) -> Self {
         Self {
             name: name.into(),
             state: Mutex::new(State {
-                tokens,
+                tokens: Vec::new(),
                 online: true,
                 app_installed: true,
                 violations: 0,
