@@ -598,12 +598,17 @@ impl State {
             reason,
             at,
         };
-        match self
-            .fates
-            .iter_mut()
-            .rev()
-            .find(|f| f.push_id == facts.push_id)
-        {
+        // A push newer than the newest listed is a fresh arrival: no need to search.
+        let newest = self.fates.back().map_or(0, |f| f.push_id);
+        let listed = (facts.push_id <= newest)
+            .then(|| {
+                self.fates
+                    .iter_mut()
+                    .rev()
+                    .find(|f| f.push_id == facts.push_id)
+            })
+            .flatten();
+        match listed {
             Some(existing) => *existing = fate,
             None => {
                 if self.fates.len() == MAX_FATES {
