@@ -198,7 +198,7 @@ impl PushFilter {
             && self.status.is_none_or(|s| n.status == s)
             && self.reason.is_none_or(|r| n.reason == Some(r))
             && self.lint.as_deref().is_none_or(|rule| {
-                extras.is_some_and(|e| e.lint.iter().any(|f| rule == "any" || f.rule == rule))
+                extras.is_some_and(|e| e.lint.iter().any(|f| rule == "any" || f.rule.id == rule))
             })
             && self.phone.as_deref().is_none_or(|phone| {
                 extras.is_some_and(|e| e.delivery.as_ref().is_some_and(|d| d.phone == phone))

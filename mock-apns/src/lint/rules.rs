@@ -180,7 +180,7 @@ mod tests {
             },
         )
         .into_iter()
-        .map(|f| f.rule)
+        .map(|f| f.rule.id.to_owned())
         .collect()
     }
 

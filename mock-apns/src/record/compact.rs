@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 use crate::apns::push_head::{device_token_of, known_index, KNOWN};
 use crate::auth::provider_token::ProviderToken;
-use crate::lint::LintFinding;
+use crate::lint::Found;
 use crate::phones::Delivery;
 use crate::record::notification::{AppliedFault, AuthKind, AuthSummary, Notification, Payload};
 use crate::{CertIdentity, Environment, Reason};
@@ -128,7 +128,7 @@ pub(crate) struct Extras {
     /// A client's `apns-id` in mixed case, as sent.
     pub(crate) apns_id: Option<Box<str>>,
     /// Lint findings (accepted VoIP pushes that break a rule).
-    pub(crate) lint: Vec<LintFinding>,
+    pub(crate) lint: Vec<Found>,
     /// What the phone owning the token did with the push.
     pub(crate) delivery: Option<Delivery>,
 }
@@ -300,7 +300,7 @@ impl Record {
             lint: self
                 .extras
                 .as_ref()
-                .map(|e| e.lint.clone())
+                .map(|e| e.lint.iter().map(Found::to_finding).collect())
                 .unwrap_or_default(),
             delivery: self.extras.as_ref().and_then(|e| e.delivery.clone()),
         }
@@ -315,7 +315,7 @@ impl Record {
             detail: n.detail.clone(),
             fault: n.fault.clone(),
             apns_id: mixed,
-            lint: n.lint.clone(),
+            lint: n.lint.iter().filter_map(Found::from_finding).collect(),
             delivery: n.delivery.clone(),
         };
         let origin = Origin {

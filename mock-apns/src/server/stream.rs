@@ -20,7 +20,7 @@ use crate::apns::rejection::Rejection;
 use crate::auth::provider_token::ProviderToken;
 use crate::faults::effect::{apply_fault, facts, Wire};
 use crate::faults::Fired;
-use crate::lint::{Known, LintFinding};
+use crate::lint::{Found, Known};
 use crate::phones::incoming::Incoming;
 use crate::phones::Delivery;
 use crate::record::compact::{ApnsId, Extras, Parts, Record, RecordAuth};
@@ -417,7 +417,7 @@ fn record(
 fn log_line(record: &Record, head: &PushHead, connection: u64, stream: u32, id: &mut [u8; 45]) {
     let extras = record.extras.as_deref();
     let lint = extras.filter(|e| !e.lint.is_empty()).map(|e| {
-        let rules: Vec<&str> = e.lint.iter().map(|f| f.rule.as_str()).collect();
+        let rules: Vec<&str> = e.lint.iter().map(|f| f.rule.id).collect();
         rules.join(",")
     });
     let delivery = extras.and_then(|e| e.delivery.as_ref());
@@ -455,7 +455,7 @@ fn phone_side(
     received_at: u64,
     checks_passed: bool,
     accepted: bool,
-) -> (Vec<LintFinding>, Option<Delivery>) {
+) -> (Vec<Found>, Option<Delivery>) {
     if !checks_passed {
         return (Vec::new(), None);
     }
