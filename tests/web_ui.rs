@@ -127,10 +127,14 @@ async fn the_incoming_call_preview_shows_the_caller_from_the_payload() {
         .screenshot("incoming-call", Some(".preview-stage"))
         .await;
     // A payload that keeps its caller elsewhere: the JSON pointer setting finds it.
-    let elsewhere = json!({"aps": {}, "callee": "me", "who": {"display": "Dr. Zed"}});
+    let elsewhere = json!({
+        "aps": {}, "callee": "me", "who": {"display": "Dr. Zed"}, "callUUID": "c-7"
+    });
     client.send(&call(&apns, elsewhere)).await.unwrap();
     open_push(&browser, "callee").await;
     let unknown = browser.wait_for(".phone-call .caller", "").await;
+    // Its call id where the mock looks for one (`--call-id-pointer`'s defaults).
+    let call_id = browser.wait_for(".facts dd", "c-7").await;
     browser.type_into("#caller-pointer", "/who/display\n").await;
     let pointed = browser.wait_for(".phone-call .caller", "Dr. Zed").await;
 
@@ -142,6 +146,7 @@ async fn the_incoming_call_preview_shows_the_caller_from_the_payload() {
     );
     assert!(shot.is_file());
     assert_eq!(unknown, "Unknown caller");
+    assert_eq!(call_id, "c-7");
     assert_eq!(pointed, "Dr. Zed");
     browser.close().await;
 }

@@ -247,6 +247,10 @@ pub struct Health {
     /// The CA file clients trust, when the mock keeps it on disk.
     #[serde(default)]
     pub ca_path: Option<std::path::PathBuf>,
+    /// Where a VoIP payload's call id is looked for (`--call-id-pointer`), in order (empty
+    /// from mocks that predate it).
+    #[serde(default)]
+    pub call_id_pointers: Vec<String>,
 }
 
 /// The mock's clock, as `GET`/`POST /api/v1/clock` answer.

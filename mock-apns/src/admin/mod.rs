@@ -173,6 +173,7 @@ async fn route(req: Request<Incoming>, ctx: &AdminCtx) -> Reply {
             "environment": shared.config.environment,
             "records_dropped": shared.recorder.dropped(),
             "lint": shared.config.lint,
+            "call_id_pointers": shared.config.phones.call_id_pointers,
         })),
         (Method::GET, ["api", "v1", "pushes"]) => list(&query, shared),
         (Method::GET, ["api", "v1", "pushes", "wait"]) => wait(&query, shared).await,

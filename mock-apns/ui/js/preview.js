@@ -113,7 +113,8 @@ function incomingCall(record, payload, app, ctx) {
   );
   const facts = [
     ['Caller', who ? `${name} (from ${who.from})` : 'no caller found in the payload'],
-    ['Call id', stringy(fmt.pointer(payload, '/call_id') ?? fmt.pointer(payload, '/uuid') ?? fmt.pointer(payload, '/callId'))],
+    // What the phone took as the call, else the first of the mock's own pointers that holds one.
+    ['Call id', stringy(record.delivery?.call ?? firstAt(payload, ctx.health.call_id_pointers ?? []))],
     ['Delivered to', 'PushKit; the app reports the call to CallKit'],
     ['Priority', record.headers?.['apns-priority'] ?? '10 (default)'],
     ['Expiration', record.headers?.['apns-expiration']],
@@ -168,5 +169,7 @@ function factList(facts) {
     facts.filter(([, v]) => v !== undefined && v !== null && v !== '').map(([k, v]) => [h('dt', null, k), h('dd', null, String(v))]),
   );
 }
+
+const firstAt = (payload, pointers) => pointers.map((p) => fmt.pointer(payload, p)).find((v) => v != null);
 
 const stringy = (v) => (v == null ? null : typeof v === 'string' ? v : JSON.stringify(v));
