@@ -1,6 +1,6 @@
 // One push in detail: Preview, Headers, Payload, Auth, Connection, Why, Replay.
 
-import { h, fill, icon, toast } from './dom.js';
+import { h, append, fill, icon, toast } from './dom.js';
 import { api } from './api.js';
 import * as fmt from './format.js';
 import { preview } from './preview.js';
@@ -26,7 +26,7 @@ export function createDetail(ctx) {
       );
       return;
     }
-    const type = record.headers?.['apns-push-type'] ?? fmt.effectiveType(record, ctx.pushTypes);
+    const type = fmt.effectiveType(record, ctx.pushTypes);
     const device = ctx.devices.get((record.device_token ?? '').toLowerCase());
     const body = h('div', { class: 'detail-body', id: 'detail-body', role: 'tabpanel' });
     fill(
@@ -215,7 +215,7 @@ export function createDetail(ctx) {
     ];
   }
 
-  return { show, current: () => current };
+  return { show };
 }
 
 /** `curl` that sends the push again, as recorded (apns-* headers, method, path, payload). */
@@ -234,10 +234,6 @@ export function replayCommand(record, health) {
 }
 
 // --- Pieces --------------------------------------------------------------------------------
-
-function append(el, parts) {
-  for (const p of [parts].flat()) if (p) el.append(p);
-}
 
 function section(title, ...content) {
   return h('section', { class: 'card' }, h('h3', null, title), content);

@@ -8,6 +8,12 @@ export function clockTime(ms) {
   return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`;
 }
 
+/** 14:03, as a phone's status bar and lock screen show the time. */
+export function shortTime(ms) {
+  const d = new Date(ms);
+  return `${d.getHours()}:${pad(d.getMinutes())}`;
+}
+
 /** 2024-05-14 14:03:22 */
 export function dateTime(ms) {
   const d = new Date(ms);
@@ -55,12 +61,12 @@ export function pointer(value, ptr) {
 export const header = (record, name) => record.headers?.[name];
 
 /**
- * The push type that decides the payload limit: the declared one, else the one the topic's
- * suffix implies (the same rule as the mock's, from its `/api/v1/push_types` table).
+ * The push type to show: the declared one as sent (even one APNs does not know), else the one
+ * the topic's suffix implies (the mock's rule, from its `/api/v1/push_types` table).
  */
 export function effectiveType(record, pushTypes) {
   const declared = header(record, 'apns-push-type');
-  if (pushTypes.some((t) => t.push_type === declared)) return declared;
+  if (declared != null) return declared;
   const topic = header(record, 'apns-topic') ?? '';
   const bySuffix = pushTypes.find((t) => t.topic_suffix && topic.endsWith(t.topic_suffix) && topic.length > t.topic_suffix.length);
   return bySuffix?.push_type ?? null;
@@ -79,9 +85,6 @@ export function appName(topic, pushTypes) {
   if (['app', 'ios', 'mobile', 'client'].includes(name.toLowerCase()) && parts.length > 1) name = parts.at(-2);
   return name.charAt(0).toUpperCase() + name.slice(1);
 }
-
-/** The payload as a JS value: JSON when it parsed, else its text. */
-export const payloadValue = (record) => record.payload;
 
 /** The payload as text, for sizes, search and the replay command. */
 export function payloadText(record) {

@@ -6,8 +6,8 @@ import { h, fill, icon, toast } from './dom.js';
 import { api, query } from './api.js';
 import * as fmt from './format.js';
 
-/** Row height in px: must match `.row` in style.css. */
-const ROW_H = 38;
+/** Row height in px, as style.css sets it (`--row-h`): read once, the CSS is already applied. */
+const ROW_H = parseFloat(getComputedStyle(document.documentElement).getPropertyValue('--row-h'));
 /** Records per page, newest first. */
 const PAGE = 200;
 /** Rows rendered beyond the visible ones, above and below. */
@@ -275,7 +275,7 @@ export function createInbox(ctx) {
   }
 
   function row(r) {
-    const type = r.headers?.['apns-push-type'] ?? fmt.effectiveType(r, ctx.pushTypes);
+    const type = fmt.effectiveType(r, ctx.pushTypes);
     const device = ctx.devices.get((r.device_token ?? '').toLowerCase());
     const classes = ['row'];
     if (st.unread.has(r.id)) classes.push('unread');
@@ -380,10 +380,6 @@ export function createInbox(ctx) {
     },
     /** The device token of the selected push, for templates. */
     selected: () => st.rows.find((r) => r.id === st.selected) ?? null,
-    unselect() {
-      st.selected = null;
-      render();
-    },
   };
 }
 

@@ -100,7 +100,7 @@ export function devicesPanel(ctx) {
   }
 
   fill(root, panelHead('Devices', 'Tokens the mock knows: which topic and environment they belong to, and which are gone (410 Unregistered).'), h('div', { class: 'panel-body two-col' }, form, h('section', { class: 'card' }, h('h3', null, 'Registered'), list)));
-  return { refresh, prefill: (t) => (token.value = t ?? '') };
+  return { refresh };
 }
 
 // --- Fault rules -----------------------------------------------------------------------------
@@ -145,7 +145,7 @@ export function faultsPanel(ctx) {
   const form = h(
     'form',
     {
-      class: 'card',
+      class: 'card form-grid',
       id: 'fault-form',
       onsubmit: async (e) => {
         e.preventDefault();

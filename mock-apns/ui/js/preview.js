@@ -19,8 +19,7 @@ export function preview(record, type, ctx) {
 
 /** A phone outline with a status bar; `screen` is what it shows. */
 function phone(record, kind, ...screen) {
-  const d = new Date(record.received_at);
-  const time = `${d.getHours()}:${String(d.getMinutes()).padStart(2, '0')}`;
+  const time = fmt.shortTime(record.received_at);
   return h(
     'div',
     { class: `phone phone-${kind}` },
@@ -40,7 +39,7 @@ function lockScreen(record, payload, app) {
   const alert = fmt.alertText(payload);
   const d = new Date(record.received_at);
   const date = d.toLocaleDateString('en-US', { weekday: 'long', month: 'long', day: 'numeric' });
-  const time = `${d.getHours()}:${String(d.getMinutes()).padStart(2, '0')}`;
+  const time = fmt.shortTime(record.received_at);
   const badge = Number.isInteger(aps.badge) && aps.badge > 0 ? h('span', { class: 'badge', title: 'badge' }, String(aps.badge)) : null;
   const keyed = (text, isKey) => (isKey ? h('code', { class: 'loc-key', title: 'localization key: the app\u2019s strings file supplies the text' }, text) : text);
   const banner = h(
