@@ -216,6 +216,60 @@ fn with_deny_lint_the_cli_fails_exactly_the_bad_provider_scenarios_and_names_eac
     );
 }
 
+/// `run <file> --deny-lint --accept --format json` against the reference provider: the
+/// scenario's outcome and the file written, whether a `.snap.new` is left, and the snapshot.
+fn accept_with_deny_lint(scenario: &std::path::Path) -> (String, String, bool, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_apns-harness"))
+        .arg("run")
+        .arg(scenario)
+        .args([
+            "--deny-lint",
+            "--accept",
+            "--format",
+            "json",
+            "--provider-cmd",
+        ])
+        .arg(format!("exec '{}'", call_provider().display()))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "lint fails the run: {stderr}");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let result = &report["scenarios"][0];
+    (
+        result["outcome"].as_str().unwrap_or_default().to_owned(),
+        result["wrote"].as_str().unwrap_or_default().to_owned(),
+        snapshot::pending_path(scenario).exists(),
+        std::fs::read_to_string(snapshot::snapshot_path(scenario)).unwrap(),
+    )
+}
+
+#[test]
+fn with_deny_lint_accept_writes_a_changed_snapshot_as_it_writes_a_missing_one() {
+    // Arrange: a scenario with a lint finding, in a scratch directory without its snapshot.
+    let dir = tempfile::tempdir().unwrap();
+    let name = BAD_PROVIDER_SCENARIOS[1];
+    let scenario = dir.path().join(format!("{name}.json"));
+    std::fs::copy(scenarios_dir().join(format!("{name}.json")), &scenario).unwrap();
+    let snap = snapshot::snapshot_path(&scenario);
+
+    // Act: accept with no snapshot, then again once the snapshot has changed.
+    let missing = accept_with_deny_lint(&scenario);
+    let accepted = missing.3.clone();
+    std::fs::write(&snap, accepted.replace("user: bob", "user: carol")).unwrap();
+    let changed = accept_with_deny_lint(&scenario);
+
+    // Assert: both fail on lint and write the transcript as the snapshot, no .snap.new.
+    let expected = (
+        "lint".to_owned(),
+        snap.display().to_string(),
+        false,
+        accepted,
+    );
+    assert_eq!(missing, expected, "a missing snapshot");
+    assert_eq!(changed, expected, "a changed snapshot");
+}
+
 /// The reference scenario for three cancelled calls, copied with a short ring wait at the end.
 fn scratch_copy_of_three_cancelled_calls() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();

@@ -387,39 +387,24 @@ fn judge(
     accept: bool,
     begun: Instant,
 ) -> Result<ScenarioResult> {
-    let written = |path: std::io::Result<PathBuf>| {
-        path.with_context(|| format!("writing the snapshot of {name}"))
-    };
-    let (outcome, message, details, wrote) = match outcome {
-        Ok(transcript) => match snapshot::compare(file, &transcript) {
-            Comparison::Matches => {
-                snapshot::remove_pending(file);
-                (Outcome::Ok, String::new(), String::new(), None)
-            }
-            Comparison::Missing if accept => {
-                let path = written(snapshot::write(file, &transcript, true))?;
-                let message = format!("new snapshot; wrote {}", path.display());
-                (Outcome::Accepted, message, String::new(), Some(path))
-            }
-            Comparison::Differs { .. } if accept => {
-                let path = written(snapshot::write(file, &transcript, true))?;
-                let message = format!("wrote {}", path.display());
-                (Outcome::Accepted, message, String::new(), Some(path))
-            }
-            Comparison::Missing => {
-                let path = written(snapshot::write(file, &transcript, false))?;
-                let message = "no snapshot yet: review the pending one, then --accept".to_owned();
-                (Outcome::New, message, String::new(), Some(path))
-            }
-            Comparison::Differs { diff } => {
-                let path = written(snapshot::write(file, &transcript, false))?;
-                let message = "the traffic differs from the snapshot".to_owned();
-                (Outcome::Diff, message, diff, Some(path))
-            }
-        },
+    let Verdict {
+        outcome,
+        message,
+        details,
+        wrote,
+    } = match outcome {
+        Ok(transcript) => compare(file, name, &transcript, accept)?,
         Err(Error::Lint(lint)) => {
-            // The snapshot still says whether the traffic changed; the findings fail the
+            // The snapshot is compared (and accepted) as for any run; the findings fail the
             // scenario either way.
+            let snapshot = compare(file, name, &lint.transcript, accept)?;
+            // The terminal and the reports name the file written apart from the message.
+            let said = match snapshot.outcome {
+                Outcome::Ok => "the traffic matches its snapshot",
+                Outcome::Accepted => "the traffic is accepted as the snapshot",
+                Outcome::New => "no snapshot yet",
+                _ => "the traffic also differs from the snapshot",
+            };
             let n = lint.findings.len();
             let summary = format!(
                 "{n} lint finding{} (lint is denied): APNs accepts these pushes, a phone pays \
@@ -427,27 +412,15 @@ fn judge(
                 if n == 1 { "" } else { "s" }
             );
             let findings = lint.findings.join("\n");
-            match snapshot::compare(file, &lint.transcript) {
-                Comparison::Matches => {
-                    snapshot::remove_pending(file);
-                    let message = format!("{summary}; the traffic matches its snapshot");
-                    (Outcome::Lint, message, findings, None)
-                }
-                Comparison::Differs { diff } => {
-                    let path = written(snapshot::write(file, &lint.transcript, false))?;
-                    let message = format!("{summary}; the traffic also differs from the snapshot");
-                    (
-                        Outcome::Lint,
-                        message,
-                        format!("{findings}\n{diff}"),
-                        Some(path),
-                    )
-                }
-                Comparison::Missing => {
-                    let path = written(snapshot::write(file, &lint.transcript, accept))?;
-                    let message = format!("{summary}; no snapshot yet");
-                    (Outcome::Lint, message, findings, Some(path))
-                }
+            Verdict {
+                outcome: Outcome::Lint,
+                message: format!("{summary}; {said}"),
+                details: if snapshot.details.is_empty() {
+                    findings
+                } else {
+                    format!("{findings}\n{}", snapshot.details)
+                },
+                wrote: snapshot.wrote,
             }
         }
         Err(Error::Step(failure)) => {
@@ -455,13 +428,25 @@ fn judge(
                 "step {} ({}) failed: {}",
                 failure.step, failure.action, failure.message
             );
-            let path = written(snapshot::write_failed(file, &failure.transcript, &message))?;
-            (Outcome::Fail, message, failure.to_string(), Some(path))
+            let path = written(
+                name,
+                snapshot::write_failed(file, &failure.transcript, &message),
+            )?;
+            Verdict {
+                outcome: Outcome::Fail,
+                message,
+                details: failure.to_string(),
+                wrote: Some(path),
+            }
         }
         Err(e) => {
             let details = e.to_string();
-            let message = details.lines().next().unwrap_or_default().to_owned();
-            (Outcome::Error, message, details, None)
+            Verdict {
+                outcome: Outcome::Error,
+                message: details.lines().next().unwrap_or_default().to_owned(),
+                details,
+                wrote: None,
+            }
         }
     };
     Ok(ScenarioResult {
@@ -473,4 +458,59 @@ fn judge(
         details,
         wrote,
     })
+}
+
+/// What a scenario's run came to, before its timing.
+struct Verdict {
+    outcome: Outcome,
+    message: String,
+    details: String,
+    wrote: Option<PathBuf>,
+}
+
+/// Compares a transcript with its snapshot, or accepts it, and writes the files that go with
+/// that: one place, so a run whose lint is denied treats its snapshot as any other run does.
+fn compare(
+    file: &Path,
+    name: &str,
+    transcript: &harness::Transcript,
+    accept: bool,
+) -> Result<Verdict> {
+    let verdict = |outcome, message, details, wrote| Verdict {
+        outcome,
+        message,
+        details,
+        wrote,
+    };
+    Ok(match snapshot::compare(file, transcript) {
+        Comparison::Matches => {
+            snapshot::remove_pending(file);
+            verdict(Outcome::Ok, String::new(), String::new(), None)
+        }
+        Comparison::Missing if accept => {
+            let path = written(name, snapshot::write(file, transcript, true))?;
+            let message = format!("new snapshot; wrote {}", path.display());
+            verdict(Outcome::Accepted, message, String::new(), Some(path))
+        }
+        Comparison::Differs { .. } if accept => {
+            let path = written(name, snapshot::write(file, transcript, true))?;
+            let message = format!("wrote {}", path.display());
+            verdict(Outcome::Accepted, message, String::new(), Some(path))
+        }
+        Comparison::Missing => {
+            let path = written(name, snapshot::write(file, transcript, false))?;
+            let message = "no snapshot yet: review the pending one, then --accept".to_owned();
+            verdict(Outcome::New, message, String::new(), Some(path))
+        }
+        Comparison::Differs { diff } => {
+            let path = written(name, snapshot::write(file, transcript, false))?;
+            let message = "the traffic differs from the snapshot".to_owned();
+            verdict(Outcome::Diff, message, diff, Some(path))
+        }
+    })
+}
+
+/// A snapshot write's path, or its failure said of the scenario.
+fn written(name: &str, path: std::io::Result<PathBuf>) -> Result<PathBuf> {
+    path.with_context(|| format!("writing the snapshot of {name}"))
 }
