@@ -101,8 +101,8 @@ pub struct ScenarioError {
 
 /// A failed step, with what the run had seen so far.
 #[derive(Debug, thiserror::Error)]
-#[error("{scenario}: step {step} ({action}) failed: {message}{}{}",
-    pushes_section(&self.pushes), output_section(&self.provider_output))]
+#[error("{scenario}: {}{}{}",
+    self.summary(), pushes_section(&self.pushes), output_section(&self.provider_output))]
 pub struct StepFailure {
     /// The scenario.
     pub scenario: String,
@@ -123,8 +123,7 @@ pub struct StepFailure {
 /// Lint findings that fail a run under `--deny-lint`: APNs answered every push as Apple would,
 /// but a phone pays for these.
 #[derive(Debug, thiserror::Error)]
-#[error("{scenario}: {} lint finding{} (lint is denied): APNs accepts these pushes, a phone pays for them{}",
-    findings.len(), if findings.len() == 1 { "" } else { "s" }, findings_section(&self.findings))]
+#[error("{scenario}: {}{}", self.summary(), findings_section(&self.findings))]
 pub struct LintFailure {
     /// The scenario.
     pub scenario: String,
@@ -132,6 +131,30 @@ pub struct LintFailure {
     pub findings: Vec<String>,
     /// The whole transcript (every step passed).
     pub transcript: Transcript,
+}
+
+impl StepFailure {
+    /// What failed, without the scenario, the pushes or the provider's output: the CLI's
+    /// report line and `.snap.new` header say it apart from those.
+    pub fn summary(&self) -> String {
+        format!(
+            "step {} ({}) failed: {}",
+            self.step, self.action, self.message
+        )
+    }
+}
+
+impl LintFailure {
+    /// How many findings and why they fail the run, without the scenario or the findings:
+    /// the CLI's report line says it apart from those.
+    pub fn summary(&self) -> String {
+        let n = self.findings.len();
+        format!(
+            "{n} lint finding{} (lint is denied): APNs accepts these pushes, a phone pays for \
+             them",
+            if n == 1 { "" } else { "s" }
+        )
+    }
 }
 
 fn findings_section(findings: &[String]) -> String {
@@ -164,6 +187,55 @@ pub(crate) fn indent(output: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn transcript() -> Transcript {
+        Transcript {
+            scenario: "s".into(),
+            description: String::new(),
+            steps: Vec::new(),
+            connections: Vec::new(),
+            phones: None,
+        }
+    }
+
+    #[test]
+    fn a_failure_s_message_is_its_summary_after_the_scenario() {
+        let step = StepFailure {
+            scenario: "s".into(),
+            step: 3,
+            action: "call POST /calls".into(),
+            message: "expected 201, got 500".into(),
+            pushes: Vec::new(),
+            transcript: transcript(),
+            provider_output: String::new(),
+        };
+        let lint = |findings: &[&str]| LintFailure {
+            scenario: "s".into(),
+            findings: findings.iter().map(|f| f.to_string()).collect(),
+            transcript: transcript(),
+        };
+
+        assert_eq!(
+            step.summary(),
+            "step 3 (call POST /calls) failed: expected 201, got 500"
+        );
+        assert_eq!(
+            step.to_string(),
+            format!(
+                "s: {}\n  pushes since the previous expectation: none",
+                step.summary()
+            )
+        );
+        assert_eq!(
+            lint(&["f"]).summary(),
+            "1 lint finding (lint is denied): APNs accepts these pushes, a phone pays for them"
+        );
+        assert_eq!(
+            lint(&["f", "g"]).to_string(),
+            "s: 2 lint findings (lint is denied): APNs accepts these pushes, a phone pays for \
+             them\n  f\n  g"
+        );
+    }
 
     #[test]
     fn a_failed_admin_request_says_which_step_and_keeps_the_client_error() {

@@ -405,16 +405,10 @@ fn judge(
                 Outcome::New => "no snapshot yet",
                 _ => "the traffic also differs from the snapshot",
             };
-            let n = lint.findings.len();
-            let summary = format!(
-                "{n} lint finding{} (lint is denied): APNs accepts these pushes, a phone pays \
-                 for them",
-                if n == 1 { "" } else { "s" }
-            );
             let findings = lint.findings.join("\n");
             Verdict {
                 outcome: Outcome::Lint,
-                message: format!("{summary}; {said}"),
+                message: format!("{}; {said}", lint.summary()),
                 details: if snapshot.details.is_empty() {
                     findings
                 } else {
@@ -424,10 +418,7 @@ fn judge(
             }
         }
         Err(Error::Step(failure)) => {
-            let message = format!(
-                "step {} ({}) failed: {}",
-                failure.step, failure.action, failure.message
-            );
+            let message = failure.summary();
             let path = written(
                 name,
                 snapshot::write_failed(file, &failure.transcript, &message),
