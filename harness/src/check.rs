@@ -80,7 +80,8 @@ impl Scope {
         }
         let known = self.devices.iter().cloned().collect::<Vec<_>>().join(", ");
         Err(format!(
-            "no device named {name:?} (devices: {known}; one token is written              \"{{{{device.voip}}}}\")"
+            "no device named {name:?} (devices: {known}; one token is written \
+             \"{{{{device.voip}}}}\")"
         ))
     }
 

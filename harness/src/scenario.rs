@@ -325,7 +325,11 @@ mod tests {
 
         let (path, msg) = error(&minimal(r#"[{"expect_ringing": {"phone": "bob-ipad"}}]"#));
         assert_eq!(path.as_deref(), Some("steps[0].expect_ringing.phone"));
-        assert!(msg.contains("bob-iphone"), "lists the devices: {msg}");
+        assert_eq!(
+            msg,
+            r#"no device named "bob-ipad" (devices: bob-iphone; one token is written "{{device.voip}}")"#,
+            "lists the devices"
+        );
         let (path, _) = error(&minimal(
             r#"[{"answer": {"phone": "bob-iphone", "call": "{{call_id}}"}}, {"expect_not_ringing": {"phone": "bob-iphone"}}]"#,
         ));
