@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use mock_apns::phones::{PhoneCondition, PhoneView, PushFate};
+use mock_apns::phones::{PhoneCondition, PhoneEvent, PhoneView, PushFate};
 use serde_json::Value;
 
 use super::{
@@ -69,17 +69,17 @@ pub(crate) async fn expect(
     })
 }
 
-/// A push's fate in one line: `voip push discarded (expired)`.
+/// A push's fate in one line: `voip push discarded (expired)`, as the phone's timeline says
+/// it (the mock's own wording, so the two lines of a transcript never differ).
 pub(crate) fn fate(fate: Option<&PushFate>) -> Value {
     let Some(f) = fate else {
         return Value::String("no push yet".into());
     };
-    Value::String(format!(
-        "{} push {}{}",
-        f.push_type.map_or("untyped", |t| t.as_str()),
-        f.status,
-        f.reason
-            .map(|r| format!(" ({})", r.as_str()))
-            .unwrap_or_default()
-    ))
+    let event = PhoneEvent::Push {
+        push_id: f.push_id,
+        push_type: f.push_type,
+        status: f.status,
+        reason: f.reason,
+    };
+    Value::String(event.describe())
 }
