@@ -143,16 +143,8 @@ async fn timelines(
 fn lint_findings(raw: &[RawStep], names: &Names) -> Vec<String> {
     let mut out = Vec::new();
     for (i, step) in raw.iter().enumerate() {
-        // In the transcript's order (by token name), whatever order the pushes arrived in.
-        let mut records: Vec<_> = step.records.iter().flatten().collect();
-        records.sort_by_cached_key(|r| {
-            (
-                r.device_token.as_deref().map(|t| names.device(t)),
-                r.header("apns-topic").map(str::to_owned),
-                r.id,
-            )
-        });
-        for r in records {
+        // In the transcript's order, whatever order the pushes arrived in.
+        for r in transcript::in_order(step.records.as_deref().unwrap_or_default(), names) {
             for f in &r.lint {
                 out.push(format!(
                     "step {} ({}), {} push to {}: {} ({}): {}\n      source: {}",

@@ -301,15 +301,7 @@ pub(crate) fn build(
         .enumerate()
         .map(|(i, step)| {
             let pushes = step.records.as_ref().map(|records| {
-                let mut sorted: Vec<&Notification> = records.iter().collect();
-                sorted.sort_by_cached_key(|r| {
-                    (
-                        r.device_token.as_deref().map(|t| names.device(t)),
-                        r.topic().map(str::to_owned),
-                        r.id,
-                    )
-                });
-                sorted
+                in_order(records, names)
                     .into_iter()
                     .map(|r| exchange(r, names, &mut connections, &mut jwts))
                     .collect()
@@ -350,6 +342,20 @@ pub(crate) fn build(
         connections,
         phones: None,
     }
+}
+
+/// A step's pushes in the transcript's order: by token name, topic, then arrival, whatever
+/// order concurrency gave them.
+pub(crate) fn in_order<'a>(records: &'a [Notification], names: &Names) -> Vec<&'a Notification> {
+    let mut sorted: Vec<&Notification> = records.iter().collect();
+    sorted.sort_by_cached_key(|r| {
+        (
+            r.device_token.as_deref().map(|t| names.device(t)),
+            r.topic().map(str::to_owned),
+            r.id,
+        )
+    });
+    sorted
 }
 
 /// Whether a connection's end was the mock's doing (so its timing is the scenario's).
