@@ -100,6 +100,11 @@ pub(crate) struct Mock {
     pub(crate) setup_faults: Vec<(u64, String)>,
     /// The mock's admin API.
     admin: Client,
+    /// A running mock (`--mock`), which other runs have used: its state must be cleared.
+    shared: bool,
+    /// What it does with lint findings: a running mock says at start (its `--lint` cannot
+    /// change while it runs); the harness's own is started on the default.
+    lint: LintMode,
     key: SigningKey,
     _own: Option<MockApns>,
     _files: tempfile::TempDir,
@@ -118,7 +123,7 @@ impl Mock {
             .prefix("apns-harness-")
             .tempdir()
             .map_err(|e| Error::setup(format!("cannot create a temporary directory: {e}")))?;
-        let (own, admin, admin_url, apns_url, ca_pem, key) = match target {
+        let (own, admin, admin_url, apns_url, ca_pem, key, lint) = match target {
             MockTarget::InProcess => {
                 let generated = SigningKey::generate(&setup.key.team_id)
                     .and_then(|k| {
@@ -129,8 +134,10 @@ impl Mock {
                         )
                     })
                     .map_err(|e| Error::setup(format!("mock.key: {e}")))?;
+                let lint = LintMode::default();
                 let apns = MockApns::builder()
                     .environment(setup.environment)
+                    .lint(lint)
                     .strict_devices(setup.strict_devices)
                     .dev_key(generated.clone())
                     .try_start()
@@ -139,7 +146,7 @@ impl Mock {
                 let (admin_url, uri, ca) =
                     (apns.admin_uri(), apns.uri(), apns.ca_cert_pem().to_owned());
                 let admin = admin_client(&admin_url)?;
-                (Some(apns), admin, admin_url, uri, ca, generated)
+                (Some(apns), admin, admin_url, uri, ca, generated, lint)
             }
             MockTarget::Remote {
                 admin_url,
@@ -164,7 +171,7 @@ impl Mock {
                 }
                 let apns_url = health.apns_url;
                 let (ca, key) = read_state_dir(state_dir)?;
-                (None, admin, admin_url, apns_url, ca, key)
+                (None, admin, admin_url, apns_url, ca, key, health.lint)
             }
         };
         let port = apns_url
@@ -192,14 +199,15 @@ impl Mock {
         };
         let mut mock = Mock {
             admin,
+            shared: matches!(target, MockTarget::Remote { .. }),
+            lint,
             env,
             setup_faults: Vec::new(),
             key,
             _own: own,
             _files: files,
         };
-        mock.reset(matches!(target, MockTarget::Remote { .. }))
-            .await?;
+        mock.reset().await?;
         if setup.register_devices {
             for t in tokens {
                 mock.register(&t.value, &t.topic, t.environment).await?;
@@ -228,7 +236,8 @@ impl Mock {
     }
 
     /// Makes each device a virtual phone owning its two tokens, fresh (a running mock's phone
-    /// of the same name is replaced, its timeline and PushKit violations forgotten).
+    /// of the same name is replaced, its timeline and PushKit violations forgotten; a fresh
+    /// mock has none to replace).
     async fn phones(&self, tokens: &[TokenInfo]) -> Result<(), Error> {
         let mut devices: BTreeMap<&str, Vec<String>> = BTreeMap::new();
         for t in tokens {
@@ -236,9 +245,11 @@ impl Mock {
             devices.entry(device).or_default().push(t.value.clone());
         }
         for (name, tokens) in devices {
-            match self.admin.remove_phone(name).await {
-                Ok(()) | Err(ClientError::Refused { status: 404, .. }) => {}
-                Err(e) => return Err(Error::mock(format!("replacing phone {name}"))(e)),
+            if self.shared {
+                match self.admin.remove_phone(name).await {
+                    Ok(()) | Err(ClientError::Refused { status: 404, .. }) => {}
+                    Err(e) => return Err(Error::mock(format!("replacing phone {name}"))(e)),
+                }
             }
             self.admin
                 .put_phone(name, &PhoneSpec::default().tokens(tokens))
@@ -304,18 +315,14 @@ impl Mock {
         }
     }
 
-    /// The mock's `--lint` mode (`warn` for a mock that does not say).
-    pub(crate) async fn lint_mode(&self) -> Result<LintMode, Error> {
-        self.admin
-            .health()
-            .await
-            .map(|h| h.lint)
-            .map_err(Error::mock("asking the mock for its lint mode"))
+    /// The mock's `--lint` mode (`warn` for a running mock that does not say).
+    pub(crate) fn lint_mode(&self) -> LintMode {
+        self.lint
     }
 
-    /// Forgets the record (and, on a shared mock, its fault rules).
-    async fn reset(&self, shared: bool) -> Result<(), Error> {
-        if shared {
+    /// Forgets a running mock's record and fault rules (a fresh one has neither).
+    async fn reset(&self) -> Result<(), Error> {
+        if self.shared {
             self.admin
                 .clear_pushes()
                 .await

@@ -91,7 +91,7 @@ impl Harness {
             transcript.phones = Some(timelines(&mock, scenario, &names).await?);
         }
         match outcome {
-            Ok(()) if self.denies_lint(&mock).await => match lint_findings(&raw, &names) {
+            Ok(()) if self.denies_lint(&mock) => match lint_findings(&raw, &names) {
                 findings if findings.is_empty() => Ok(transcript),
                 findings => Err(Error::Lint(Box::new(LintFailure {
                     scenario: scenario.name.clone(),
@@ -119,8 +119,8 @@ impl Harness {
 
 impl Harness {
     /// Whether lint findings fail the run: asked for, or the mock's own `--lint deny`.
-    async fn denies_lint(&self, mock: &Mock) -> bool {
-        self.deny_lint || matches!(mock.lint_mode().await, Ok(LintMode::Deny))
+    fn denies_lint(&self, mock: &Mock) -> bool {
+        self.deny_lint || mock.lint_mode() == LintMode::Deny
     }
 }
 

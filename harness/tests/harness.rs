@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use harness::{CommandProvider, Error, Harness, MockTarget};
-use mock_apns::MockApns;
+use mock_apns::{LintMode, MockApns};
 use serde_json::json;
 
 fn fixture(name: &str) -> PathBuf {
@@ -311,6 +311,56 @@ async fn a_running_mock_gives_the_same_transcript_as_an_own_one() {
     let yaml = harness::snapshot::to_yaml;
     assert_eq!(yaml(&first), yaml(&reference));
     assert_eq!(yaml(&second), yaml(&reference));
+}
+
+#[tokio::test]
+async fn a_running_mock_on_lint_deny_fails_a_run_whose_pushes_have_findings_and_an_own_mock_does_not(
+) {
+    // Arrange: a VoIP push sent by hand without apns-expiration (a lint finding), to a
+    // running mock started with `--lint deny` and to the harness's own (lint on `warn`).
+    let state = tempfile::tempdir().unwrap();
+    let running = MockApns::builder()
+        .state_dir(state.path())
+        .lint(LintMode::Deny)
+        .start()
+        .await;
+    let remote = Harness::new(support::standin::provider()).mock(MockTarget::Remote {
+        admin_url: running.admin_uri(),
+        state_dir: state.path().to_owned(),
+    });
+    let own = Harness::new(support::standin::provider());
+    let dir = tempfile::tempdir().unwrap();
+    let curl = "curl -sS --http2 --cacert \"$APNS_CA_FILE\" -o /dev/null \
+                -H \"authorization: bearer $APNS_JWT\" -H 'apns-push-type: voip' \
+                -H \"apns-topic: $APNS_TOPIC.voip\" -H 'apns-priority: 10' \
+                -d '{\"aps\":{},\"call_id\":\"by-hand\"}' \
+                \"$APNS_URL/3/device/{{bob-iphone.voip}}\"";
+    let file = scenario_file(
+        dir.path(),
+        "no_expiration",
+        &standin_with_steps(json!([
+            {"run": {"command": curl}},
+            {"expect_pushes": {"count": 1, "push_type": "voip"}}
+        ])),
+    );
+
+    // Act
+    let on_running = remote.run_file(&file).await;
+    let on_own = own.run_file(&file).await;
+
+    // Assert
+    let Err(Error::Lint(lint)) = on_running else {
+        panic!("the running mock's --lint deny did not fail the run: {on_running:?}");
+    };
+    assert_eq!(lint.findings.len(), 1, "{lint}");
+    assert!(lint.findings[0].contains("voip-no-expiration"), "{lint}");
+    on_own.unwrap_or_else(|e| panic!("an own mock only warns: {e}"));
+    // The running mock would fail its own deny check when dropped: forget the push.
+    mock_apns::admin::Client::new(&running.admin_uri())
+        .unwrap()
+        .clear_pushes()
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
