@@ -3,6 +3,7 @@
 use serde::Deserialize;
 
 use super::gesture::{self, Gesture};
+use super::phone;
 use crate::check::{Invalid, Scope};
 use crate::player::{Player, Stop};
 
@@ -33,7 +34,7 @@ impl Answer {
 
     /// The phone is a device, and the call's templates are defined.
     pub(crate) fn check(&self, scope: &mut Scope) -> Result<(), Invalid> {
-        gesture::check(scope, &self.phone, self.call.as_deref())
+        phone::check_call(scope, &self.phone, self.call.as_deref())
     }
 
     /// Answers on the mock's phone.

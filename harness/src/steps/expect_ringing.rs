@@ -42,13 +42,7 @@ impl ExpectRinging {
 
     /// The phone is a device, and the call's templates are defined.
     pub(crate) fn check(&self, scope: &mut Scope) -> Result<(), Invalid> {
-        phone::check(scope, &self.phone)?;
-        if let Some(call) = &self.call {
-            scope
-                .template(call)
-                .map_err(|m| Invalid::new(".call", m))?;
-        }
-        Ok(())
+        phone::check_call(scope, &self.phone, self.call.as_deref())
     }
 
     /// Waits on the mock until the phone rings.

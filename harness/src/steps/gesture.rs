@@ -2,8 +2,6 @@
 
 use serde_json::json;
 
-use super::phone;
-use crate::check::{Invalid, Scope};
 use crate::player::{Player, Stop};
 
 /// Which gesture.
@@ -18,14 +16,6 @@ pub(crate) fn describe(verb: &str, phone: &str, call: Option<&str>) -> String {
         None => format!("{verb} on {phone}"),
         Some(call) => format!("{verb} call {call} on {phone}"),
     }
-}
-
-pub(crate) fn check(scope: &Scope, phone: &str, call: Option<&str>) -> Result<(), Invalid> {
-    phone::check(scope, phone)?;
-    if let Some(call) = call {
-        scope.template(call).map_err(|m| Invalid::new(".call", m))?;
-    }
-    Ok(())
 }
 
 /// Answers or declines on the mock; a phone that does not ring fails the step.

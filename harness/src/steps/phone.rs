@@ -1,6 +1,7 @@
 //! What the phone steps share: which kinds they are (a scenario with any of them gets each
-//! phone's timeline in its transcript), the check of a phone's name, and an expectation on a
-//! phone that waits on the mock and closes the group of pushes like the push expectations.
+//! phone's timeline in its transcript), the check of a phone's name (and of a call's), and an
+//! expectation on a phone that waits on the mock and closes the group of pushes like the push
+//! expectations.
 
 use std::time::Duration;
 
@@ -30,6 +31,15 @@ pub(crate) const KINDS: &[&str] = &[
 /// The phone is a declared device.
 pub(crate) fn check(scope: &Scope, phone: &str) -> Result<(), Invalid> {
     scope.device(phone).map_err(|m| Invalid::new(".phone", m))
+}
+
+/// The phone is a declared device, and the call's templates (when one is named) are defined.
+pub(crate) fn check_call(scope: &Scope, phone: &str, call: Option<&str>) -> Result<(), Invalid> {
+    check(scope, phone)?;
+    if let Some(call) = call {
+        scope.template(call).map_err(|m| Invalid::new(".call", m))?;
+    }
+    Ok(())
 }
 
 /// Waits on the mock until `phone` is in `condition`, then records the pushes since the
