@@ -1,11 +1,11 @@
 //! What the phone steps share: which kinds they are (a scenario with any of them gets each
-//! phone's timeline in its transcript), the check of a phone's name (and of a call's), and an
-//! expectation on a phone that waits on the mock and closes the group of pushes like the push
-//! expectations.
+//! phone's timeline in its transcript), the check of a phone's name (and of a call's), taking
+//! a phone offline or online, and an expectation on a phone that waits on the mock and closes
+//! the group of pushes like the push expectations.
 
 use std::time::Duration;
 
-use mock_apns::phones::{PhoneCondition, PhoneEvent, PhoneView, PushFate};
+use mock_apns::phones::{PhoneCondition, PhoneEvent, PhoneSpec, PhoneView, PushFate};
 use serde_json::Value;
 
 use super::{
@@ -40,6 +40,17 @@ pub(crate) fn check_call(scope: &Scope, phone: &str, call: Option<&str>) -> Resu
         scope.template(call).map_err(|m| Invalid::new(".call", m))?;
     }
     Ok(())
+}
+
+/// Takes the mock's phone offline (APNs stores or discards its pushes) or back online (it
+/// gets what was stored).
+pub(crate) async fn set_online(
+    player: &mut Player<'_>,
+    phone: &str,
+    online: bool,
+) -> Result<(), Stop> {
+    let spec = PhoneSpec::default().online(online);
+    Ok(player.mock.update_phone(phone, &spec).await?)
 }
 
 /// Waits on the mock until `phone` is in `condition`, then records the pushes since the

@@ -1,6 +1,5 @@
 //! `phone_offline`: a phone goes offline (airplane mode).
 
-use mock_apns::phones::PhoneSpec;
 use serde::Deserialize;
 
 use super::phone;
@@ -36,7 +35,6 @@ impl PhoneOffline {
 
     /// Sets the mock's phone offline.
     pub(crate) async fn play(&self, player: &mut Player<'_>) -> Result<(), Stop> {
-        let spec = PhoneSpec::default().online(false);
-        Ok(player.mock.update_phone(&self.phone, &spec).await?)
+        phone::set_online(player, &self.phone, false).await
     }
 }

@@ -1,6 +1,5 @@
 //! `phone_online`: a phone comes back online.
 
-use mock_apns::phones::PhoneSpec;
 use serde::Deserialize;
 
 use super::phone;
@@ -36,7 +35,6 @@ impl PhoneOnline {
 
     /// Sets the mock's phone online.
     pub(crate) async fn play(&self, player: &mut Player<'_>) -> Result<(), Stop> {
-        let spec = PhoneSpec::default().online(true);
-        Ok(player.mock.update_phone(&self.phone, &spec).await?)
+        phone::set_online(player, &self.phone, true).await
     }
 }
