@@ -65,7 +65,7 @@ pub(super) fn stream(
     shared: &Arc<Shared>,
 ) -> Result<Response<EventBody>, Box<Reply>> {
     let bad = |e: String| Box::new(error(StatusCode::BAD_REQUEST, e));
-    let filter = InboxQuery::from_query(query, &["after"]).map_err(bad)?;
+    let filter = InboxQuery::from_query(query, &[]).map_err(bad)?;
     let last_event_id = match headers.get("last-event-id") {
         None => None,
         Some(v) => Some(

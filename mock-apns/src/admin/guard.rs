@@ -51,10 +51,7 @@ impl Guard {
     pub(crate) fn new(listen: SocketAddr, allowed_hosts: &[String]) -> Self {
         Self {
             listen,
-            allowed_hosts: allowed_hosts
-                .iter()
-                .map(|h| h.to_ascii_lowercase())
-                .collect(),
+            allowed_hosts: allowed_hosts.to_vec(),
         }
     }
 

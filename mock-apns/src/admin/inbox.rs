@@ -87,7 +87,7 @@ struct Page {
 /// `GET /api/v1/inbox?limit=N&before=ID&…filters`: a page of matching records, newest first,
 /// older than `before`.
 pub(super) fn page(query: &[(String, String)], shared: &Shared) -> Reply {
-    let parsed = InboxQuery::from_query(query, &["limit", "before"]).and_then(|filter| {
+    let parsed = InboxQuery::from_query(query, &["before"]).and_then(|filter| {
         let limit = query_u64(query, "limit")?.unwrap_or(DEFAULT_PAGE);
         let before = query_u64(query, "before")?.unwrap_or(u64::MAX);
         Ok((filter, limit.clamp(1, MAX_PAGE) as usize, before))

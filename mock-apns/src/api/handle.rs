@@ -294,13 +294,16 @@ impl MockApns {
             .iter()
             .filter_map(|(rule, expect)| verification::failure(rule, *expect))
             .collect();
-        if self.shared.config.lint == LintMode::Deny {
-            failures.extend(verification::lint_failures(
-                &self.shared.recorder.snapshot(),
-            ));
+        // The record is copied once, and only when something reads it.
+        let denied = self.shared.config.lint == LintMode::Deny;
+        let received = denied.then(|| self.received_notifications());
+        if let Some(received) = &received {
+            failures.extend(verification::lint_failures(received));
         }
-        (!failures.is_empty())
-            .then(|| verification::report(&failures, &self.received_notifications()))
+        (!failures.is_empty()).then(|| {
+            let received = received.unwrap_or_else(|| self.received_notifications());
+            verification::report(&failures, &received)
+        })
     }
 
     /// Every recorded request so far, accepted or rejected, in order.
