@@ -21,6 +21,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::{HeaderMap, Response, StatusCode};
+use http_body_util::BodyExt as _;
 use hyper::body::{Body, Frame};
 use tokio::sync::mpsc;
 
@@ -41,7 +42,7 @@ const RETRY_MS: u64 = 2000;
 
 /// The body of an event stream: chunks from the stream's task, until it ends.
 #[derive(Debug)]
-pub(super) struct EventBody(mpsc::Receiver<Bytes>);
+struct EventBody(mpsc::Receiver<Bytes>);
 
 impl Body for EventBody {
     type Data = Bytes;
@@ -57,26 +58,32 @@ impl Body for EventBody {
     }
 }
 
-/// Starts an event stream, or says why not (a bad filter or position; boxed: answers are
-/// large).
+/// Starts an event stream, or says why not (a bad filter or position).
 pub(super) fn stream(
     query: &[(String, String)],
     headers: &HeaderMap,
     shared: &Arc<Shared>,
-) -> Result<Response<EventBody>, Box<Reply>> {
-    let bad = |e: String| Box::new(error(StatusCode::BAD_REQUEST, e));
-    let filter = InboxQuery::from_query(query, &[]).map_err(bad)?;
+) -> Reply {
+    start(query, headers, shared).unwrap_or_else(|e| error(StatusCode::BAD_REQUEST, e))
+}
+
+fn start(
+    query: &[(String, String)],
+    headers: &HeaderMap,
+    shared: &Arc<Shared>,
+) -> Result<Reply, String> {
+    let filter = InboxQuery::from_query(query, &[])?;
     let last_event_id = match headers.get("last-event-id") {
         None => None,
         Some(v) => Some(
             v.to_str()
                 .ok()
                 .and_then(|v| v.trim().parse::<u64>().ok())
-                .ok_or_else(|| bad(format!("Last-Event-ID {v:?} is not a push id")))?,
+                .ok_or_else(|| format!("Last-Event-ID {v:?} is not a push id"))?,
         ),
     };
     let after = last_event_id
-        .or(query_u64(query, "after").map_err(bad)?)
+        .or(query_u64(query, "after")?)
         .unwrap_or_else(|| shared.recorder.latest_id());
     let (tx, rx) = mpsc::channel(4);
     tokio::spawn(follow(
@@ -86,7 +93,7 @@ pub(super) fn stream(
         tx,
         shared.stop_signal(),
     ));
-    let mut response = Response::new(EventBody(rx));
+    let mut response = Response::new(EventBody(rx).boxed());
     let h = response.headers_mut();
     h.insert(
         http::header::CONTENT_TYPE,

@@ -58,10 +58,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::shared::StopSignal;
-use bytes::Bytes;
 use http::{Method, Request, StatusCode};
-use http_body_util::combinators::BoxBody;
-use http_body_util::Either;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use serde::Deserialize;
@@ -69,7 +66,6 @@ use serde_json::json;
 use tokio::net::TcpListener;
 
 use self::devices::{register, unregister};
-use self::events::EventBody;
 use self::phones::{CallChoice, Gesture};
 use self::plumbing::{error, ok, parse_query, read_body, read_json, reply, Reply};
 use self::pushes::{list, simulator_file, wait};
@@ -94,9 +90,6 @@ pub(crate) struct AdminCtx {
     /// The CA file clients trust, if on disk, for `health` (the UI's replay command uses it).
     pub(crate) ca_path: Option<PathBuf>,
 }
-
-/// Every answer of the admin listener: a whole body, or an event stream.
-type AdminBody = Either<BoxBody<Bytes, Infallible>, EventBody>;
 
 /// Admin API connections open at once; more are closed when accepted. Tools need a few; the
 /// cap keeps a flood on this port from taking the file descriptors the APNs endpoint needs.
@@ -143,20 +136,12 @@ pub(crate) async fn run(listener: TcpListener, ctx: AdminCtx, shutdown: StopSign
     }
 }
 
-/// The browser guard, then the event stream or an ordinary route.
-async fn dispatch(req: Request<Incoming>, ctx: &AdminCtx) -> http::Response<AdminBody> {
+/// The browser guard, then the route.
+async fn dispatch(req: Request<Incoming>, ctx: &AdminCtx) -> Reply {
     if let Err(refused) = ctx.guard.check(req.method(), req.headers()) {
-        return error(refused.status, refused.message).map(Either::Left);
+        return error(refused.status, refused.message);
     }
-    let path = req.uri().path();
-    if req.method() == Method::GET && path.trim_end_matches('/') == "/api/v1/events" {
-        let query = parse_query(req.uri().query().unwrap_or(""));
-        return match events::stream(&query, req.headers(), &ctx.shared) {
-            Ok(stream) => stream.map(Either::Right),
-            Err(refused) => (*refused).map(Either::Left),
-        };
-    }
-    route(req, ctx).await.map(Either::Left)
+    route(req, ctx).await
 }
 
 async fn route(req: Request<Incoming>, ctx: &AdminCtx) -> Reply {
@@ -176,6 +161,7 @@ async fn route(req: Request<Incoming>, ctx: &AdminCtx) -> Reply {
             "call_id_pointers": shared.config.phones.call_id_pointers,
         })),
         (Method::GET, ["api", "v1", "pushes"]) => list(&query, shared),
+        (Method::GET, ["api", "v1", "events"]) => events::stream(&query, req.headers(), shared),
         (Method::GET, ["api", "v1", "pushes", "wait"]) => wait(&query, shared).await,
         (Method::GET, ["api", "v1", "pushes", id, "apns"]) => simulator_file(id, shared),
         (Method::GET, ["api", "v1", "lint"]) => ok(json!(LintReport::of(&shared.lint))),
