@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use http::Method;
-use mock_apns::admin::{Client, Event, EventStream, PushQuery};
+use mock_apns::admin::{Client, ClientError, Event, EventStream, PushQuery};
 use mock_apns::{MockApns, Notification};
 
 use crate::support::{ApnsClient, Push, DEVICE, PATIENCE};
@@ -189,6 +189,16 @@ async fn a_bad_position_or_filter_is_a_400_that_names_it() {
     );
     assert_eq!(filter.status, 400);
     assert!(filter.json()["error"].as_str().unwrap().contains("colour"));
+    // The typed client reports the refusal with the API's words.
+    let refused = admin
+        .events(&PushQuery::all().lint("no-such-rule"), None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&refused, ClientError::Refused { status: 400, message, .. }
+            if message.contains("\"no-such-rule\" is not a rule id")),
+        "{refused}"
+    );
 }
 
 #[tokio::test]

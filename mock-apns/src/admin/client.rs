@@ -318,11 +318,6 @@ impl Client {
         format!("http://{}", self.authority)
     }
 
-    /// `host:port`.
-    pub(super) fn authority(&self) -> &str {
-        &self.authority
-    }
-
     /// The deadline of each request.
     pub(super) fn timeout(&self) -> Duration {
         self.timeout
@@ -690,13 +685,13 @@ impl Client {
     }
 
     /// Runs `exchange` within `timeout`, naming the request in its errors.
-    async fn within(
+    pub(super) async fn within<T>(
         &self,
         method: Method,
         path: &str,
         timeout: Duration,
-        exchange: impl std::future::Future<Output = Result<Response, String>>,
-    ) -> Result<Response, ClientError> {
+        exchange: impl std::future::Future<Output = Result<T, String>>,
+    ) -> Result<T, ClientError> {
         match tokio::time::timeout(timeout, exchange).await {
             Ok(Ok(answer)) => Ok(answer),
             Ok(Err(message)) => Err(ClientError::Transport {
@@ -713,6 +708,16 @@ impl Client {
     }
 
     async fn exchange(&self, raw: RawRequest) -> Result<Response, String> {
+        let response = self.open(raw).await?;
+        Response::read(response).await
+    }
+
+    /// Sends a request on a connection of its own and returns the answer's head, its body
+    /// still to read.
+    pub(super) async fn open(
+        &self,
+        raw: RawRequest,
+    ) -> Result<http::Response<hyper::body::Incoming>, String> {
         let tcp = TcpStream::connect(&self.authority)
             .await
             .map_err(|e| format!("connecting to {}: {e}", self.authority))?;
@@ -735,10 +740,18 @@ impl Client {
         let request = request
             .body(Full::new(raw.body))
             .map_err(|e| e.to_string())?;
-        let response = sender
+        sender
             .send_request(request)
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| e.to_string())
+    }
+}
+
+impl Response {
+    /// An answer read to its end.
+    pub(super) async fn read(
+        response: http::Response<hyper::body::Incoming>,
+    ) -> Result<Self, String> {
         let status = response.status().as_u16();
         let body = response
             .into_body()
@@ -751,7 +764,7 @@ impl Client {
 }
 
 /// One request as it goes on the wire: the client adds `host` unless given.
-struct RawRequest {
+pub(super) struct RawRequest {
     method: Method,
     path: String,
     headers: Vec<(String, String)>,
@@ -759,7 +772,7 @@ struct RawRequest {
 }
 
 impl RawRequest {
-    fn new(method: Method, path: &str, body: Bytes) -> Self {
+    pub(super) fn new(method: Method, path: &str, body: Bytes) -> Self {
         Self {
             method,
             path: path.to_owned(),
@@ -768,7 +781,7 @@ impl RawRequest {
         }
     }
 
-    fn header(mut self, name: &str, value: &str) -> Self {
+    pub(super) fn header(mut self, name: &str, value: &str) -> Self {
         self.headers.push((name.to_owned(), value.to_owned()));
         self
     }
@@ -787,7 +800,7 @@ fn expect_ok<T: DeserializeOwned>(
 }
 
 /// A refusal, with the API's `error` text.
-fn refusal(method: &Method, path: &str, answer: &Response) -> ClientError {
+pub(super) fn refusal(method: &Method, path: &str, answer: &Response) -> ClientError {
     let message = answer
         .json()
         .get("error")

@@ -3,12 +3,10 @@
 
 use bytes::Bytes;
 use http::Method;
-use http_body_util::{BodyExt as _, Full};
+use http_body_util::BodyExt as _;
 use hyper::body::Incoming;
-use hyper_util::rt::TokioIo;
-use tokio::net::TcpStream;
 
-use super::client::{Client, ClientError, PushQuery};
+use super::client::{refusal, Client, ClientError, PushQuery, RawRequest, Response};
 use crate::record::notification::Notification;
 
 /// One event of the stream.
@@ -40,36 +38,21 @@ impl Client {
         resume_after: Option<u64>,
     ) -> Result<EventStream, ClientError> {
         let path = super::client::with_query("/api/v1/events", &query.pairs());
-        let open = self.open_stream(&path, resume_after);
-        let transport = |message: String| ClientError::Transport {
-            method: Method::GET,
-            path: path.clone(),
-            message,
-        };
-        let response = match tokio::time::timeout(self.timeout(), open).await {
-            Ok(result) => result.map_err(transport)?,
-            Err(_) => {
-                return Err(ClientError::Timeout {
-                    method: Method::GET,
-                    path,
-                    timeout: self.timeout(),
-                })
-            }
-        };
-        let status = response.status().as_u16();
-        if status != 200 {
-            let body = response.into_body().collect().await.map(|b| b.to_bytes());
-            let body = body.unwrap_or_default();
-            let message = serde_json::from_slice::<serde_json::Value>(&body)
-                .ok()
-                .and_then(|v| v["error"].as_str().map(str::to_owned))
-                .unwrap_or_else(|| String::from_utf8_lossy(&body).into_owned());
-            return Err(ClientError::Refused {
-                method: Method::GET,
-                path,
-                status,
-                message,
-            });
+        let mut raw =
+            RawRequest::new(Method::GET, &path, Bytes::new()).header("accept", "text/event-stream");
+        if let Some(id) = resume_after {
+            raw = raw.header("last-event-id", &id.to_string());
+        }
+        let open = self.open(raw);
+        let response = self
+            .within(Method::GET, &path, self.timeout(), open)
+            .await?;
+        if response.status() != http::StatusCode::OK {
+            let read = Response::read(response);
+            let answer = self
+                .within(Method::GET, &path, self.timeout(), read)
+                .await?;
+            return Err(refusal(&Method::GET, &path, &answer));
         }
         Ok(EventStream {
             path,
@@ -77,35 +60,6 @@ impl Client {
             buffer: Vec::new(),
             last_event_id: resume_after,
         })
-    }
-
-    async fn open_stream(
-        &self,
-        path: &str,
-        resume_after: Option<u64>,
-    ) -> Result<http::Response<Incoming>, String> {
-        let authority = self.authority();
-        let tcp = TcpStream::connect(authority)
-            .await
-            .map_err(|e| format!("connecting to {authority}: {e}"))?;
-        let (mut sender, connection) =
-            hyper::client::conn::http1::handshake::<_, Full<Bytes>>(TokioIo::new(tcp))
-                .await
-                .map_err(|e| e.to_string())?;
-        tokio::spawn(connection);
-        let mut request = http::Request::get(path)
-            .header(http::header::HOST, authority)
-            .header(http::header::ACCEPT, "text/event-stream");
-        if let Some(id) = resume_after {
-            request = request.header("last-event-id", id.to_string());
-        }
-        let request = request
-            .body(Full::new(Bytes::new()))
-            .map_err(|e| e.to_string())?;
-        sender
-            .send_request(request)
-            .await
-            .map_err(|e| e.to_string())
     }
 }
 
