@@ -29,18 +29,17 @@ pub use policy::{Violation, DEFAULT_VIOLATION_LIMIT};
 pub use timeline::{PhoneEvent, TimelineEntry};
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
 use serde::{Deserialize, Serialize};
-use tokio::sync::Notify;
 
 use self::incoming::Incoming;
 use self::phone::{Arrival, Phone};
 use crate::record::clock::Clock;
 use crate::record::devices::is_hex_token;
+use crate::record::wake::Wake;
 
 /// How phones behave; the same for every phone of one mock.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -178,9 +177,8 @@ pub(crate) struct Phones {
     /// Serializes writers (they also touch the phones' own token lists); readers never wait.
     writing: Mutex<()>,
     pub(crate) settings: PhoneSettings,
-    changed: Notify,
-    /// How many waiters exist, so a push skips `Notify` (which locks) when nobody waits.
-    waiters: AtomicUsize,
+    /// Rung when a push reached a phone or a phone was changed.
+    changed: Wake,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -196,8 +194,7 @@ impl Phones {
             registry: ArcSwap::default(),
             writing: Mutex::new(()),
             settings,
-            changed: Notify::new(),
-            waiters: AtomicUsize::new(0),
+            changed: Wake::default(),
         }
     }
 
@@ -361,9 +358,7 @@ impl Phones {
 
     /// Wakes whoever waits on a phone (after a push reached one, or a test changed one).
     pub(crate) fn changed(&self) {
-        if self.waiters.load(Ordering::SeqCst) > 0 {
-            self.changed.notify_waiters();
-        }
+        self.changed.ring();
     }
 
     /// Waits until the phone is in `condition`, or `timeout` passes: `Ok` with the phone then,
@@ -377,10 +372,9 @@ impl Phones {
         clock: &Clock,
     ) -> Result<Result<PhoneView, PhoneView>, PhoneError> {
         let deadline = tokio::time::Instant::now() + timeout;
-        self.waiters.fetch_add(1, Ordering::SeqCst);
-        let _guard = WaiterGuard(&self.waiters);
+        let waiter = self.changed.waiter();
         loop {
-            let changed = self.changed.notified();
+            let changed = waiter.notified();
             tokio::pin!(changed);
             // Register before looking, so a change after the look still wakes us.
             changed.as_mut().enable();
@@ -403,14 +397,6 @@ impl Phones {
                 }
             }
         }
-    }
-}
-
-struct WaiterGuard<'a>(&'a AtomicUsize);
-
-impl Drop for WaiterGuard<'_> {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 

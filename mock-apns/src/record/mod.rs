@@ -9,3 +9,4 @@ pub(crate) mod notification;
 pub(crate) mod record_file;
 pub(crate) mod recorder;
 pub(crate) mod simulator_file;
+pub(crate) mod wake;

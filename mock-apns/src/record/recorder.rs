@@ -16,15 +16,14 @@
 
 use std::collections::{BinaryHeap, VecDeque};
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
-
-use tokio::sync::Notify;
 
 use crate::error::Error;
 use crate::record::compact::Record;
 use crate::record::record_file::RecordFile;
+use crate::record::wake::{Waiter, Wake};
 use crate::Notification;
 
 const SHARDS: usize = 16;
@@ -51,9 +50,8 @@ pub(crate) struct Recorder {
     /// How many times the record was cleared, so followers can tell theirs to start over.
     clears: AtomicU64,
     file: Option<RecordFile>,
-    notify: Notify,
-    /// How many waiters exist, so recording skips `Notify` (which locks) when nobody waits.
-    waiters: AtomicUsize,
+    /// Rung by every record stored and every clear.
+    wake: Wake,
 }
 
 impl Recorder {
@@ -74,8 +72,7 @@ impl Recorder {
             forgotten: AtomicU64::new(0),
             clears: AtomicU64::new(0),
             file,
-            notify: Notify::new(),
-            waiters: AtomicUsize::new(0),
+            wake: Wake::default(),
         })
     }
 
@@ -124,9 +121,7 @@ impl Recorder {
         }
         // After the push above: a waiter that reads the new count finds the record too.
         self.stored.fetch_add(1, Ordering::SeqCst);
-        if self.waiters.load(Ordering::SeqCst) > 0 {
-            self.notify.notify_waiters();
-        }
+        self.wake.ring();
     }
 
     /// Every kept record, in id order.
@@ -174,7 +169,7 @@ impl Recorder {
             shard.clear();
         }
         self.clears.fetch_add(1, Ordering::SeqCst);
-        self.notify.notify_waiters();
+        self.wake.ring();
     }
 
     /// How many times the record was cleared.
@@ -310,13 +305,9 @@ impl Recorder {
     }
 
     /// Registers a follower: while it lives, every record stored (and every clear) wakes
-    /// the futures its [`Follower::notified`] returns.
-    pub(crate) fn follower(&self) -> Follower<'_> {
-        self.waiters.fetch_add(1, Ordering::SeqCst);
-        Follower {
-            notify: &self.notify,
-            _guard: WaiterGuard(&self.waiters),
-        }
+    /// the futures its [`Waiter::notified`] returns.
+    pub(crate) fn follower(&self) -> Waiter<'_> {
+        self.wake.waiter()
     }
 
     /// Up to `limit` kept records with ids above `after` that satisfy `filter`, in id order,
@@ -384,15 +375,14 @@ impl Recorder {
         filter: impl Fn(&Record) -> bool,
     ) -> (usize, bool) {
         let deadline = tokio::time::Instant::now() + timeout;
-        self.waiters.fetch_add(1, Ordering::SeqCst);
-        let _guard = WaiterGuard(&self.waiters);
+        let waiter = self.wake.waiter();
         // Looking means scanning every kept record; doing it on every new record halved the
         // mock's throughput while one long-poll was pending. Each record stored after a look
         // adds at most one match, so after finding `m` the count cannot be reached before
         // `count - m` more records are stored: until then, don't look.
         let mut look_at = 0;
         loop {
-            let notified = self.notify.notified();
+            let notified = waiter.notified();
             tokio::pin!(notified);
             // Register before looking, so a record stored after the look still wakes us.
             notified.as_mut().enable();
@@ -450,29 +440,6 @@ pub(crate) struct Newest {
     /// Every id up to this one is either stored or gone for good: a follower starting here
     /// misses nothing, even a record stored a moment later than a higher one.
     pub(crate) complete_through: u64,
-}
-
-/// A registered follower of the record ([`Recorder::follower`]).
-#[derive(Debug)]
-pub(crate) struct Follower<'a> {
-    notify: &'a Notify,
-    _guard: WaiterGuard<'a>,
-}
-
-impl Follower<'_> {
-    /// Resolves at the next record or clear; call `enable` on it before looking.
-    pub(crate) fn notified(&self) -> tokio::sync::futures::Notified<'_> {
-        self.notify.notified()
-    }
-}
-
-#[derive(Debug)]
-struct WaiterGuard<'a>(&'a AtomicUsize);
-
-impl Drop for WaiterGuard<'_> {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
-    }
 }
 
 #[cfg(test)]
