@@ -284,8 +284,8 @@ async fn a_wait_for_ringing_answers_when_the_push_arrives_and_408s_with_the_phon
         )
         .await;
     match late {
-        Err(mock_apns::admin::ClientError::PhoneWaitTimeout { phone, .. }) => {
-            assert_eq!(phone.ringing, ["42"])
+        Err(mock_apns::admin::ClientError::PhoneWaitTimeout(late)) => {
+            assert_eq!(late.phone.ringing, ["42"])
         }
         other => panic!("expected a phone wait timeout, got {other:?}"),
     }

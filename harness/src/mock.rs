@@ -286,7 +286,7 @@ impl Mock {
     ) -> Result<Result<PhoneView, PhoneView>, Error> {
         match self.admin.wait_for_phone(name, condition, timeout).await {
             Ok(view) => Ok(Ok(view)),
-            Err(ClientError::PhoneWaitTimeout { phone, .. }) => Ok(Err(*phone)),
+            Err(ClientError::PhoneWaitTimeout(late)) => Ok(Err(*late.phone)),
             Err(e) => Err(Error::mock(format!("waiting for {name} to be {condition}"))(e)),
         }
     }

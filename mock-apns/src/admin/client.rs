@@ -19,6 +19,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpStream;
 
+use crate::api::phone::PhoneWaitTimeout;
 use crate::apns::environment::Environment;
 use crate::apns::push_type::PushType;
 use crate::apns::reason::Reason;
@@ -97,16 +98,10 @@ pub enum ClientError {
         /// The matching pushes that had arrived.
         received: Vec<Notification>,
     },
-    /// [`Client::wait_for_phone`] timed out; holds the phone as it was then.
-    #[error("{} was not {condition} within {timeout:?} (ringing: {:?})", phone.name, phone.ringing)]
-    PhoneWaitTimeout {
-        /// What was waited for.
-        condition: PhoneCondition,
-        /// How long the mock waited.
-        timeout: Duration,
-        /// The phone at the deadline.
-        phone: Box<PhoneView>,
-    },
+    /// [`Client::wait_for_phone`] timed out; holds the phone as it was then (the same error
+    /// as the Rust handle's [`crate::Phone`] waits).
+    #[error(transparent)]
+    PhoneWaitTimeout(#[from] PhoneWaitTimeout),
 }
 
 /// An answer of [`Client::send`]: status and body as they came.
@@ -617,11 +612,11 @@ impl Client {
             .await?;
         if answer.status == 408 {
             let late: LatePhone = decode(&Method::GET, &path, &answer)?;
-            return Err(ClientError::PhoneWaitTimeout {
+            return Err(ClientError::PhoneWaitTimeout(PhoneWaitTimeout {
                 condition: condition.clone(),
                 timeout,
                 phone: Box::new(late.phone),
-            });
+            }));
         }
         expect_ok(&Method::GET, &path, answer)
     }

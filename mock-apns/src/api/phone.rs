@@ -22,7 +22,7 @@ pub struct Phone {
 pub struct PhoneWaitTimeout {
     /// What was waited for.
     pub condition: PhoneCondition,
-    /// How long.
+    /// How long the wait lasted.
     pub timeout: Duration,
     /// The phone at the deadline.
     pub phone: Box<PhoneView>,
