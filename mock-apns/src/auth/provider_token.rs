@@ -338,7 +338,7 @@ fn json_object(
 }
 
 /// `iat` as an integer, a float, or a numeric string: all three are seen from real libraries.
-fn parse_iat(v: &serde_json::Value) -> Option<u64> {
+pub(super) fn parse_iat(v: &serde_json::Value) -> Option<u64> {
     match v {
         serde_json::Value::Number(n) => n.as_u64().or_else(|| n.as_f64().map(|f| f as u64)),
         serde_json::Value::String(s) => s

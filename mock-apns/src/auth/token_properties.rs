@@ -8,14 +8,19 @@ use base64::Engine as _;
 use proptest::prelude::*;
 
 use crate::auth::keys::{KeyStore, SigningKey};
-use crate::auth::provider_token::{bearer, check_age, verify, ProviderToken};
+use crate::auth::provider_token::{bearer, check_age, parse_iat, verify, ProviderToken};
 use crate::Reason;
 
-fn keys() -> (KeyStore, String) {
-    let key = SigningKey::generate("TEAM123456").expect("a key");
+/// One key for every case: generating a key per case was most of these tests' time.
+fn key() -> &'static SigningKey {
+    static KEY: std::sync::OnceLock<SigningKey> = std::sync::OnceLock::new();
+    KEY.get_or_init(|| SigningKey::generate("TEAM123456").expect("a key"))
+}
+
+fn keys() -> KeyStore {
     let mut keys = KeyStore::new();
-    keys.insert(key.verifying_key());
-    (keys, key.key_id().to_owned())
+    keys.insert(key().verifying_key());
+    keys
 }
 
 /// base64url of arbitrary JSON-ish text, or arbitrary text.
@@ -76,7 +81,7 @@ proptest! {
         signature in "[A-Za-z0-9_-]{12,90}",
         extra in proptest::option::of(part()),
     ) {
-        let (keys, _) = keys();
+        let keys = keys();
         let mut token = format!("{header}.{claims}.{signature}");
         if let Some(extra) = extra {
             token = format!("{token}.{extra}");
@@ -95,15 +100,13 @@ proptest! {
         now in any::<u64>(),
         offset in any::<u64>(),
     ) {
-        let key = SigningKey::generate("TEAM123456").expect("a key");
-        let mut keys = KeyStore::new();
-        keys.insert(key.verifying_key());
+        let (key, keys) = (key(), keys());
         // Re-sign nothing: a forged claims part fails the signature, a parsed iat is checked
         // for age on its own.
         let claims = format!(r#"{{"iss":"TEAM123456","iat":{iat}}}"#);
-        let parsed: Option<u64> = serde_json::from_str::<serde_json::Value>(&claims)
+        let parsed = serde_json::from_str::<serde_json::Value>(&claims)
             .ok()
-            .and_then(|c| c.get("iat").and_then(|v| v.as_u64().or_else(|| v.as_f64().map(|f| f as u64))));
+            .and_then(|c| c.get("iat").and_then(parse_iat));
         if let Some(iat) = parsed {
             let token = ProviderToken {
                 key_id: key.key_id().into(),
