@@ -101,10 +101,15 @@ async fn a_tls_client_that_never_sends_the_http2_preface_is_closed() {
 }
 
 /// Connections beyond `max_connections` are closed at once instead of waiting in the kernel's
-/// queue, and the connections within the cap are served.
+/// queue, and the connections within the cap are served. The set-up deadline is an hour, so
+/// only the cap can close the connection beyond it within [`PATIENCE`].
 #[tokio::test]
 async fn connections_beyond_the_cap_are_refused_at_once() {
-    let apns = MockApns::builder().max_connections(3).start().await;
+    let apns = MockApns::builder()
+        .max_connections(3)
+        .handshake_timeout(Duration::from_secs(3600))
+        .start()
+        .await;
     let _silent: Vec<TcpStream> = connect_many(apns.address(), 2).await;
     let client = ApnsClient::connect(&apns).await;
     let reply = client.send(&Push::voip(&apns)).await.unwrap();
