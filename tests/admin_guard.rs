@@ -3,9 +3,10 @@
 //! loopback says so loudly at start.
 
 use http::Method;
-use mock_apns::admin::{Client, Response};
+use mock_apns::admin::Response;
 use mock_apns::MockApns;
 
+use crate::support::admin;
 use crate::support::binary::MockProcess;
 
 /// A fault rule that would break every later connection of the developer's provider, as a
@@ -26,7 +27,7 @@ fn error(answer: &Response) -> String {
 #[tokio::test]
 async fn a_form_post_from_a_web_page_cannot_mount_a_fault_rule() {
     let apns = MockApns::start().await;
-    let admin = Client::new(&apns.admin_uri()).unwrap();
+    let admin = admin(&apns);
 
     for content_type in [
         None,
@@ -87,7 +88,7 @@ async fn a_form_post_from_a_web_page_cannot_mount_a_fault_rule() {
 #[tokio::test]
 async fn a_request_from_another_origin_is_refused() {
     let apns = MockApns::start().await;
-    let admin = Client::new(&apns.admin_uri()).unwrap();
+    let admin = admin(&apns);
     let json = [("content-type", "application/json")];
     let own = format!("http://{}", apns.admin_uri().trim_start_matches("http://"));
 
@@ -146,7 +147,7 @@ async fn a_request_from_another_origin_is_refused() {
 #[tokio::test]
 async fn a_host_that_is_not_loopback_or_the_listen_address_is_refused() {
     let apns = MockApns::start().await;
-    let admin = Client::new(&apns.admin_uri()).unwrap();
+    let admin = admin(&apns);
     let port = apns.admin_uri().rsplit(':').next().unwrap().to_owned();
 
     for host in [
@@ -193,7 +194,7 @@ async fn a_host_that_is_not_loopback_or_the_listen_address_is_refused() {
 #[tokio::test]
 async fn the_typed_client_and_bodyless_deletes_still_work() {
     let apns = MockApns::start().await;
-    let admin = Client::new(&apns.admin_uri()).unwrap();
+    let admin = admin(&apns);
     let token = "ab".repeat(32);
 
     let rule = admin
@@ -228,7 +229,7 @@ async fn binding_the_admin_api_beyond_loopback_prints_a_loud_warning() {
     let mut mock = MockProcess::start(state.path(), &["--admin-listen", "0.0.0.0:0"]).await;
 
     let warning = mock.stderr_line("WARNING").await;
-    let admin = mock.admin_client();
+    let admin = mock.admin();
     let health = admin.health().await;
 
     assert!(warning.contains("0.0.0.0"), "{warning}");
@@ -249,7 +250,7 @@ async fn binding_the_admin_api_beyond_loopback_prints_a_loud_warning() {
 async fn a_name_given_with_admin_allow_host_is_accepted() {
     let state = tempfile::tempdir().unwrap();
     let mock = MockProcess::start(state.path(), &["--admin-allow-host", "mock-apns"]).await;
-    let admin = mock.admin_client();
+    let admin = mock.admin();
     let port = mock
         .banner
         .admin_url

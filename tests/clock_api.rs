@@ -64,7 +64,7 @@ async fn a_malformed_clock_request_is_refused() {
 #[tokio::test]
 async fn an_absurd_advance_is_refused_and_the_clock_never_goes_back() {
     let apns = MockApns::start().await;
-    let admin = mock_apns::admin::Client::new(&apns.admin_uri()).unwrap();
+    let admin = admin(&apns);
     let before = admin.clock().await.unwrap();
 
     let mut readings = vec![before.now_ms];

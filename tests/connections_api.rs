@@ -13,7 +13,7 @@ use crate::support::{admin, assert_accepted, assert_rejected, ApnsClient, OrFail
 #[tokio::test]
 async fn the_connection_list_and_records_show_the_sni_and_authority_the_client_used() {
     let apns = MockApns::start().await;
-    let admin = mock_apns::admin::Client::new(&apns.admin_uri()).expect("the admin URL");
+    let admin = admin(&apns);
     let apple = ApnsClient::connect_to_name(&apns, "api.sandbox.push.apple.com").await;
     let by_ip = ApnsClient::connect_to_name(&apns, "127.0.0.1").await;
 

@@ -7,10 +7,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use http::Method;
-use mock_apns::admin::{Client, ClientError, Event, EventStream, PushQuery};
+use mock_apns::admin::{ClientError, Event, EventStream, PushQuery};
 use mock_apns::{MockApns, Notification};
 
-use crate::support::{ApnsClient, Push, DEVICE, PATIENCE};
+use crate::support::{admin, ApnsClient, Push, DEVICE, PATIENCE};
 
 /// The next push event, within [`PATIENCE`].
 async fn next_push(stream: &mut EventStream) -> Notification {
@@ -18,10 +18,6 @@ async fn next_push(stream: &mut EventStream) -> Notification {
         Ok(Ok(Some(Event::Push(n)))) => *n,
         other => panic!("expected a push event, got {other:?}"),
     }
-}
-
-fn admin(apns: &MockApns) -> Client {
-    Client::new(&apns.admin_uri()).expect("the admin URL")
 }
 
 #[tokio::test]

@@ -7,7 +7,7 @@ use mock_apns::admin::Client;
 use mock_apns::{MockApns, PushType, Reason};
 use serde_json::Value;
 
-use crate::support::{ApnsClient, Push};
+use crate::support::{admin, ApnsClient, Push};
 
 fn ids(page: &Value) -> Vec<u64> {
     page["pushes"]
@@ -29,7 +29,7 @@ async fn get(admin: &Client, path: &str) -> (u16, Value) {
 #[tokio::test]
 async fn the_inbox_pages_newest_first_and_searches_payload_text() {
     let apns = MockApns::start().await;
-    let admin = Client::new(&apns.admin_uri()).unwrap();
+    let admin = admin(&apns);
     let client = ApnsClient::connect(&apns).await;
     for caller in ["Alice", "Bob", "alice cooper", "Dave"] {
         let body = format!(r#"{{"aps":{{}},"caller":"{caller}"}}"#);
@@ -72,7 +72,7 @@ async fn the_inbox_pages_newest_first_and_searches_payload_text() {
 #[tokio::test]
 async fn one_push_can_be_read_by_id_while_it_is_held() {
     let apns = MockApns::start().await;
-    let admin = Client::new(&apns.admin_uri()).unwrap();
+    let admin = admin(&apns);
     let client = ApnsClient::connect(&apns).await;
     let reply = client.send(&Push::alert(&apns)).await.unwrap();
 
@@ -95,7 +95,7 @@ async fn one_push_can_be_read_by_id_while_it_is_held() {
 #[tokio::test]
 async fn reasons_and_push_types_come_from_the_librarys_tables() {
     let apns = MockApns::start().await;
-    let admin = Client::new(&apns.admin_uri()).unwrap();
+    let admin = admin(&apns);
 
     let (_, reasons) = get(&admin, "/api/v1/reasons").await;
     let (_, types) = get(&admin, "/api/v1/push_types").await;

@@ -234,7 +234,7 @@ async fn a_flood_of_idle_connections_leaves_the_admin_api_answering() {
         }
     }
     mock.stderr_line("refused a connection").await;
-    let admin = mock_apns::admin::Client::new(&mock.banner.admin_url).unwrap();
+    let admin = mock.admin();
     let health = admin.health().await;
 
     assert!(

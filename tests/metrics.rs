@@ -13,7 +13,7 @@ use mock_apns::{ErrorCode, GoAway, MockApns, Reason};
 use serde_json::{json, Value};
 use tokio::io::AsyncWriteExt as _;
 
-use crate::support::{ApnsClient, Push, DEVICE, PATIENCE};
+use crate::support::{admin, ApnsClient, Push, DEVICE, PATIENCE};
 
 /// One parsed sample: name, labels, value.
 #[derive(Debug)]
@@ -58,7 +58,7 @@ impl Scrape {
 
 /// `GET /metrics`, parsed by `prometheus_client.parser` (which raises on malformed text).
 async fn scrape(apns: &MockApns) -> (String, Scrape) {
-    let admin = mock_apns::admin::Client::new(&apns.admin_uri()).expect("the admin URI");
+    let admin = admin(apns);
     let answer = admin
         .send(Method::GET, "/metrics", None)
         .await
@@ -124,7 +124,7 @@ const DELAY: Duration = Duration::from_millis(1100);
 #[tokio::test]
 async fn metrics_count_what_was_sent_and_parse_as_prometheus_text() {
     let apns = MockApns::builder().max_records(4).start().await;
-    let admin = mock_apns::admin::Client::new(&apns.admin_uri()).unwrap();
+    let admin = admin(&apns);
     let slow = "5105".repeat(16);
     let lost = "0badc0de".repeat(8);
     admin

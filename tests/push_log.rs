@@ -29,7 +29,7 @@ fn short(token: &str) -> String {
 async fn each_push_is_logged_with_its_status_reason_and_the_records_detail() {
     let state = tempfile::tempdir().unwrap();
     let mut mock = MockProcess::start(state.path(), &[]).await;
-    let admin = mock.admin_client();
+    let admin = mock.admin();
     let jwt = mock.token();
     let client = ApnsClient::connect_with(mock.banner.apns_addr(), &mock.ca_pem(), Alpn::H2)
         .await
@@ -120,7 +120,7 @@ async fn each_push_is_logged_with_its_status_reason_and_the_records_detail() {
 async fn json_log_lines_are_one_object_each_with_the_documented_fields() {
     let state = tempfile::tempdir().unwrap();
     let mut mock = MockProcess::start(state.path(), &["--log-format", "json"]).await;
-    let admin = mock.admin_client();
+    let admin = mock.admin();
     let client = ApnsClient::connect_with(mock.banner.apns_addr(), &mock.ca_pem(), Alpn::H2)
         .await
         .unwrap();

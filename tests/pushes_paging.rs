@@ -5,13 +5,13 @@
 use std::time::Instant;
 
 use http::Method;
-use mock_apns::admin::{Client, PushQuery};
+use mock_apns::admin::PushQuery;
 use mock_apns::MockApns;
 use tokio::task::JoinSet;
 
 use crate::support::binary::MockProcess;
 use crate::support::push::CALL_PAYLOAD;
-use crate::support::{ApnsClient, Push, DEVICE, VOIP_TOPIC};
+use crate::support::{admin, ApnsClient, Push, DEVICE, VOIP_TOPIC};
 
 /// Sends accepted pushes over `connections` connections until the mock holds `total` records:
 /// hand-written HTTP/2 frames, the request encoded once and hundreds of streams in flight, so
@@ -78,7 +78,7 @@ async fn fifty_readers_of_a_100_000_push_record_keep_memory_flat() {
     let started = Instant::now();
     fill(&mock, 100_000, 2).await;
     let filled = started.elapsed();
-    let admin = mock.admin_client();
+    let admin = mock.admin();
     assert_eq!(admin.health().await.unwrap().records_dropped, 0);
     // Peak memory from here on: writing 5 to clear_refs resets VmHWM to the current RSS.
     std::fs::write(format!("/proc/{}/clear_refs", mock.pid()), "5").unwrap();
@@ -171,7 +171,7 @@ async fn pages_follow_the_after_cursor_and_keep_the_filters() {
         };
         client.send(&push).await.unwrap();
     }
-    let admin = Client::new(&apns.admin_uri()).unwrap();
+    let admin = admin(&apns);
     let accepted = PushQuery::all().status(200);
 
     let mut pages = Vec::new();
@@ -236,7 +236,7 @@ async fn the_wait_answers_a_page_and_says_where_the_next_starts() {
     for _ in 0..3 {
         client.send(&push).await.unwrap();
     }
-    let admin = Client::new(&apns.admin_uri()).unwrap();
+    let admin = admin(&apns);
 
     let answer = admin
         .send(

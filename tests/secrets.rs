@@ -54,7 +54,7 @@ async fn a_tokens_signature_is_in_no_record_log_line_or_admin_answer() {
             .unwrap();
         replies.push((reply, what));
     }
-    let admin = mock.admin_client();
+    let admin = mock.admin();
     let pushes = admin
         .send(Method::GET, "/api/v1/pushes", None)
         .await

@@ -193,7 +193,7 @@ async fn localhost_in_listen_addresses_is_the_loopback_address() {
         .send(&Push::voip_with_token(&mock.token()))
         .await
         .unwrap();
-    let health = mock.admin_client().health().await.unwrap();
+    let health = mock.admin().health().await.unwrap();
 
     assert_eq!(reply.status, 200, "{reply:?}");
     assert!(

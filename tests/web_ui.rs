@@ -11,24 +11,20 @@
 
 use std::time::Instant;
 
-use mock_apns::admin::{Client, PushQuery};
+use mock_apns::admin::PushQuery;
 use mock_apns::{Device, MockApns, Reason};
 use serde_json::json;
 
 use crate::support::binary::{shell, MockProcess};
 use crate::support::browser::{Browser, REBOUND_HOST};
 use crate::support::push::provider_token;
-use crate::support::{ApnsClient, Push, DEVICE};
+use crate::support::{admin, ApnsClient, Push, DEVICE};
 
 /// Another device token.
 const OTHER: &str = "bbbbccccddddeeeeffff00001111222233334444555566667777888899990000";
 
 fn ui(apns: &MockApns) -> String {
     format!("{}/", apns.admin_uri())
-}
-
-fn admin(apns: &MockApns) -> Client {
-    Client::new(&apns.admin_uri()).expect("the admin URL")
 }
 
 /// An alert push to `OTHER` with `payload`.

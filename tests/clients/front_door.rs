@@ -100,7 +100,7 @@ async fn curl_given_only_https_proxy_and_the_ca_reaches_the_mock_on_every_apns_h
             record.apns_id
         );
     }
-    let admin = mock_apns::admin::Client::new(&mock.apns.admin_uri()).expect("the admin URL");
+    let admin = crate::support::admin(&mock.apns);
     let listed = admin.connections().await.expect("the connection list");
     let targets: Vec<_> = listed
         .iter()

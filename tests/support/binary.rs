@@ -222,11 +222,6 @@ impl MockProcess {
         admin_at(&self.banner.admin_url)
     }
 
-    /// The library's typed client for the admin API the banner names.
-    pub(crate) fn admin_client(&self) -> mock_apns::admin::Client {
-        mock_apns::admin::Client::new(&self.banner.admin_url).expect("the banner's admin URL")
-    }
-
     /// The CA the banner tells clients to trust.
     pub(crate) fn ca_pem(&self) -> String {
         std::fs::read_to_string(&self.banner.ca_path).expect("the banner's CA file exists")
