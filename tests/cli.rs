@@ -12,8 +12,8 @@ use tokio_rustls::client::TlsStream;
 use crate::support::assertions::recorded_ids;
 use crate::support::binary::{shell, MockProcess};
 use crate::support::push::CALL_PAYLOAD;
-use crate::support::raw_h2::{device_path, Frame, GoAwayFrame, RawH2};
-use crate::support::{Alpn, ApnsClient, Push, DEVICE, PATIENCE, VOIP_TOPIC};
+use crate::support::raw_h2::{device_path, voip_headers_for, Frame, GoAwayFrame, RawH2};
+use crate::support::{Alpn, ApnsClient, Push, DEVICE, PATIENCE};
 
 #[tokio::test]
 async fn the_banners_curl_commands_work_verbatim() {
@@ -209,21 +209,11 @@ async fn every_acknowledged_push_survives_sigkill_in_the_record_file() {
 /// its body not yet, and the server known to have read the head.
 async fn stream_in_flight(mock: &MockProcess) -> RawH2<TlsStream<TcpStream>> {
     let mut raw = mock.raw_h2().await;
-    raw.send_head(1, &device_path(), &voip_headers(&mock.token()), false)
+    raw.send_head(1, &device_path(), &voip_headers_for(&mock.token()), false)
         .await
         .expect("request head sent");
     raw.ping().await.expect("PING answered");
     raw
-}
-
-/// The headers of a VoIP push as Apple's example shows them, with this provider token.
-fn voip_headers(token: &str) -> Vec<(&'static str, String)> {
-    vec![
-        ("host", "api.sandbox.push.apple.com".into()),
-        ("authorization", format!("bearer {token}")),
-        ("apns-push-type", "voip".into()),
-        ("apns-topic", VOIP_TOPIC.into()),
-    ]
 }
 
 /// SIGINT (Ctrl-C) and SIGTERM (Docker, systemd, CI runners) both stop the mock gracefully:

@@ -11,19 +11,15 @@ use tokio::task::JoinSet;
 
 use crate::support::binary::MockProcess;
 use crate::support::push::CALL_PAYLOAD;
-use crate::support::{admin, ApnsClient, Push, DEVICE, VOIP_TOPIC};
+use crate::support::raw_h2::{device_path, voip_headers_for};
+use crate::support::{admin, ApnsClient, Push};
 
 /// Sends accepted pushes over `connections` connections until the mock holds `total` records:
 /// hand-written HTTP/2 frames, the request encoded once and hundreds of streams in flight, so
 /// the test spends its time in the mock rather than in a client.
 async fn fill(mock: &MockProcess, total: usize, connections: usize) {
-    let headers = vec![
-        ("host", "api.sandbox.push.apple.com".to_owned()),
-        ("authorization", format!("bearer {}", mock.token())),
-        ("apns-push-type", "voip".to_owned()),
-        ("apns-topic", VOIP_TOPIC.to_owned()),
-    ];
-    let path = format!("/3/device/{DEVICE}");
+    let headers = voip_headers_for(&mock.token());
+    let path = device_path();
     let mut tasks = JoinSet::new();
     for c in 0..connections {
         let share = total / connections + usize::from(c < total % connections);

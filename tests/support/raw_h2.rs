@@ -34,9 +34,15 @@ pub(crate) fn device_path() -> String {
 
 /// A VoIP push's headers as Apple's example shows them: a plain `host`, no `:authority`.
 pub(crate) fn voip_headers(apns: &MockApns) -> Vec<(&'static str, String)> {
+    voip_headers_for(&provider_token(apns))
+}
+
+/// [`voip_headers`] with a given provider token, e.g. one from the binary's key
+/// ([`super::binary::MockProcess::token`]).
+pub(crate) fn voip_headers_for(token: &str) -> Vec<(&'static str, String)> {
     vec![
         ("host", "api.sandbox.push.apple.com".into()),
-        ("authorization", format!("bearer {}", provider_token(apns))),
+        ("authorization", format!("bearer {token}")),
         ("apns-push-type", "voip".into()),
         ("apns-topic", VOIP_TOPIC.into()),
     ]
