@@ -9,7 +9,7 @@ use mock_apns::admin::PushQuery;
 use mock_apns::MockApns;
 use tokio::task::JoinSet;
 
-use crate::support::binary::MockProcess;
+use crate::support::binary::{proc_status_kib, MockProcess};
 use crate::support::push::CALL_PAYLOAD;
 use crate::support::raw_h2::{device_path, voip_headers_for};
 use crate::support::{admin, ApnsClient, Push};
@@ -52,16 +52,6 @@ async fn fill(mock: &MockProcess, total: usize, connections: usize) {
     }
 }
 
-/// `VmHWM` (peak resident memory) or `VmRSS` of a process, in KiB.
-fn status_kib(pid: u32, field: &str) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .expect("/proc/<pid>/status")
-        .lines()
-        .find_map(|l| l.strip_prefix(field))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or_else(|| panic!("no {field} in /proc/{pid}/status"))
-}
-
 /// What 50 concurrent listings may add to the peak resident memory of a mock holding 100 000
 /// records (the README's "Admin API limits" states it). Before paging, each listing built its
 /// whole answer: ~80 MB apiece, and 50 of them took the process past 4 GB.
@@ -78,7 +68,7 @@ async fn fifty_readers_of_a_100_000_push_record_keep_memory_flat() {
     assert_eq!(admin.health().await.unwrap().records_dropped, 0);
     // Peak memory from here on: writing 5 to clear_refs resets VmHWM to the current RSS.
     std::fs::write(format!("/proc/{}/clear_refs", mock.pid()), "5").unwrap();
-    let baseline = status_kib(mock.pid(), "VmHWM:");
+    let baseline = proc_status_kib(mock.pid(), "VmHWM");
 
     // A safety valve, not a synchroniser: stop the mock as soon as it passes the bound, so
     // a regression fails fast instead of taking the machine's memory.
@@ -86,7 +76,7 @@ async fn fifty_readers_of_a_100_000_push_record_keep_memory_flat() {
     let limit = baseline + READERS_PEAK_MIB * 1024;
     let valve = tokio::spawn(async move {
         loop {
-            if status_kib(pid, "VmRSS:") > limit {
+            if proc_status_kib(pid, "VmRSS") > limit {
                 let _ = std::process::Command::new("kill")
                     .args(["-9", &pid.to_string()])
                     .status();
@@ -111,7 +101,7 @@ async fn fifty_readers_of_a_100_000_push_record_keep_memory_flat() {
         baseline / 1024
     );
     valve.abort();
-    let peak = status_kib(mock.pid(), "VmHWM:");
+    let peak = proc_status_kib(mock.pid(), "VmHWM");
     let mut bytes = 0;
     for answer in answers {
         let answer = answer.expect("the listing answers");

@@ -254,13 +254,7 @@ impl MockProcess {
 
     /// Resident memory (`VmRSS` in /proc/<pid>/status), in KiB.
     pub(crate) fn rss_kib(&self) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()))
-            .expect("reading /proc/<pid>/status");
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            .expect("VmRSS in /proc/<pid>/status")
+        proc_status_kib(self.pid(), "VmRSS")
     }
 
     /// SIGKILL: no chance to flush or clean up.
@@ -329,6 +323,17 @@ impl MockProcess {
             Err(_) => panic!("no stderr line containing {needle:?} within {PATIENCE:?}"),
         }
     }
+}
+
+/// A memory field of /proc/<pid>/status (`VmRSS`, `VmHWM`, ...), in KiB. A free function, so
+/// a task that holds only the pid can poll it.
+pub(crate) fn proc_status_kib(pid: u32, field: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_else(|e| panic!("reading /proc/{pid}/status: {e}"))
+        .lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or_else(|| panic!("no {field} in /proc/{pid}/status"))
 }
 
 async fn read_banner(stdout: ChildStdout) -> String {
