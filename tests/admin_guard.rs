@@ -3,23 +3,16 @@
 //! loopback says so loudly at start.
 
 use http::Method;
-use mock_apns::admin::Response;
 use mock_apns::MockApns;
 
 use crate::support::admin;
+use crate::support::admin::error_of;
 use crate::support::binary::MockProcess;
 
 /// A fault rule that would break every later connection of the developer's provider, as a
 /// `<form enctype="text/plain">` with one field named `{"name":"` valued `","action":…}`
 /// sends it (`name=value`).
 const RULE: &str = r#"{"name":"=","action":{"close":true}}"#;
-
-fn error(answer: &Response) -> String {
-    answer.json()["error"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned()
-}
 
 /// An HTML form can post `text/plain`, `application/x-www-form-urlencoded` or
 /// `multipart/form-data` to any address without the browser asking first; with
@@ -50,10 +43,10 @@ async fn a_form_post_from_a_web_page_cannot_mount_a_fault_rule() {
                 .unwrap();
 
             assert_eq!(answer.status, 415, "{content_type:?} {path}: {answer:?}");
+            let error = error_of(&answer.json());
             assert!(
-                error(&answer).contains("application/json"),
-                "{content_type:?}: {}",
-                error(&answer)
+                error.contains("application/json"),
+                "{content_type:?}: {error}"
             );
         }
         let put = admin
@@ -111,11 +104,8 @@ async fn a_request_from_another_origin_is_refused() {
                 .unwrap();
 
             assert_eq!(answer.status, 403, "{origin} {method} {path}: {answer:?}");
-            assert!(
-                error(&answer).contains("Origin"),
-                "{origin}: {}",
-                error(&answer)
-            );
+            let error = error_of(&answer.json());
+            assert!(error.contains("Origin"), "{origin}: {error}");
         }
     }
     let cross_site = admin
@@ -167,11 +157,8 @@ async fn a_host_that_is_not_loopback_or_the_listen_address_is_refused() {
             answer.status == 403 || answer.status == 400,
             "{host:?}: {answer:?}"
         );
-        assert!(
-            error(&answer).contains("Host"),
-            "{host:?}: {}",
-            error(&answer)
-        );
+        let error = error_of(&answer.json());
+        assert!(error.contains("Host"), "{host:?}: {error}");
     }
     for host in [
         format!("localhost:{port}"),
@@ -281,9 +268,6 @@ async fn a_name_given_with_admin_allow_host_is_accepted() {
 
     assert_eq!(named.status, 200, "{named:?}");
     assert_eq!(other.status, 403, "{other:?}");
-    assert!(
-        error(&other).contains("--admin-allow-host"),
-        "{}",
-        error(&other)
-    );
+    let error = error_of(&other.json());
+    assert!(error.contains("--admin-allow-host"), "{error}");
 }

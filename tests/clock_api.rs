@@ -7,6 +7,7 @@ use http::Method;
 use mock_apns::{MockApns, Reason};
 use serde_json::json;
 
+use crate::support::admin::error_of;
 use crate::support::{admin, assert_accepted, assert_rejected, ApnsClient, OrFail, Push};
 
 /// Moving the clock through the admin API ages the provider tokens in use, for tests in any
@@ -78,10 +79,7 @@ async fn an_absurd_advance_is_refused_and_the_clock_never_goes_back() {
             .await
             .unwrap();
         assert_eq!(answer.status, 400, "{advance_ms}: {:?}", answer.json());
-        let error = answer.json()["error"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned();
+        let error = error_of(&answer.json());
         assert!(error.contains("advance_ms"), "{error}");
         let after = admin.clock().await.unwrap();
         assert_eq!(after.offset_ms, 0, "{advance_ms} moved the clock");

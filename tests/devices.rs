@@ -6,6 +6,7 @@ use mock_apns::admin::PushQuery;
 use mock_apns::{Device, MockApns, Reason};
 use serde_json::json;
 
+use crate::support::admin::error_of;
 use crate::support::{
     admin, assert_accepted, assert_rejected, ApnsClient, OrFail, Push, DEVICE, VOIP_TOPIC,
 };
@@ -100,10 +101,7 @@ async fn the_admin_api_refuses_to_register_a_token_that_is_not_hex() {
 
     let body = answer.json();
     assert_eq!(answer.status, 400);
-    assert!(
-        body["error"].as_str().unwrap().contains("not-hex"),
-        "{body}"
-    );
+    assert!(error_of(&body).contains("not-hex"), "{body}");
     let devices = admin.devices().await.or_fail();
     assert!(devices.is_empty(), "{devices:?}");
 }

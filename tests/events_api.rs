@@ -10,6 +10,7 @@ use http::Method;
 use mock_apns::admin::{ClientError, Event, EventStream, PushQuery};
 use mock_apns::{MockApns, Notification};
 
+use crate::support::admin::error_of;
 use crate::support::{admin, ApnsClient, Push, DEVICE, PATIENCE};
 
 /// The next push event, within [`PATIENCE`].
@@ -193,12 +194,16 @@ async fn a_bad_position_or_filter_is_a_400_that_names_it() {
 
     assert_eq!(after.status, 400);
     assert!(
-        after.json()["error"].as_str().unwrap().contains("after"),
+        error_of(&after.json()).contains("after"),
         "{:?}",
         after.json()
     );
     assert_eq!(filter.status, 400);
-    assert!(filter.json()["error"].as_str().unwrap().contains("colour"));
+    assert!(
+        error_of(&filter.json()).contains("colour"),
+        "{:?}",
+        filter.json()
+    );
     // The typed client reports the refusal with the API's words.
     let refused = admin
         .events(&PushQuery::all().lint("no-such-rule"), None)

@@ -2,11 +2,10 @@
 //! search, outcome), `/api/v1/pushes/{id}`, and the reason and push-type tables it explains
 //! pushes with, straight from the library's own tables.
 
-use http::Method;
-use mock_apns::admin::Client;
 use mock_apns::{MockApns, PushType, Reason};
 use serde_json::Value;
 
+use crate::support::admin::{error_of, get};
 use crate::support::{admin, ApnsClient, Push};
 
 fn ids(page: &Value) -> Vec<u64> {
@@ -16,14 +15,6 @@ fn ids(page: &Value) -> Vec<u64> {
         .iter()
         .map(|p| p["id"].as_u64().expect("an id"))
         .collect()
-}
-
-async fn get(admin: &Client, path: &str) -> (u16, Value) {
-    let answer = admin
-        .send(Method::GET, path, None)
-        .await
-        .expect("an admin answer");
-    (answer.status, answer.json())
 }
 
 #[tokio::test]
@@ -63,10 +54,7 @@ async fn the_inbox_pages_newest_first_and_searches_payload_text() {
     assert_eq!(ids(&rejected), vec![5]);
     assert_eq!(rejected["pushes"][0]["reason"], "BadPriority");
     assert_eq!(status, 400);
-    assert!(
-        bad["error"].as_str().unwrap().contains("\"maybe\""),
-        "{bad}"
-    );
+    assert!(error_of(&bad).contains("\"maybe\""), "{bad}");
 }
 
 #[tokio::test]
@@ -85,10 +73,7 @@ async fn one_push_can_be_read_by_id_while_it_is_held() {
     assert_eq!(record["apns_id"], reply.apns_id());
     assert_eq!(record["headers"]["apns-push-type"], "alert");
     assert_eq!(missing, 404);
-    assert!(
-        why["error"].as_str().unwrap().contains("no push 2"),
-        "{why}"
-    );
+    assert!(error_of(&why).contains("no push 2"), "{why}");
     assert_eq!(cleared, 404);
 }
 

@@ -7,6 +7,7 @@ use mock_apns::admin::PushQuery;
 use mock_apns::lint::Severity;
 use mock_apns::{LintMode, MockApns, Reason};
 
+use crate::support::admin::error_of;
 use crate::support::{
     admin, assert_accepted, assert_rejected, ApnsClient, OrFail, Push, BUNDLE, DEVICE,
 };
@@ -130,9 +131,7 @@ async fn findings_are_counted_per_rule_and_filterable() {
     assert_eq!(&*any[0].apns_id, late.apns_id());
     assert_eq!(unknown.status, 400);
     assert!(
-        unknown.json()["error"]
-            .as_str()
-            .is_some_and(|e| e.contains("voip-no-expiration")),
+        error_of(&unknown.json()).contains("voip-no-expiration"),
         "the error lists the rules: {}",
         unknown.json()
     );

@@ -11,6 +11,7 @@ use mock_apns::phones::{
 };
 use mock_apns::{DeliveryStatus, MockApns};
 
+use crate::support::admin::error_of;
 use crate::support::{admin, assert_accepted, ApnsClient, OrFail, Push, PATIENCE};
 
 /// Bob's iPhone: its PushKit token and its app token.
@@ -234,9 +235,7 @@ async fn the_test_answers_and_declines_through_the_admin_api() {
     assert_eq!(answered.call, "41", "the call ringing longest");
     assert_eq!(silent.status, 409, "{}", silent.json());
     assert!(
-        silent.json()["error"]
-            .as_str()
-            .is_some_and(|e| e.contains("not ringing")),
+        error_of(&silent.json()).contains("not ringing"),
         "{}",
         silent.json()
     );
@@ -316,9 +315,7 @@ async fn a_wait_on_the_latest_push_answers_once_it_has_that_fate() {
         .or_fail();
     assert_eq!(bad.status, 400);
     assert!(
-        bad.json()["error"]
-            .as_str()
-            .is_some_and(|e| e.contains("device_offline")),
+        error_of(&bad.json()).contains("device_offline"),
         "the error lists the reasons: {}",
         bad.json()
     );
@@ -444,7 +441,7 @@ async fn phone_requests_that_cannot_be_done_are_refused_with_the_reason() {
     ];
     for (method, path, body, status, words) in cases {
         let answer = admin.send(method.clone(), path, body).await.or_fail();
-        let error = answer.json()["error"].as_str().unwrap_or("").to_owned();
+        let error = error_of(&answer.json());
         assert_eq!(answer.status, status, "{method} {path}: {error}");
         assert!(error.contains(words), "{method} {path}: {error}");
     }

@@ -3,11 +3,11 @@
 
 use std::time::{Duration, Instant};
 
-use http::Method;
-use mock_apns::admin::{Client, PushQuery};
+use mock_apns::admin::PushQuery;
 use mock_apns::{MockApns, Notification, Reason};
 use serde_json::Value;
 
+use crate::support::admin::{error_of, get};
 use crate::support::{admin, ApnsClient, OrFail, Push, DEVICE, PATIENCE};
 
 /// How long the long-polls below may wait: far longer than a passing test takes.
@@ -21,12 +21,6 @@ fn ids(body: &Value) -> Vec<String> {
         .iter()
         .map(|p| p["apns_id"].as_str().expect("apns_id").to_owned())
         .collect()
-}
-
-/// `GET path` as it comes: status and JSON. The query strings are the API's own words.
-async fn get(admin: &Client, path: &str) -> (u16, Value) {
-    let answer = admin.send(Method::GET, path, None).await.or_fail();
-    (answer.status, answer.json())
 }
 
 /// The `apns_id`s of typed records, in order.
@@ -94,7 +88,7 @@ async fn an_unknown_filter_or_value_is_a_400_that_names_it() {
         let (status, body) = get(&admin, &format!("/api/v1/pushes?{query}")).await;
 
         assert_eq!(status, 400, "{query}");
-        let error = body["error"].as_str().unwrap_or_default();
+        let error = error_of(&body);
         assert!(error.contains(&format!("\"{named}\"")), "{query}: {error}");
     }
 }
@@ -169,7 +163,7 @@ async fn a_wait_that_times_out_is_408_with_what_exists() {
 
     assert_eq!(status, 408, "{body}");
     assert_eq!(ids(&body), [only.apns_id()]);
-    let error = body["error"].as_str().unwrap_or_default();
+    let error = error_of(&body);
     assert!(error.contains("1 of 3"), "{error}");
 }
 

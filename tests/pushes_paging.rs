@@ -9,6 +9,7 @@ use mock_apns::admin::PushQuery;
 use mock_apns::MockApns;
 use tokio::task::JoinSet;
 
+use crate::support::admin::error_of;
 use crate::support::binary::{proc_status_kib, MockProcess};
 use crate::support::push::CALL_PAYLOAD;
 use crate::support::raw_h2::{device_path, voip_headers_for};
@@ -205,10 +206,7 @@ async fn pages_follow_the_after_cursor_and_keep_the_filters() {
             .await
             .unwrap();
         assert_eq!(answer.status, 400, "{query}: {answer:?}");
-        let error = answer.json()["error"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned();
+        let error = error_of(&answer.json());
         assert!(error.contains(named), "{query}: {error}");
     }
 }

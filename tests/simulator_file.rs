@@ -5,6 +5,7 @@
 use http::Method;
 use mock_apns::MockApns;
 
+use crate::support::admin::error_of;
 use crate::support::{admin, assert_accepted, ApnsClient, OrFail, Push, BUNDLE};
 
 #[tokio::test]
@@ -47,7 +48,7 @@ async fn a_voip_push_is_refused_because_the_simulator_does_not_deliver_pushkit()
         .or_fail();
 
     assert_eq!(answer.status, 422);
-    let error = answer.json()["error"].as_str().unwrap_or("").to_owned();
+    let error = error_of(&answer.json());
     assert!(
         error.contains("Simulator does not deliver voip pushes"),
         "{error}"

@@ -7,6 +7,7 @@ use mock_apns::{MockApns, Reason};
 use serde_json::{json, Value};
 
 use super::{mount, OTHER};
+use crate::support::admin::error_of;
 use crate::support::{admin, assert_accepted, assert_rejected, ApnsClient, OrFail, Push, DEVICE};
 
 /// The ids of `GET /api/v1/faults`, in evaluation order.
@@ -117,7 +118,7 @@ async fn assert_refused(admin: &Client, rule: Value, named: &[&str]) {
 
     let body = answer.json();
     assert_eq!(answer.status, 400, "{rule}: {body}");
-    let error = body["error"].as_str().unwrap_or_default();
+    let error = error_of(&body);
     for name in named {
         assert!(
             error.contains(name),
