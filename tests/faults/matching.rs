@@ -10,7 +10,7 @@ use mock_apns::{Action, Mock, MockApns, PushType, Reason, SigningKey};
 
 use super::OTHER;
 use crate::support::{
-    admin, assert_accepted, assert_rejected, ApnsClient, OrFail, Push, BUNDLE, DEVICE, VOIP_TOPIC,
+    admin, assert_accepted, assert_rejected, ApnsClient, OrFail, Push, DEVICE, VOIP_TOPIC,
 };
 
 /// What the rules in this file answer: nothing in validation produces it.
@@ -82,14 +82,11 @@ async fn topic_matches_that_topic_only() {
 async fn push_type_matches_that_push_type_only() {
     let apns = MockApns::start().await;
     let client = ApnsClient::connect(&apns).await;
-    let alert = Push::voip(&apns)
-        .header("apns-push-type", "alert")
-        .header("apns-topic", BUNDLE);
 
     only_the_matching_push_is_hit(
         &apns,
         push_type(PushType::Alert),
-        (&client, alert),
+        (&client, Push::alert(&apns)),
         &[(&client, Push::voip(&apns))],
     )
     .await;
