@@ -64,6 +64,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use serde::Deserialize;
 use serde_json::json;
 use tokio::net::TcpListener;
+use tokio::task::JoinSet;
 
 use self::devices::{register, unregister};
 use self::phones::{CallChoice, Gesture};
@@ -95,19 +96,23 @@ pub(crate) struct AdminCtx {
 /// cap keeps a flood on this port from taking the file descriptors the APNs endpoint needs.
 pub const MAX_CONNECTIONS: usize = 64;
 
-/// Serves the admin API until `shutdown` flips to true; every request passes the
-/// [`guard::Guard`] first.
+/// Serves the admin API until `shutdown` flips to true, then lets the answers in flight
+/// finish (each for at most [`SHUTDOWN_GRACE`]); every request passes the [`guard::Guard`]
+/// first.
 pub(crate) async fn run(listener: TcpListener, ctx: AdminCtx, shutdown: StopSignal) {
     let mut stop = shutdown.clone();
     let ctx = Arc::new(ctx);
     let mut listener = Listener::new(listener, MAX_CONNECTIONS, "admin API");
     let header_timeout = ctx.shared.config.handshake_timeout;
+    // Kept, not detached: an event stream's last bytes must leave before the mock's runtime
+    // ends, or the client reads a connection cut short instead of the stream's end.
+    let mut connections = JoinSet::new();
     loop {
         tokio::select! {
             Accepted { tcp, permit, .. } = listener.accept() => {
                 let ctx = ctx.clone();
                 let mut shutdown = shutdown.clone();
-                tokio::spawn(async move {
+                connections.spawn(async move {
                     let _permit = permit;
                     let service = hyper::service::service_fn(move |req| {
                         let ctx = ctx.clone();
@@ -131,9 +136,13 @@ pub(crate) async fn run(listener: TcpListener, ctx: AdminCtx, shutdown: StopSign
                     }
                 });
             }
+            // Reaps finished connections, so the set holds only open ones.
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
             () = stop.stopped() => break,
         }
     }
+    drop(listener);
+    while connections.join_next().await.is_some() {}
 }
 
 /// The browser guard, then the route.
