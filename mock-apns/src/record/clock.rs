@@ -65,7 +65,7 @@ impl Clock {
     /// never wraps. [`Self::try_advance`] refuses instead.
     pub fn advance(&self, by: Duration) {
         let by = u64::try_from(by.as_millis()).unwrap_or(u64::MAX);
-        let _ = self.update(|offset, room| Some(offset + by.min(room)));
+        self.update(|offset, room| Some(offset + by.min(room)));
     }
 
     /// Moves the clock forward by `by` if it can read that late, else changes nothing: what the
@@ -73,16 +73,18 @@ impl Clock {
     pub fn try_advance(&self, by: Duration) -> Result<(), AdvanceTooFar> {
         let ms = by.as_millis();
         let mut refused = None;
-        let moved = self.update(|offset, room| match u64::try_from(ms) {
+        // The closure refuses only by returning `None`, which ends the update: `refused` is
+        // set exactly when the clock did not move.
+        self.update(|offset, room| match u64::try_from(ms) {
             Ok(ms) if ms <= room => Some(offset + ms),
             _ => {
                 refused = Some(room);
                 None
             }
         });
-        match (moved, refused) {
-            (true, _) | (false, None) => Ok(()),
-            (false, Some(room)) => Err(AdvanceTooFar {
+        match refused {
+            None => Ok(()),
+            Some(room) => Err(AdvanceTooFar {
                 requested: ms,
                 now_ms: MAX_NOW_MS - room,
                 max_advance_ms: room,
@@ -92,7 +94,7 @@ impl Clock {
 
     /// Applies `next(offset, room)` atomically, `room` being how far the clock can still move
     /// (ms); wakes sleepers when it moved.
-    fn update(&self, mut next: impl FnMut(u64, u64) -> Option<u64>) -> bool {
+    fn update(&self, mut next: impl FnMut(u64, u64) -> Option<u64>) {
         let moved = self
             .inner
             .offset_ms
@@ -104,7 +106,6 @@ impl Clock {
         if moved {
             self.inner.advanced.notify_waiters();
         }
-        moved
     }
 
     /// Sleeps until the clock reads `deadline_ms`, waking early (and re-checking) whenever it

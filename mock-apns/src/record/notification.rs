@@ -1,7 +1,5 @@
 //! The record of one request: what arrived, how it was authenticated, and what the mock answered.
 
-use std::borrow::Cow;
-
 use serde::de::{Deserializer, MapAccess, Visitor};
 use serde::ser::{SerializeMap as _, Serializer};
 use std::sync::Arc;
@@ -257,23 +255,12 @@ pub enum Payload {
 }
 
 impl Payload {
-    /// Classifies a body.
+    /// Classifies a body: JSON when it is valid UTF-8 and parses, else its text (lossy UTF-8).
     pub fn from_bytes(bytes: &[u8]) -> Self {
-        match Self::classify(bytes) {
-            (true, text) => Payload::Json(text.into()),
-            (false, text) => Payload::Text(text.into()),
-        }
-    }
-
-    /// Whether a body is JSON, and its text (lossy UTF-8 when it is not valid UTF-8), without
-    /// copying it when it is valid UTF-8.
-    pub(crate) fn classify(bytes: &[u8]) -> (bool, Cow<'_, str>) {
         match std::str::from_utf8(bytes) {
-            Ok(text) => (
-                crate::record::json_syntax::is_json(text),
-                Cow::Borrowed(text),
-            ),
-            Err(_) => (false, String::from_utf8_lossy(bytes)),
+            Ok(text) if crate::record::json_syntax::is_json(text) => Payload::Json(text.into()),
+            Ok(text) => Payload::Text(text.into()),
+            Err(_) => Payload::Text(String::from_utf8_lossy(bytes).into()),
         }
     }
 
