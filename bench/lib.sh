@@ -1,6 +1,7 @@
 # Shared by the scripts in bench/ (sourced, not run): messages, the processes a script starts
 # (killed on exit), readiness read from a server's own output, the bench's payload, and the
-# Debian tools they install. Set NAME (the messages' prefix), OUT and READY_TIMEOUT first.
+# Debian tools they install. Set NAME (the messages' prefix), OUT, READY_TIMEOUT and BIN (the
+# folder of the built binaries) first.
 
 PIDS=() # every process the script started, killed by id on exit
 
@@ -85,4 +86,31 @@ start_server() {
         fi
     done
     die "$name printed no line matching /$pattern/ within ${READY_TIMEOUT}s; see $OUT/$name.stderr"
+}
+
+# start_mock_apns [PREFIX...] -- ARGS...: runs $BIN/mock-apns ARGS on free loopback ports (its
+# --listen and --admin-listen are given here), under PREFIX if any (e.g. valgrind and its
+# options), with start_server (name "mock"). Ready once the banner's last line is printed: the
+# mock prints its banner after both listeners are bound and its state folder (CA, dev key) is
+# written, so connections made from then on wait in the listen queue until it serves them.
+# Sets MOCK_PID, MOCK_PORT (the APNs endpoint's), MOCK_URL (https://localhost:MOCK_PORT, the
+# name its certificate holds) and MOCK_ADMIN (http://127.0.0.1:PORT, without /api/v1).
+# shellcheck disable=SC2034 # the MOCK_ variables are read by the scripts that source this
+start_mock_apns() {
+    local prefix=()
+    while (($#)) && [[ $1 != -- ]]; do
+        prefix+=("$1")
+        shift
+    done
+    (($#)) || die "start_mock_apns: no -- before the mock's arguments"
+    shift
+    start_server mock '^Then see it: curl -s (http://[^ ]+)/api/v1/pushes$' \
+        "${prefix[@]}" "$BIN/mock-apns" --listen 127.0.0.1:0 --admin-listen 127.0.0.1:0 "$@"
+    MOCK_PID=$STARTED_PID
+    MOCK_ADMIN=${BASH_REMATCH[1]}
+    # The banner's earlier lines are in the stdout file by now (start_server writes each line
+    # there before it matches the pattern).
+    MOCK_PORT=$(sed -nE 's|^ +APNs endpoint +https://localhost:([0-9]+) .*|\1|p' "$OUT/mock.stdout")
+    [[ $MOCK_PORT =~ ^[0-9]+$ ]] || die "no APNs endpoint in the mock's banner ($OUT/mock.stdout)"
+    MOCK_URL=https://localhost:$MOCK_PORT
 }

@@ -37,22 +37,22 @@ rm -f "$OUT/callgrind.out.$SERVER"* "$OUT/$SERVER.stderr"
 (cd "$ROOT" && "${CARGO:-cargo}" build --locked --release -q -p mock-apns -p apns-baseline)
 write_payload "$PAYLOAD" 1024
 
+callgrind=(valgrind --tool=callgrind --callgrind-out-file="$OUT/callgrind.out.$SERVER")
 case $SERVER in
     mock)
-        pattern='https://localhost:([0-9]+)'
-        cmd=("$BIN/mock-apns" --listen 127.0.0.1:0 --admin-listen 127.0.0.1:0 --state-dir "$STATE"
-            --log warn --max-records "$MAX_RECORDS")
+        start_mock_apns "${callgrind[@]}" -- --state-dir "$STATE" --log warn \
+            --max-records "$MAX_RECORDS"
+        PID=$MOCK_PID
+        port=$MOCK_PORT
         ;;
     baseline)
-        pattern='^127\.0\.0\.1:([0-9]+)$'
-        cmd=("$BIN/apns-baseline" --listen 127.0.0.1:0 --state-dir "$STATE")
+        start_server baseline '^127\.0\.0\.1:([0-9]+)$' \
+            "${callgrind[@]}" "$BIN/apns-baseline" --listen 127.0.0.1:0 --state-dir "$STATE"
+        PID=$STARTED_PID
+        port=${BASH_REMATCH[1]}
         ;;
     *) die "SERVER is mock or baseline" ;;
 esac
-start_server "$SERVER" "$pattern" \
-    valgrind --tool=callgrind --callgrind-out-file="$OUT/callgrind.out.$SERVER" "${cmd[@]}"
-PID=$STARTED_PID
-port=${BASH_REMATCH[1]}
 
 token=$("$BIN/bench-token" "$STATE")
 run() {

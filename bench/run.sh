@@ -57,7 +57,7 @@ PAYLOAD_SIZE=1024
 DEVICE=a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90
 TOPIC=com.example.app.voip
 
-MOCK_PID= MOCK_URL= MOCK_ADMIN=
+MOCK_PID= MOCK_PORT= MOCK_URL= MOCK_ADMIN=
 BASE_PID= BASE_URL=
 TOKEN=
 
@@ -76,17 +76,9 @@ build() {
 }
 
 # Starts mock-apns with its defaults (validation on, in-memory recording) plus ARGS, on free
-# ports; its banner names the ports. Ready once the admin API's health endpoint answers.
+# ports (start_mock_apns in lib.sh: ready once its banner is printed).
 start_mock() {
-    start_server mock 'admin API +(http://[^ ]+)/api/v1/' \
-        "$BIN/mock-apns" --listen 127.0.0.1:0 --admin-listen 127.0.0.1:0 \
-        --state-dir "$STATE" --log warn "$@"
-    MOCK_PID=$STARTED_PID
-    MOCK_ADMIN=${BASH_REMATCH[1]}
-    MOCK_URL=$(grep -oE 'https://localhost:[0-9]+' "$OUT/mock.stdout" | head -n1)
-    [[ -n $MOCK_URL ]] || die "no APNs endpoint in the mock's banner ($OUT/mock.stdout)"
-    curl -fsS --max-time "$READY_TIMEOUT" "$MOCK_ADMIN/api/v1/health" | grep -q '"status":"ok"' ||
-        die "mock-apns health check failed"
+    start_mock_apns -- --state-dir "$STATE" --log warn "$@"
     log "mock-apns pid $MOCK_PID at $MOCK_URL (admin $MOCK_ADMIN)"
 }
 

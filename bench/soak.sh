@@ -34,7 +34,7 @@ LINE_TIMEOUT=120
 FLAT_PERCENT=10
 FLAT_KIB=8192
 
-MOCK_PID= MOCK_ADDR= CLIENT_PID=
+MOCK_PID= MOCK_PORT= CLIENT_PID=
 
 NAME=soak
 # shellcheck source=bench/lib.sh
@@ -45,31 +45,20 @@ build() {
     (cd "$ROOT" && "$CARGO" build --locked --release -q -p mock-apns -p apns-baseline -p apns-soak)
 }
 
-# Starts mock-apns on a free loopback port with the record file; ready once its banner is
-# printed. Sets MOCK_PID and MOCK_ADDR.
-start_mock() {
-    start_server mock '^Then see it:' \
-        "$BIN/mock-apns" --listen 127.0.0.1:0 --admin-listen 127.0.0.1:0 --state-dir "$STATE" \
-        --record "$RECORD" --max-records "$MAX_RECORDS" --log warn
-    MOCK_PID=$STARTED_PID
-    local port
-    port=$(grep -oE 'APNs endpoint +https://localhost:[0-9]+' "$OUT/mock.stdout" | grep -oE '[0-9]+$')
-    [[ -n $port ]] || die "no APNs endpoint in the mock's banner ($OUT/mock.stdout)"
-    MOCK_ADDR=127.0.0.1:$port
-}
-
 # One round: start the mock, push until PER_ROUND pushes are acknowledged (sampling the mock's
 # RSS every 10 000), kill the mock with SIGKILL with pushes in flight, let the client finish.
 round() {
     local round=$1 fifo=$OUT/client.fifo line fd acked killed=0
     MOCK_STATUS=0
-    start_mock
+    # On free loopback ports, with the record file; sets MOCK_PID and MOCK_PORT (lib.sh).
+    start_mock_apns -- --state-dir "$STATE" --record "$RECORD" --max-records "$MAX_RECORDS" \
+        --log warn
     local token_file=$OUT/token
     [[ -s $token_file ]] || "$BIN/bench-token" "$STATE" >"$token_file"
     rm -f "$fifo"
     mkfifo "$fifo"
-    "$BIN/apns-soak" push --addr "$MOCK_ADDR" --ca "$STATE/ca.pem" --token-file "$token_file" \
-        --acked "$OUT/acked-$round.txt" --id-prefix "$round" \
+    "$BIN/apns-soak" push --addr "127.0.0.1:$MOCK_PORT" --ca "$STATE/ca.pem" \
+        --token-file "$token_file" --acked "$OUT/acked-$round.txt" --id-prefix "$round" \
         --connections "$CONNECTIONS" --streams "$STREAMS" --max $((2 * PER_ROUND)) \
         >"$fifo" 2>>"$OUT/client.stderr" &
     CLIENT_PID=$!
