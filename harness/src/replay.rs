@@ -11,7 +11,6 @@ use crate::mock::{Mock, MockTarget};
 use crate::player::{Player, Stop};
 use crate::provider::Provider;
 use crate::scenario::Scenario;
-use crate::steps;
 use crate::transcript::{self, Names, RawStep, Transcript};
 
 /// Runs scenarios against one provider.
@@ -83,11 +82,7 @@ impl Harness {
         let raw = player.into_steps();
         let output = provider.stop().await;
         let mut transcript = transcript::build(&scenario.name, &scenario.description, &raw, &names);
-        if scenario
-            .steps
-            .iter()
-            .any(|s| steps::phone::KINDS.contains(&s.kind()))
-        {
+        if scenario.steps.iter().any(|s| s.uses_phone()) {
             transcript.phones = Some(timelines(&mock, scenario, &names).await?);
         }
         match outcome {

@@ -119,11 +119,15 @@ impl Scenario {
         }
         let last = self.steps.len() - 1;
         if !self.steps[last].is_expectation() {
+            let kinds = Step::expectation_kinds();
+            let (last_kind, others) = kinds.split_last().expect("some step is an expectation");
             return Err(Invalid::new(
                 format!("steps[{last}]"),
-                "the last step must be an expectation (expect_pushes, expect_no_push, \
-                 expect_ringing, expect_not_ringing or expect_delivery), so every push the \
-                 scenario causes is waited for and recorded",
+                format!(
+                    "the last step must be an expectation ({} or {last_kind}), so every push \
+                     the scenario causes is waited for and recorded",
+                    others.join(", ")
+                ),
             ));
         }
         Ok(())
@@ -315,6 +319,12 @@ mod tests {
             ),
         )
         .unwrap();
+        let uses_phone: Vec<_> = s.steps.iter().map(|s| s.uses_phone()).collect();
+        assert_eq!(
+            uses_phone,
+            [true, false, true, true, true, true, true, true],
+            "every step but the call drives or watches a phone"
+        );
         let lines: Vec<_> = s.steps.iter().map(|s| s.describe()).collect();
         assert_eq!(
             lines[2],
@@ -361,6 +371,12 @@ mod tests {
         let (path, msg) = error(&minimal(r#"[{"call": {"path": "/calls"}}]"#));
         assert_eq!(path.as_deref(), Some("steps[0]"));
         assert!(msg.contains("last step"), "{msg}");
+        assert_eq!(
+            msg,
+            "the last step must be an expectation (expect_pushes, expect_no_push, \
+             expect_ringing, expect_not_ringing or expect_delivery), so every push the \
+             scenario causes is waited for and recorded"
+        );
     }
 
     #[test]

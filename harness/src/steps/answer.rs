@@ -27,6 +27,10 @@ impl Answer {
     /// of a scenario must).
     pub const IS_EXPECTATION: bool = false;
 
+    /// Whether the step drives or watches a phone (a scenario with such a step gets each
+    /// phone's timeline in its transcript).
+    pub const USES_PHONE: bool = true;
+
     /// One line for the transcript and for messages.
     pub fn describe(&self) -> String {
         gesture::describe("answer", &self.phone, self.call.as_deref())

@@ -33,6 +33,10 @@ impl ExpectNoPush {
     /// of a scenario must).
     pub const IS_EXPECTATION: bool = true;
 
+    /// Whether the step drives or watches a phone (a scenario with such a step gets each
+    /// phone's timeline in its transcript).
+    pub const USES_PHONE: bool = false;
+
     /// Longest span: it is a real wait, so it is kept short.
     pub const MAX_SPAN: Duration = Duration::from_secs(10);
 

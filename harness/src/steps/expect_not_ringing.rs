@@ -29,6 +29,10 @@ impl ExpectNotRinging {
     /// of a scenario must).
     pub const IS_EXPECTATION: bool = true;
 
+    /// Whether the step drives or watches a phone (a scenario with such a step gets each
+    /// phone's timeline in its transcript).
+    pub const USES_PHONE: bool = true;
+
     /// One line for the transcript and for messages.
     pub fn describe(&self) -> String {
         format!("expect {} not ringing", self.phone)

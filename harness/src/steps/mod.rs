@@ -6,6 +6,8 @@
 //! - `const KIND: &'static str`, its key in the file (`"expect_pushes"`),
 //! - `const IS_EXPECTATION: bool`, whether it waits on the mock (and so closes a group of
 //!   pushes; a scenario must end with such a step),
+//! - `const USES_PHONE: bool`, whether it drives or watches a phone (a scenario with such a
+//!   step gets each phone's timeline in its transcript),
 //! - `fn describe(&self) -> String`, its line in the transcript and in messages,
 //! - `fn check(&self, &mut Scope) -> Result<(), Invalid>`, what serde cannot check, given
 //!   the names defined before it (the error's path is relative to the step: `.path`),
@@ -13,13 +15,13 @@
 //!
 //! # Adding a step
 //!
-//! Write `steps/<kind>.rs` with a type providing those six, and add one line
+//! Write `steps/<kind>.rs` with a type providing those seven, and add one line
 //! `Variant(<kind>::Type),` to the `steps!` list below. The macro declares the module,
 //! re-exports the type, and generates [`Step`], its `Deserialize` (keyed by each `KIND`) and
 //! the dispatching `match`es; nothing else changes.
 
 mod gesture;
-pub(crate) mod phone;
+mod phone;
 mod push_filter;
 
 pub use call::Method;
@@ -83,6 +85,22 @@ macro_rules! steps {
                 match self {
                     $( Step::$variant(_) => $ty::IS_EXPECTATION, )+
                 }
+            }
+
+            /// Whether the step drives or watches a phone.
+            pub fn uses_phone(&self) -> bool {
+                match self {
+                    $( Step::$variant(_) => $ty::USES_PHONE, )+
+                }
+            }
+
+            /// The expectations' keys, in the order of the list (for the message that the
+            /// last step must be one).
+            pub(crate) fn expectation_kinds() -> Vec<&'static str> {
+                [$( ($ty::KIND, $ty::IS_EXPECTATION), )+]
+                    .into_iter()
+                    .filter_map(|(kind, expectation)| expectation.then_some(kind))
+                    .collect()
             }
 
             /// One line per step, for the transcript and for messages.

@@ -1,32 +1,17 @@
-//! What the phone steps share: which kinds they are (a scenario with any of them gets each
-//! phone's timeline in its transcript), the check of a phone's name (and of a call's), taking
-//! a phone offline or online, and an expectation on a phone that waits on the mock and closes
-//! the group of pushes like the push expectations.
+//! What the phone steps share: the check of a phone's name (and of a call's), taking a phone
+//! offline or online, and an expectation on a phone that waits on the mock and closes the
+//! group of pushes like the push expectations.
 
 use std::time::Duration;
 
 use mock_apns::phones::{PhoneCondition, PhoneEvent, PhoneSpec, PhoneView, PushFate};
 use serde_json::Value;
 
-use super::{
-    Answer, Decline, ExpectDelivery, ExpectNotRinging, ExpectRinging, PhoneOffline, PhoneOnline,
-};
 use crate::check::{Invalid, Scope};
 use crate::player::{Player, Stop};
 
 /// The longest wait of a phone expectation when the step does not say.
 pub(crate) const TIMEOUT: Duration = Duration::from_secs(10);
-
-/// The step kinds that drive or watch a phone.
-pub(crate) const KINDS: &[&str] = &[
-    ExpectRinging::KIND,
-    ExpectNotRinging::KIND,
-    ExpectDelivery::KIND,
-    Answer::KIND,
-    Decline::KIND,
-    PhoneOffline::KIND,
-    PhoneOnline::KIND,
-];
 
 /// The phone is a declared device.
 pub(crate) fn check(scope: &Scope, phone: &str) -> Result<(), Invalid> {

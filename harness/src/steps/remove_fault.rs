@@ -21,6 +21,10 @@ impl RemoveFault {
     /// of a scenario must).
     pub const IS_EXPECTATION: bool = false;
 
+    /// Whether the step drives or watches a phone (a scenario with such a step gets each
+    /// phone's timeline in its transcript).
+    pub const USES_PHONE: bool = false;
+
     /// One line for the transcript and for messages.
     pub fn describe(&self) -> String {
         format!("remove fault {}", self.name)
