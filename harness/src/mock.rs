@@ -241,8 +241,7 @@ impl Mock {
     async fn phones(&self, tokens: &[TokenInfo]) -> Result<(), Error> {
         let mut devices: BTreeMap<&str, Vec<String>> = BTreeMap::new();
         for t in tokens {
-            let device = t.name.rsplit_once('.').map_or(t.name.as_str(), |(d, _)| d);
-            devices.entry(device).or_default().push(t.value.clone());
+            devices.entry(&t.device).or_default().push(t.value.clone());
         }
         for (name, tokens) in devices {
             if self.shared {

@@ -97,7 +97,7 @@ impl Scenario {
         }
     }
 
-    /// Every token: (name, value, topic, environment), in name order.
+    /// Every token: (name, device, value, topic, environment), in name order.
     pub fn tokens(&self) -> Vec<TokenInfo> {
         setup::tokens(&self.devices, &self.bundle_id)
     }
@@ -164,6 +164,10 @@ mod tests {
         assert_eq!(s.token("bob-iphone.voip"), Some(T2));
         let tokens = s.tokens();
         assert_eq!(tokens[1].topic, "com.example.app.voip");
+        assert_eq!(
+            (tokens[0].device.as_str(), tokens[1].device.as_str()),
+            ("bob-iphone", "bob-iphone")
+        );
         assert_eq!(s.mock.key.team_id, mock_apns::DEV_TEAM_ID);
     }
 

@@ -102,6 +102,9 @@ impl MockSetup {
 pub struct TokenInfo {
     /// `bob-iphone.voip`.
     pub name: String,
+    /// The device it is one of (`bob-iphone`), kept beside `name` so that no one parses it
+    /// back out.
+    pub device: String,
     /// The hex token.
     pub value: String,
     /// The topic it belongs to (`<bundle>` or `<bundle>.voip`).
@@ -110,19 +113,21 @@ pub struct TokenInfo {
     pub environment: Environment,
 }
 
-/// Every token of `devices`: (name, value, topic, environment), in name order.
+/// Every token of `devices`: (name, device, value, topic, environment), in name order.
 pub(crate) fn tokens(devices: &BTreeMap<String, DeviceSpec>, bundle_id: &str) -> Vec<TokenInfo> {
     let mut all = Vec::new();
     for (name, d) in devices {
         let bundle = d.bundle_id.as_deref().unwrap_or(bundle_id);
         all.push(TokenInfo {
             name: format!("{name}.apns"),
+            device: name.clone(),
             value: d.apns_token.clone(),
             topic: bundle.to_owned(),
             environment: d.environment,
         });
         all.push(TokenInfo {
             name: format!("{name}.voip"),
+            device: name.clone(),
             value: d.voip_token.clone(),
             topic: format!("{bundle}.voip"),
             environment: d.environment,

@@ -154,6 +154,56 @@ async fn a_push_during_expect_no_push_fails_the_step() {
     );
 }
 
+/// `register_device` with a device's name registers both of that device's tokens and no
+/// other's: on a strict mock that starts with none registered, only that device is pushed to.
+#[tokio::test]
+async fn register_device_registers_the_named_device_s_tokens_only() {
+    // Arrange
+    let dir = tempfile::tempdir().unwrap();
+    let mut scenario: serde_json::Value = serde_json::from_str(&standin_with_steps(json!([
+        {"register_device": "bob-ipad"},
+        {"call": {"path": "/devices", "body": {"user": "bob", "apns_token": "{{bob-iphone.apns}}", "voip_token": "{{bob-iphone.voip}}"}}},
+        {"call": {"path": "/devices", "body": {"user": "bob", "apns_token": "{{bob-ipad.apns}}", "voip_token": "{{bob-ipad.voip}}"}}},
+        {"call": {"path": "/calls", "body": {"from": "alice", "to": "bob"}, "capture": {"call_id": "/call_id"}}},
+        {"expect_pushes": {"count": 2, "push_type": "voip", "timeout": "5s"}},
+        {"call": {"path": "/calls/{{call_id}}/cancel"}},
+        {"expect_pushes": {"count": 2, "topic": "com.example.app", "timeout": "5s"}}
+    ])))
+    .unwrap();
+    scenario["mock"] = json!({"strict_devices": true, "register_devices": false});
+    let file = scenario_file(dir.path(), "register", &scenario.to_string());
+
+    // Act
+    let transcript = Harness::new(support::standin::provider())
+        .run_file(&file)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+
+    // Assert: each device's VoIP push, then its alert; the unregistered device's refused.
+    let answers = |step: usize| -> Vec<(String, u16, Option<mock_apns::Reason>)> {
+        let pushes = transcript.steps[step].pushes.as_ref().unwrap();
+        pushes
+            .iter()
+            .map(|p| (p.device.clone(), p.status, p.reason))
+            .collect()
+    };
+    let bad = Some(mock_apns::Reason::BadDeviceToken);
+    assert_eq!(
+        answers(4),
+        [
+            ("bob-ipad.voip".to_owned(), 200, None),
+            ("bob-iphone.voip".to_owned(), 400, bad)
+        ]
+    );
+    assert_eq!(
+        answers(6),
+        [
+            ("bob-ipad.apns".to_owned(), 200, None),
+            ("bob-iphone.apns".to_owned(), 400, bad)
+        ]
+    );
+}
+
 #[tokio::test]
 async fn an_unexpected_provider_status_fails_with_the_answer() {
     let dir = tempfile::tempdir().unwrap();

@@ -65,9 +65,7 @@ impl RegisterDevice {
         for t in player.tokens() {
             let named = match self {
                 RegisterDevice::Token(token) => t.name == token.name(),
-                RegisterDevice::Device(name) => {
-                    t.name.rsplit_once('.').map(|(d, _)| d) == Some(name)
-                }
+                RegisterDevice::Device(name) => t.device == *name,
             };
             if named {
                 player
