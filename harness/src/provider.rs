@@ -228,11 +228,5 @@ async fn http_call(
             ClientError::Timeout { timeout, .. } => failed(format!("no answer within {timeout:?}")),
             other => failed(other.to_string()),
         })?;
-    let body = if reply.body.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_slice(&reply.body)
-            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&reply.body).into_owned()))
-    };
-    Ok(ProviderResponse::new(reply.status, body))
+    Ok(ProviderResponse::new(reply.status, reply.json_or_text()))
 }

@@ -118,6 +118,18 @@ impl Response {
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_slice(&self.body).unwrap_or(serde_json::Value::Null)
     }
+
+    /// The body as JSON, else as text (`Null` when empty): for showing the answer of an API
+    /// that is not always JSON (a provider's plain-text error page) without losing it, as
+    /// [`Response::json`]'s `Null` would.
+    pub fn json_or_text(&self) -> serde_json::Value {
+        if self.body.is_empty() {
+            return serde_json::Value::Null;
+        }
+        serde_json::from_slice(&self.body).unwrap_or_else(|_| {
+            serde_json::Value::String(String::from_utf8_lossy(&self.body).into_owned())
+        })
+    }
 }
 
 /// The filters of `GET /api/v1/pushes` and the long-poll; empty selects every push.
@@ -920,6 +932,24 @@ mod tests {
             Client::new("http://"),
             Err(ClientError::BadUrl(_))
         ));
+    }
+
+    #[test]
+    fn an_answer_that_is_not_json_is_kept_as_text() {
+        let answer = |body: &'static [u8]| Response {
+            status: 200,
+            body: Bytes::from_static(body),
+        };
+        assert_eq!(
+            answer(br#"{"call_id": "c1"}"#).json_or_text(),
+            serde_json::json!({"call_id": "c1"})
+        );
+        assert_eq!(
+            answer(b"Bad Gateway").json_or_text(),
+            serde_json::json!("Bad Gateway")
+        );
+        assert_eq!(answer(b"").json_or_text(), serde_json::Value::Null);
+        assert_eq!(answer(b"Bad Gateway").json(), serde_json::Value::Null);
     }
 
     #[test]

@@ -260,9 +260,7 @@ impl Provider {
             Ok(answer) => answer,
             Err(e) => panic!("{e}; provider log:\n{}", self.logs()),
         };
-        let json = serde_json::from_slice(&answer.body)
-            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&answer.body).into_owned()));
-        (answer.status, json)
+        (answer.status, answer.json_or_text())
     }
 }
 
