@@ -252,8 +252,11 @@ impl ApnsClient {
         let (response, mut body) = send
             .send_request(request, false)
             .map_err(|e| Failure::Refused(format!("opening a stream: {e}"), true))?;
-        body.send_data(Bytes::copy_from_slice(&push.payload), true)
-            .map_err(classify)?;
+        // A stream the server resets as soon as it sees the headers (REFUSED_STREAM, beyond
+        // its stream limit) can be gone before the body is handed over: `send_data` then
+        // fails with a bare "inactive stream" error that reads as a broken connection. The
+        // stream's real fate, the reset's reason or an answer, is in `response`.
+        let _ = body.send_data(Bytes::copy_from_slice(&push.payload), true);
 
         let response = response.await.map_err(classify)?;
         let status = response.status().as_u16();
