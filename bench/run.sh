@@ -264,7 +264,7 @@ memory_per_push() {
     MEMORY_ANSWERED=$LOAD_OK
     PER_PUSH=$(((after - before) * 1024 / LOAD_OK))
     MEMORY_GROWTH_MIB=$(((after - before) / 1024))
-    # Past the cap: the record holds exactly `cap` records (the shards divide it evenly).
+    # Past the cap: the record holds exactly `cap` records.
     load "$MOCK_URL" 16 100 "$MEMORY_PUSHES" "$OUT/memory-cap.tsv"
     local total=$((expected + LOAD_OK)) dropped held
     dropped=$(records_dropped)

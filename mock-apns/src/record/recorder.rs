@@ -40,7 +40,8 @@ const GAP_WINDOW: u64 = 4096;
 #[derive(Debug)]
 pub(crate) struct Recorder {
     shards: Box<[Mutex<VecDeque<Record>>]>,
-    per_shard: usize,
+    /// `--max-records`: the shards' shares add up to it exactly (see [`Self::share`]).
+    max_records: usize,
     next_id: AtomicU64,
     /// Records stored so far; lets a waiter skip looking when its count cannot be reached yet.
     stored: AtomicU64,
@@ -65,7 +66,7 @@ impl Recorder {
         let shards = SHARDS.min(max_records.max(1));
         Ok(Self {
             shards: (0..shards).map(|_| Mutex::new(VecDeque::new())).collect(),
-            per_shard: max_records.div_ceil(shards),
+            max_records,
             next_id: AtomicU64::new(1),
             stored: AtomicU64::new(0),
             dropped: AtomicU64::new(0),
@@ -74,6 +75,14 @@ impl Recorder {
             file,
             wake: Wake::default(),
         })
+    }
+
+    /// How many records shard `index` keeps: an even share of `max_records`, the first
+    /// shards one more each until the remainder is spent, so the whole is `max_records` to
+    /// the record.
+    fn share(&self, index: usize) -> usize {
+        let shards = self.shards.len();
+        self.max_records / shards + usize::from(index < self.max_records % shards)
     }
 
     /// The id the next record will get.
@@ -95,18 +104,20 @@ impl Recorder {
 
     /// Keeps a record in memory, then wakes waiters.
     pub(crate) fn keep(&self, n: Record) {
-        if self.per_shard > 0 {
-            let shard = &self.shards[n.id as usize % self.shards.len()];
+        let index = n.id as usize % self.shards.len();
+        let share = self.share(index);
+        if share > 0 {
+            let shard = &self.shards[index];
             // Dropped after the lock is released.
             let evicted = {
                 let mut shard = shard.lock().unwrap_or_else(|p| p.into_inner());
-                let evicted = if shard.len() >= self.per_shard {
+                let evicted = if shard.len() >= share {
                     shard.pop_front()
                 } else {
                     if shard.len() == shard.capacity() {
                         // Doubling, but never past the shard's share: at the cap a ring of
                         // 8192 slots for 6250 records would cost ~60 bytes a record.
-                        let more = shard.len().max(16).min(self.per_shard - shard.len());
+                        let more = shard.len().max(16).min(share - shard.len());
                         shard.reserve_exact(more);
                     }
                     None
@@ -501,23 +512,21 @@ mod tests {
 
     #[test]
     fn at_the_cap_the_oldest_records_make_room_and_no_shard_grows_past_its_share() {
+        // 1000 is not a multiple of the 16 shards: still exactly 1000 are kept.
         let recorder = Recorder::new(1000, None).unwrap();
         for _ in 0..2500 {
             store(&recorder, 200);
         }
-        let kept = recorder.shards.len() * recorder.per_shard;
-        assert_eq!(recorder.dropped(), 2500 - kept as u64);
+        let kept = 1000;
+        assert_eq!(recorder.dropped(), 2500 - kept);
         let (page, _) = recorder.page(0, 10, |_| true);
         let oldest = page.first().map_or(0, |n| n.id);
-        assert!(
-            oldest > 2500 - kept as u64 - 16,
-            "the oldest kept is {oldest}"
-        );
-        for shard in recorder.shards.iter() {
+        assert!(oldest > 2500 - kept - 16, "the oldest kept is {oldest}");
+        for (index, shard) in recorder.shards.iter().enumerate() {
             let shard = shard.lock().unwrap();
-            assert_eq!(shard.len(), recorder.per_shard);
+            assert_eq!(shard.len(), recorder.share(index));
             assert!(
-                shard.capacity() <= recorder.per_shard + 1,
+                shard.capacity() <= recorder.share(index) + 1,
                 "{}",
                 shard.capacity()
             );
