@@ -204,11 +204,21 @@ export function createInbox(ctx) {
     st.total += 1;
     st.unread.add(record.id);
     st.fresh.set(record.id, performance.now());
+    arrivals += 1;
+    // Laid out once per frame: a burst of pushes is one rebuild, not one per push.
+    if (arrivals === 1) requestAnimationFrame(layOutArrivals);
+    ctx.pushArrived(record);
+  }
+
+  /** Pushes that arrived since the last frame, not yet laid out. */
+  let arrivals = 0;
+
+  function layOutArrivals() {
     const atTop = els.scroller.scrollTop < ROW_H / 2;
     rebuild();
     // Keep what the reader is looking at in place when rows arrive above it.
-    if (!atTop) els.scroller.scrollTop += ROW_H;
-    ctx.pushArrived(record);
+    if (!atTop) els.scroller.scrollTop += ROW_H * arrivals;
+    arrivals = 0;
   }
 
   function cleared() {
