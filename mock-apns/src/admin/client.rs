@@ -30,8 +30,7 @@ use crate::record::devices::Device;
 use crate::record::notification::Notification;
 use crate::server::connection_state::{ConnectionSummary, GoAway};
 
-// [`Client::pushes`] asks for the largest page the API gives, unless told otherwise
-// ([`Client::with_page_size`]).
+// The largest page the API gives: what `Client::pushes` asks for unless told otherwise.
 use super::pushes::MAX_PAGE;
 
 /// How long a request may take when the caller did not say ([`Client::with_timeout`]).
@@ -117,6 +116,20 @@ impl Response {
     /// The body as JSON (`Null` when it is not JSON).
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_slice(&self.body).unwrap_or(serde_json::Value::Null)
+    }
+
+    /// An answer read to its end.
+    pub(super) async fn read(
+        response: http::Response<hyper::body::Incoming>,
+    ) -> Result<Self, String> {
+        let status = response.status().as_u16();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| e.to_string())?
+            .to_bytes();
+        Ok(Response { status, body })
     }
 
     /// The body as JSON, else as text (`Null` when empty): for showing the answer of an API
@@ -751,22 +764,6 @@ impl Client {
             .send_request(request)
             .await
             .map_err(|e| e.to_string())
-    }
-}
-
-impl Response {
-    /// An answer read to its end.
-    pub(super) async fn read(
-        response: http::Response<hyper::body::Incoming>,
-    ) -> Result<Self, String> {
-        let status = response.status().as_u16();
-        let body = response
-            .into_body()
-            .collect()
-            .await
-            .map_err(|e| e.to_string())?
-            .to_bytes();
-        Ok(Response { status, body })
     }
 }
 
